@@ -1,0 +1,127 @@
+"""Command line: `python -m bot run | sandbox | prompts check [DIR] | backup PATH`.
+
+The only module that prints: everything an operator reads on a terminal goes through here, and
+every expected failure is one line on stderr with exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """An expected failure: printed as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Closer: a Discord bot that helps two people grow emotionally closer.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub.add_parser("run", help="connect to Discord with DISCORD_TOKEN and serve")
+    demo = sub.add_parser(
+        "sandbox", help="offline demo: a local Discord, the bot and scripted members"
+    )
+    demo.add_argument("--days", type=int, default=7, help="days to simulate (default 7)")
+    demo.add_argument("--seed", type=int, default=7, help="seed for the scripted members")
+    demo.add_argument("--quiet", action="store_true", help="print only the summary")
+    prompts = sub.add_parser("prompts", help="work with the prompt library")
+    prompts_sub = prompts.add_subparsers(dest="prompts_command", metavar="ACTION", required=True)
+    check = prompts_sub.add_parser("check", help="validate prompt packs and challenges")
+    check.add_argument("directory", nargs="?", type=Path, help="default: PROMPTS_DIR")
+    backup = sub.add_parser("backup", help="a consistent copy of the database, safe while running")
+    backup.add_argument("path", type=Path, help="where to write the copy")
+    return parser
+
+
+def configure_logging(level: str) -> None:
+    from bot.logs import configure
+
+    configure(level)
+
+
+def _settings() -> Settings:
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_prompts_check(directory: Path | None) -> int:
+    from bot.library.check import run_check
+
+    target = directory if directory is not None else _settings().prompts_dir
+    return run_check(target, sys.stdout, sys.stderr)
+
+
+def cmd_run() -> int:
+    from bot.runner import StartupError, run_bot
+
+    settings = _settings()
+    try:
+        settings.require_token()
+    except Exception as exc:
+        raise CliError(str(exc)) from None
+    configure_logging(settings.log_level)
+    try:
+        return asyncio.run(run_bot(settings))
+    except StartupError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_sandbox(days: int, seed: int, quiet: bool) -> int:
+    from bot.sandbox.demo import run_demo
+
+    if not 1 <= days <= 28:
+        raise CliError("--days must be between 1 and 28")
+    return asyncio.run(run_demo(days=days, seed=seed, quiet=quiet, out=sys.stdout))
+
+
+def cmd_backup(path: Path) -> int:
+    from bot.storage.backup import backup_database
+
+    settings = _settings()
+    try:
+        asyncio.run(backup_database(settings.database_path, path))
+    except Exception as exc:
+        raise CliError(f"backup failed: {exc}") from None
+    print(f"Backed up {settings.database_path} to {path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return cmd_run()
+        if args.command == "sandbox":
+            return cmd_sandbox(args.days, args.seed, args.quiet)
+        if args.command == "prompts":
+            return cmd_prompts_check(args.directory)
+        if args.command == "backup":
+            return cmd_backup(args.path)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    logging.captureWarnings(True)
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""The Bot: wires storage, the prompt library, cogs, persistent views and the outbox ticker.
+
+Start-up order is storage → cogs → views → command sync → ticker; `close()` undoes it in
+reverse so an in-flight tick finishes its bookkeeping before the database closes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+import discord
+import discord.gateway
+import discord.http
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.clock import Clock, SystemClock
+from bot.core.models import Library
+from bot.delivery.ticker import Ticker
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.storage.meta import get_meta, set_meta
+
+log = logging.getLogger(__name__)
+
+COG_MODULES = (
+    "bot.cogs.errors",
+    "bot.cogs.closer",
+)
+
+
+def point_discord_py_at(settings: Settings) -> None:
+    """discord.py keeps its REST root and gateway as class attributes; set them from settings."""
+    discord.http.Route.BASE = settings.discord_api_base_url
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+def default_intents() -> discord.Intents:
+    # No privileged intents: members come from each command's `resolved` data, and DM text does
+    # not need the message-content intent.
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.dm_messages = True
+    return intents
+
+
+class CloserBot(commands.Bot):
+    db: Database
+
+    def __init__(
+        self,
+        settings: Settings,
+        library: Library,
+        *,
+        clock: Clock | None = None,
+        **options: Any,
+    ) -> None:
+        point_discord_py_at(settings)
+        options.setdefault("intents", default_intents())
+        options.setdefault("help_command", None)
+        options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        super().__init__(command_prefix=commands.when_mentioned, **options)
+        self.settings = settings
+        self.library = library
+        self.clock: Clock = clock or SystemClock()
+        self.ticker = Ticker(settings.tick_interval, self.tick)
+        self.synced_commands = False
+
+    async def setup_hook(self) -> None:
+        self.db = await Database.open(self.settings.database_path)
+        for module in COG_MODULES:
+            await self.load_extension(module)
+        await self.sync_commands()
+        self.ticker.start()
+        log.info("closer is set up", extra={"database": str(self.settings.database_path)})
+
+    async def close(self) -> None:
+        await self.ticker.stop()
+        await super().close()
+        db = getattr(self, "db", None)
+        if db is not None:
+            await db.close()
+
+    async def tick(self) -> None:
+        """One pass of the outbox. Work is added by the delivery layer as it is built."""
+
+    # Command sync --------------------------------------------------------------------------
+    def command_payload(self) -> list[dict[str, Any]]:
+        return sorted(
+            (c.to_dict(self.tree) for c in self.tree.get_commands()), key=lambda c: str(c["name"])
+        )
+
+    async def sync_commands(self) -> None:
+        """Sync only when the command set changed; always to DEV_GUILD_ID (instant there)."""
+        dev_guild = self.settings.dev_guild_id
+        if dev_guild is not None:
+            guild = discord.Object(id=dev_guild)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+            self.synced_commands = True
+            return
+        digest = hashlib.sha256(
+            json.dumps(self.command_payload(), sort_keys=True).encode()
+        ).hexdigest()
+        key = f"command_hash:{self.application_id}:{self.settings.discord_api_base_url}"
+        if await get_meta(self.db, key) == digest:
+            log.info("slash commands unchanged; not syncing")
+            return
+        await self.tree.sync()
+        self.synced_commands = True
+        await set_meta(self.db, key, digest)
+        log.info("slash commands synced")
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s to %d servers", self.user, len(self.guilds))
+
+
+def command_names(tree: app_commands.CommandTree[Any]) -> list[str]:
+    return sorted(c.qualified_name for c in tree.walk_commands())

@@ -1,0 +1,47 @@
+"""Running the bot for real: load and check everything, connect, stop cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import discord
+
+from bot.app import CloserBot
+from bot.library.loader import load_library
+from bot.library.problems import LibraryError
+from bot.logs import register_secret
+from bot.settings import Settings
+from bot.storage.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """Closer cannot start; the message is for the operator (exit code 2)."""
+
+
+async def run_bot(settings: Settings) -> int:
+    token = settings.require_token().get_secret_value()
+    register_secret(token)
+    try:
+        library = load_library(settings.prompts_dir)
+    except LibraryError as exc:
+        lines = "\n".join(str(p) for p in exc.problems)
+        raise StartupError(f"the prompt library is invalid:\n{lines}") from None
+    bot = CloserBot(settings, library)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        # Not every platform lets asyncio own signals; there Ctrl-C still ends the process.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
+    try:
+        async with bot:
+            await bot.start(token)
+    except discord.LoginFailure:
+        raise StartupError("DISCORD_TOKEN was rejected by Discord; check the token.") from None
+    except StorageError as exc:
+        raise StartupError(str(exc)) from None
+    return 0

@@ -1,0 +1,130 @@
+"""The SQLite connection pair: one writer behind a lock, one reader.
+
+WAL lets the reader see the last committed state while the writer holds a transaction, so slash
+commands that only read never wait for a large fan-out's bookkeeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.storage.errors import StorageError
+from bot.storage.migrations import apply_migrations
+
+log = logging.getLogger(__name__)
+
+Params = Sequence[Any] | dict[str, Any]
+
+_PRAGMAS = (
+    # foreign_keys is a no-op inside a transaction, so it goes first on a fresh connection.
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA busy_timeout = 5000",
+)
+
+
+async def _connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
+    if readonly:
+        uri = f"file:{path}?mode=ro"
+        conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+    else:
+        conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    for pragma in _PRAGMAS:
+        if readonly and "journal_mode" in pragma:
+            continue
+        await conn.execute(pragma)
+    return conn
+
+
+class Database:
+    """Owns the connections. Every write goes through `transaction()`."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        if str(path) != ":memory:":
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create the folder for {path}: {exc.strerror}") from None
+        try:
+            writer = await _connect(path)
+            await apply_migrations(writer)
+            # Probe for a read-only file now rather than at the first write, minutes later.
+            await writer.execute("BEGIN IMMEDIATE")
+            await writer.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:
+            raise StorageError(f"cannot open the database {path} for writing: {exc}") from None
+        reader = await _connect(path, readonly=True)
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            await self._reader.close()
+            await self._writer.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction. `BEGIN IMMEDIATE` takes the write lock up front, so two
+        writers never deadlock upgrading from a read."""
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            else:
+                await self._writer.execute("COMMIT")
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self._reader.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self._reader.execute(sql, params) as cur:
+            row: sqlite3.Row | None = await cur.fetchone()
+            return row
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def execute(self, sql: str, params: Params = ()) -> None:
+        async with self.transaction() as conn:
+            await conn.execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        async with self.transaction() as conn:
+            await conn.executemany(sql, rows)
+
+    async def table_names(self) -> list[str]:
+        rows = await self.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        return [str(r[0]) for r in rows]
+
+    async def backup_to(self, target: Path) -> None:
+        """A consistent copy via SQLite's online backup API, safe while the bot writes."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        async with self._write_lock:
+            dest = await aiosqlite.connect(target)
+            try:
+                await self._writer.backup(dest)
+            finally:
+                await dest.close()

@@ -1,0 +1,9 @@
+"""Errors the storage layer raises to its callers."""
+
+
+class StorageError(Exception):
+    """The database cannot be used; the message is meant for an operator."""
+
+
+class MigrationError(StorageError):
+    """The schema cannot be brought to this code's version."""

@@ -1,0 +1,94 @@
+"""Start the local Discord and the real bot in the test's event loop, and tear both down.
+
+A harness outlives bot restarts: the sandbox (Discord) and the database file stay, the bot
+process comes and goes — which is what the crash and restart tests need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.app import CloserBot
+from bot.core.clock import FakeClock
+from bot.core.models import Library
+from bot.sandbox.driver import Member
+from bot.sandbox.limits import Faults
+from bot.sandbox.payloads import SandboxGuild
+from bot.sandbox.server import RecordedRequest, Sandbox
+from bot.settings import Settings, load_settings
+
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday
+
+# Every REST request any end-to-end test made, for the contract test that runs after them.
+ALL_REQUESTS: list[RecordedRequest] = []
+
+
+class Harness:
+    def __init__(self, sandbox: Sandbox, library: Library, db_path: Path) -> None:
+        self.sandbox = sandbox
+        self.library = library
+        self.db_path = db_path
+        self.clock = FakeClock(START)
+        self.guild: SandboxGuild = sandbox.add_guild("Harbour Lights")
+        self.bot: CloserBot | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def settings(self, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "_env_file": None,
+            "database_path": self.db_path,
+            "discord_api_base_url": self.sandbox.api_base,
+            "discord_gateway_url": self.sandbox.gateway_url,
+            "dev_guild_id": self.guild.id,
+            "tick_interval": timedelta(seconds=600),
+        }
+        values.update(overrides)
+        return load_settings(**values)
+
+    def member(self, name: str, *, manage_guild: bool = False, in_guild: bool = True) -> Member:
+        user = self.sandbox.add_user(
+            name, self.guild if in_guild else None, manage_guild=manage_guild
+        )
+        return Member(self.sandbox, user, self.guild)
+
+    async def start_bot(self, **overrides: Any) -> CloserBot:
+        bot = CloserBot(
+            self.settings(**overrides), self.library, clock=self.clock, guild_ready_timeout=0.05
+        )
+        self.bot = bot
+        self._task = asyncio.create_task(bot.start(self.sandbox.bot_token))
+        ready = asyncio.create_task(bot.wait_until_ready())
+        done, _ = await asyncio.wait({ready, self._task}, timeout=10, return_when="FIRST_COMPLETED")
+        if self._task in done:
+            ready.cancel()
+            self._task.result()  # re-raise what stopped the bot
+            raise RuntimeError("the bot stopped before it was ready")
+        if ready not in done:
+            ready.cancel()
+            raise TimeoutError("the bot did not become ready within 10 s")
+        return bot
+
+    async def stop_bot(self) -> None:
+        bot, task = self.bot, self._task
+        self.bot, self._task = None, None
+        if bot is not None:
+            await bot.close()
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, 5)
+
+
+@contextlib.asynccontextmanager
+async def running_sandbox(**kwargs: Any) -> AsyncIterator[Sandbox]:
+    sandbox = Sandbox(faults=kwargs.pop("faults", None) or Faults(), **kwargs)
+    await sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        ALL_REQUESTS.extend(sandbox.requests)
+        await sandbox.stop()

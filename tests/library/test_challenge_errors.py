@@ -1,0 +1,197 @@
+"""One broken challenges.toml per kind of challenge problem.
+
+With CHALLENGE's five keys the header is line 1; day n's header is on line 8 + 4 * (n - 1) and
+its two keys follow it (see builders.challenge_toml).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.core.models import Category, Depth
+from bot.library.loader import load_library
+from tests.library.builders import (
+    CATEGORY_DAY,
+    CHALLENGE,
+    COUPLE,
+    Fields,
+    base_pack,
+    challenge_toml,
+    pack,
+    problems,
+    prompt_toml,
+    write,
+)
+
+FIVE_DAYS: list[Fields] = [CATEGORY_DAY] * 5
+
+
+def check(root: Path, challenges: str) -> list[str]:
+    return problems(root, {"humor.toml": base_pack(), "challenges.toml": challenges})
+
+
+def test_missing_challenge_field(root: Path) -> None:
+    assert check(root, challenge_toml(FIVE_DAYS, closing=None)) == [
+        "prompts/challenges.toml:1: missing field 'closing'"
+    ]
+
+
+def test_unknown_challenge_and_day_fields(root: Path) -> None:
+    days: list[Fields] = [{**CATEGORY_DAY, "tittle": "x"}, *FIVE_DAYS[1:]]
+    assert check(root, challenge_toml(days, colour="blue")) == [
+        "prompts/challenges.toml:7: unknown field 'colour'",
+        "prompts/challenges.toml:12: unknown field 'tittle'",
+    ]
+
+
+def test_day_missing_title(root: Path) -> None:
+    days: list[Fields] = [*FIVE_DAYS[:2], {"category": "humor"}, *FIVE_DAYS[3:]]
+    assert check(root, challenge_toml(days)) == [
+        "prompts/challenges.toml:16: missing field 'title'"
+    ]
+
+
+def test_too_few_days(root: Path) -> None:
+    assert check(root, challenge_toml(FIVE_DAYS[:4])) == [
+        "prompts/challenges.toml:1: challenge has 4 days; it needs 5 to 7"
+    ]
+
+
+def test_too_many_days(root: Path) -> None:
+    assert check(root, challenge_toml([CATEGORY_DAY] * 8)) == [
+        "prompts/challenges.toml:1: challenge has 8 days; it needs 5 to 7"
+    ]
+
+
+def test_no_days(root: Path) -> None:
+    assert check(root, challenge_toml([])) == [
+        "prompts/challenges.toml:1: challenge has 0 days; it needs 5 to 7"
+    ]
+
+
+def test_day_with_both_prompt_and_category(root: Path) -> None:
+    both = {**CATEGORY_DAY, "prompt": "humor.funniest-memory"}
+    assert check(root, challenge_toml([both, *FIVE_DAYS[1:]])) == [
+        "prompts/challenges.toml:8: day 1 has both 'prompt' and 'category'; use one"
+    ]
+
+
+def test_day_with_neither_prompt_nor_category(root: Path) -> None:
+    days: list[Fields] = [*FIVE_DAYS[:4], {"title": "Free day"}]
+    assert check(root, challenge_toml(days)) == [
+        "prompts/challenges.toml:24: day 5 needs a 'prompt' or a 'category'"
+    ]
+
+
+def test_day_pointing_at_a_missing_prompt(root: Path) -> None:
+    days: list[Fields] = [{"title": "Gone", "prompt": "humor.no-such-thing"}, *FIVE_DAYS[1:]]
+    assert check(root, challenge_toml(days)) == [
+        "prompts/challenges.toml:10: day 1: unknown prompt 'humor.no-such-thing'"
+    ]
+
+
+def test_day_unknown_category(root: Path) -> None:
+    days: list[Fields] = [{"title": "Odd", "category": "jokes"}, *FIVE_DAYS[1:]]
+    message = (
+        "unknown category 'jokes' (allowed: quality_time, curiosity, gratitude, feelings, repair, "
+        "humor, tech_free, new_things, support, vulnerability)"
+    )
+    assert check(root, challenge_toml(days)) == [f"prompts/challenges.toml:10: {message}"]
+
+
+def test_day_unknown_depth(root: Path) -> None:
+    days: list[Fields] = [*FIVE_DAYS[:1], {**CATEGORY_DAY, "depth": "abyss"}, *FIVE_DAYS[2:]]
+    assert check(root, challenge_toml(days)) == [
+        "prompts/challenges.toml:15: unknown depth 'abyss' (allowed: light, medium, deep)"
+    ]
+
+
+def test_depth_without_category(root: Path) -> None:
+    day = {"title": "A memory", "prompt": "humor.funniest-memory", "depth": "light"}
+    assert check(root, challenge_toml([day, *FIVE_DAYS[1:]])) == [
+        "prompts/challenges.toml:11: day 1: 'depth' only goes with 'category'"
+    ]
+
+
+def test_category_day_with_no_prompts_to_offer(root: Path) -> None:
+    days: list[Fields] = [{"title": "Feelings", "category": "feelings"}, *FIVE_DAYS[1:]]
+    assert check(root, challenge_toml(days)) == [
+        "prompts/challenges.toml:10: day 1: no 'any' prompts in 'feelings' at 'light' or lighter"
+    ]
+
+
+def test_category_day_with_only_couple_prompts_in_an_any_challenge(root: Path) -> None:
+    support = prompt_toml(
+        COUPLE,
+        id="support.hold-hands",
+        category="support",
+        depth="light",
+        text="After a hard day, would holding hands for a minute help you settle?",
+    )
+    days: list[Fields] = [*FIVE_DAYS[:4], {"title": "Support", "category": "support"}]
+    files = {"humor.toml": base_pack(), "support.toml": support}
+    assert problems(root, {**files, "challenges.toml": challenge_toml(days)}) == [
+        "prompts/challenges.toml:26: day 5: no 'any' prompts in 'support' at 'light' or lighter"
+    ]
+    couple_week = challenge_toml(days, audience="couple")
+    library = load_library(write(root, {**files, "challenges.toml": couple_week}))
+    assert library.challenges[0].days[4].category is Category.SUPPORT
+
+
+def test_deeper_category_day_may_use_lighter_prompts(root: Path) -> None:
+    days: list[Fields] = [
+        {"title": "Deep laughs", "category": "humor", "depth": "deep"},
+        *FIVE_DAYS[1:],
+    ]
+    files = {"humor.toml": base_pack(), "challenges.toml": challenge_toml(days)}
+    assert load_library(write(root, files)).challenges[0].days[0].depth is Depth.DEEP
+
+
+def test_duplicate_challenge_id(root: Path) -> None:
+    text = challenge_toml(FIVE_DAYS) + "\n" + challenge_toml(FIVE_DAYS)
+    # The second challenge starts on line 28 (first one: 6 lines + 5 days of 4).
+    assert check(root, text) == [
+        "prompts/challenges.toml:29: duplicate challenge id 'laugh-week' "
+        "(first at prompts/challenges.toml:2)"
+    ]
+
+
+def test_invalid_challenge_id(root: Path) -> None:
+    assert check(root, challenge_toml(FIVE_DAYS, id="Laugh Week")) == [
+        "prompts/challenges.toml:2: invalid challenge id 'Laugh Week': use a-z, 0-9, - and _"
+    ]
+
+
+def test_couple_prompt_in_a_challenge_for_any_audience(root: Path) -> None:
+    days: list[Fields] = [{"title": "Nicknames", "prompt": "humor.pet-names"}, *FIVE_DAYS[1:]]
+    assert check(root, challenge_toml(days)) == [
+        "prompts/challenges.toml:10: day 1: 'humor.pet-names' is a couple prompt "
+        "in a challenge for any audience"
+    ]
+
+
+def test_couple_prompt_in_a_couple_challenge_is_fine(root: Path) -> None:
+    days: list[Fields] = [{"title": "Nicknames", "prompt": "humor.pet-names"}, *FIVE_DAYS[1:]]
+    files = {"humor.toml": base_pack(), "challenges.toml": challenge_toml(days, audience="couple")}
+    library = load_library(write(root, files))
+    assert library.challenges[0].days[0].prompt_id == "humor.pet-names"
+
+
+def test_challenge_problems_are_all_reported(root: Path) -> None:
+    # Days of an invalid challenge are still validated; cross-checks need a valid challenge.
+    days: list[Fields] = [
+        {"title": "Gone", "prompt": "humor.missing"},
+        {"title": "Free day"},
+        {**CATEGORY_DAY, "depth": "abyss"},
+    ]
+    text = pack(challenge_toml(days, audience="friends"), challenge_toml(FIVE_DAYS, intro=" "))
+    assert check(root, text) == [
+        "prompts/challenges.toml:4: unknown audience 'friends' (allowed: any, couple)",
+        "prompts/challenges.toml:18: unknown depth 'abyss' (allowed: light, medium, deep)",
+        "prompts/challenges.toml:24: intro is empty",
+    ]
+
+
+def test_unchanged_base_challenge_is_valid(root: Path) -> None:
+    files = {"humor.toml": base_pack(), "challenges.toml": challenge_toml(FIVE_DAYS)}
+    assert load_library(write(root, files)).challenges[0].id == CHALLENGE["id"]
