@@ -56,6 +56,7 @@ def body_dict(request: web.Request) -> dict[str, Any]:
 def files_of(request: web.Request) -> list[dict[str, Any]]:
     return list(files_of(request) or [])
 
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
