@@ -191,6 +191,7 @@ CREATE TABLE deliveries (
     kind         TEXT NOT NULL,
     payload      TEXT NOT NULL DEFAULT '{}',
     due_at       TEXT NOT NULL,
+    stale_after  TEXT,                 -- past this, sending would be unkind (e.g. 3 h late): skip
     status       TEXT NOT NULL DEFAULT 'pending'
                  CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'skipped')),
     attempts     INTEGER NOT NULL DEFAULT 0,
@@ -201,6 +202,7 @@ CREATE TABLE deliveries (
     sent_at      TEXT
 );
 CREATE INDEX deliveries_due ON deliveries (status, due_at);
+CREATE INDEX deliveries_lease ON deliveries (lease_until) WHERE status = 'sending';
 CREATE INDEX deliveries_user ON deliveries (user_id, created_at);
 
 -- Per-member schedule state: when this member's next prompt slot for a pair is due.
@@ -208,6 +210,7 @@ CREATE TABLE schedules (
     pair_id     INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
     user_id     INTEGER NOT NULL REFERENCES members(user_id) ON DELETE CASCADE,
     next_due_at TEXT NOT NULL,
+    next_day    TEXT NOT NULL,            -- the local date that slot belongs to (the instance key)
     PRIMARY KEY (pair_id, user_id)
 );
 CREATE INDEX schedules_due ON schedules (next_due_at);
