@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import discord
 import discord.gateway
@@ -20,17 +22,38 @@ from discord.ext import commands
 
 from bot.core.clock import Clock, SystemClock
 from bot.core.models import Library
+from bot.delivery.limiter import RateLimiter
+from bot.delivery.outbox import Outbox
+from bot.delivery.port import BotPort, DiscordPort
 from bot.delivery.ticker import Ticker
+from bot.services.answers import AnswerService
+from bot.services.members import MemberService
+from bot.services.pairs import PairService
+from bot.services.prompting import PromptCommands, Prompting
+from bot.services.schedule import reschedule_pair
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.meta import get_meta, set_meta
+from bot.storage.pairs import get_pair, resume_due_pauses
+
+if TYPE_CHECKING:
+    from bot.cogs.handlers import Handlers
+
+ConfirmHandler = Callable[[discord.Interaction, int, str], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
 COG_MODULES = (
     "bot.cogs.errors",
+    "bot.cogs.components",
     "bot.cogs.closer",
+    "bot.cogs.pair",
+    "bot.cogs.prompt",
+    "bot.cogs.dms",
 )
+
+# Under Discord's 50 requests/s, leaving room for interaction follow-ups and command syncs.
+SEND_RATE = 45.0
 
 
 def point_discord_py_at(settings: Settings) -> None:
@@ -50,6 +73,7 @@ def default_intents() -> discord.Intents:
 
 class CloserBot(commands.Bot):
     db: Database
+    handlers: Handlers
 
     def __init__(
         self,
@@ -72,21 +96,52 @@ class CloserBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self.db = await Database.open(self.settings.database_path)
+        self._build_services()
         for module in COG_MODULES:
             await self.load_extension(module)
         await self.sync_commands()
         self.ticker.start()
         log.info("closer is set up", extra={"database": str(self.settings.database_path)})
 
+    def _build_services(self) -> None:
+        from bot.cogs.components import build_view
+        from bot.cogs.handlers import Handlers
+
+        zone = self.settings.default_timezone
+        now = self.clock.now
+        wake = self.ticker.wake
+        self.port: DiscordPort = BotPort(self, RateLimiter(SEND_RATE), build_view)
+        self.outbox = Outbox(self.db, self.port, self.clock)
+        self.prompting = Prompting(self.db, self.library, zone)
+        self.pairs = PairService(self.db, self.outbox, self.prompting, zone, now, wake)
+        self.answers = AnswerService(self.db, self.library, self.prompting, now, wake)
+        self.prompt_service = PromptCommands(self.db, self.prompting, now, wake)
+        self.members = MemberService(self.db, zone, now)
+        self.handlers = Handlers(self)
+        self.confirm_handlers: dict[str, ConfirmHandler] = {}
+        self.outbox.producers += [self._resume_pauses, self.prompting.materialise]
+
+    async def _resume_pauses(self, now: datetime) -> None:
+        for pair_id in await resume_due_pauses(self.db, now):
+            pair = await get_pair(self.db, pair_id)
+            if pair is not None:
+                await reschedule_pair(self.db, pair, self.settings.default_timezone, now)
+
     async def close(self) -> None:
         await self.ticker.stop()
+        outbox = getattr(self, "outbox", None)
+        if outbox is not None:
+            await outbox.release()
         await super().close()
         db = getattr(self, "db", None)
         if db is not None:
             await db.close()
 
     async def tick(self) -> None:
-        """One pass of the outbox. Work is added by the delivery layer as it is built."""
+        """One pass of the outbox (the ticker calls this every TICK_INTERVAL, or when woken)."""
+        if not self.is_ready():
+            return
+        await self.outbox.tick()
 
     # Command sync --------------------------------------------------------------------------
     def command_payload(self) -> list[dict[str, Any]]:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import discord
 
+from bot.core.models import PairKind
+from bot.services.pairs import PairStatus, describe_schedule
+
 ACCENT = discord.Colour(0xE8A87C)
 
 
@@ -39,4 +42,51 @@ def help_embed() -> discord.Embed:
         inline=False,
     )
     embed.set_footer(text="Closer is not therapy. /closer resources lists places to find support.")
+    return embed
+
+
+def status_embed(
+    status: PairStatus, user_id: int, zone: str, answered_together: int
+) -> discord.Embed:
+    pair = status.pair
+    partner = ", ".join(status.partners) or "your partner"
+    kind = "Couple" if pair.kind is PairKind.COUPLE else "Circle round"
+    embed = discord.Embed(title=f"You and {partner}", colour=ACCENT)
+    embed.add_field(name="Pair", value=kind, inline=True)
+    embed.add_field(
+        name="Schedule", value=describe_schedule(pair.local_time, pair.cadence), inline=True
+    )
+    embed.add_field(name="Depth", value=pair.depth.value, inline=True)
+    if pair.status == "paused" and pair.paused_until is not None:
+        nxt = f"Paused until <t:{int(pair.paused_until.timestamp())}:D>"
+    else:
+        slot = status.next_prompts.get(user_id)
+        nxt = (
+            f"<t:{int(slot.due.timestamp())}:f> (<t:{int(slot.due.timestamp())}:R>)"
+            if slot
+            else "—"
+        )
+    embed.add_field(name=f"Next prompt (your time zone: {zone})", value=nxt, inline=False)
+    summary = (
+        f"You've answered {answered_together} prompt{'s' if answered_together != 1 else ''} "
+        "together so far."
+        if answered_together
+        else "Your first shared answers are still ahead."
+    )
+    if status.open_prompts:
+        summary += f" {status.open_prompts} open right now."
+    embed.add_field(name="So far", value=summary, inline=False)
+    if status.muted:
+        embed.add_field(
+            name="Muted topics",
+            value=", ".join(sorted(c.label for c in status.muted)),
+            inline=False,
+        )
+    for name in status.unreachable_partners:
+        embed.add_field(
+            name="A small hiccup",
+            value=f"I can't reach {name} by DM right now, so their prompts are on hold. "
+            "They can allow DMs from this server, then use any Closer command.",
+            inline=False,
+        )
     return embed

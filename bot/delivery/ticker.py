@@ -53,6 +53,10 @@ class Ticker:
         for task in list(self._tasks):
             task.cancel()
 
+    @property
+    def busy(self) -> bool:
+        return self._running.locked() or any(not t.done() for t in self._tasks)
+
     def wake(self) -> None:
         """Run a tick as soon as possible (now, or right after the one in progress)."""
         self._woken = True

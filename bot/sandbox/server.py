@@ -54,7 +54,7 @@ def body_dict(request: web.Request) -> dict[str, Any]:
 
 
 def files_of(request: web.Request) -> list[dict[str, Any]]:
-    return list(files_of(request) or [])
+    return list(request.get(FILES) or [])
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -73,6 +73,20 @@ class Harness:
             raise TimeoutError("the bot did not become ready within 10 s")
         return bot
 
+    async def tick(self) -> None:
+        """Run one outbox pass now, as the scheduler would, and wait for it to finish."""
+        assert self.bot is not None
+        await self.bot.ticker.run_once()
+        # A wake-up during the pass may have started another; let it finish too.
+        for _ in range(50):
+            if not self.bot.ticker.busy:
+                break
+            await asyncio.sleep(0.02)
+
+    async def advance(self, delta: timedelta) -> None:
+        self.clock.advance(delta)
+        await self.tick()
+
     async def stop_bot(self) -> None:
         bot, task = self.bot, self._task
         self.bot, self._task = None, None

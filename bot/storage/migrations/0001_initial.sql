@@ -185,7 +185,9 @@ CREATE TABLE answers (
 CREATE TABLE deliveries (
     id           INTEGER PRIMARY KEY,
     dedupe_key   TEXT NOT NULL UNIQUE,
-    user_id      INTEGER NOT NULL REFERENCES members(user_id) ON DELETE CASCADE,
+    -- a DM to a member, or (user_id NULL) a post in a server channel such as a round notice
+    user_id      INTEGER REFERENCES members(user_id) ON DELETE CASCADE,
+    channel_id   INTEGER,
     pair_id      INTEGER REFERENCES pairs(id) ON DELETE CASCADE,
     instance_id  INTEGER REFERENCES prompt_instances(id) ON DELETE CASCADE,
     kind         TEXT NOT NULL,

@@ -1,0 +1,333 @@
+"""Persistent buttons: every custom_id carries what it acts on and whom it was sent to.
+
+discord.py routes them by pattern (`DynamicItem`), so a button on a message sent last month, or
+before a restart, still works; and a press by anyone but the intended member is refused.
+Modal submissions are routed the same way by `on_interaction`, so an answer typed across a
+restart is not lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any, cast
+
+import discord
+from discord.ext import commands
+
+from bot.cogs.errors import reply_ephemeral
+from bot.core.models import Depth
+from bot.errors import UserFacingError
+from bot.ui.payload import ViewSpec
+
+if TYPE_CHECKING:
+    from bot.app import CloserBot
+
+log = logging.getLogger(__name__)
+
+NOT_FOR_YOU = "This button was sent to someone else, so it can't act for you."
+ANSWER_MODAL = re.compile(
+    r"^closer:answer:(?P<instance>\d+):(?P<user>\d+)(?::(?P<feeling>[a-z]+))?$"
+)
+ANSWER_LIMIT = 2000
+
+
+def closer(interaction: discord.Interaction) -> CloserBot:
+    return cast("CloserBot", interaction.client)
+
+
+async def _guard(interaction: discord.Interaction, user_id: int) -> bool:
+    if interaction.user.id != user_id:
+        await reply_ephemeral(interaction, NOT_FOR_YOU)
+        return False
+    return True
+
+
+async def _run(interaction: discord.Interaction, action: Any) -> None:
+    """Run a handler; a refusal becomes a short ephemeral reply, a bug a logged apology."""
+    try:
+        await action
+    except UserFacingError as exc:
+        await reply_ephemeral(interaction, exc.message)
+    except Exception:
+        log.exception("component failed", extra={"interaction_id": interaction.id})
+        await reply_ephemeral(
+            interaction, "Something went wrong on our side, sorry. Please try again in a minute."
+        )
+
+
+class InviteButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"closer:invite:(?P<action>accept|decline):(?P<invite>\d+):(?P<user>\d+)",
+):
+    def __init__(self, action: str, invite_id: int, user_id: int) -> None:
+        self.action, self.invite_id, self.user_id = action, invite_id, user_id
+        super().__init__(
+            discord.ui.Button(
+                label="Accept" if action == "accept" else "Decline",
+                style=discord.ButtonStyle.success
+                if action == "accept"
+                else discord.ButtonStyle.secondary,
+                custom_id=f"closer:invite:{action}:{invite_id}:{user_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> InviteButton:
+        return cls(match["action"], int(match["invite"]), int(match["user"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if await _guard(interaction, self.user_id):
+            await _run(
+                interaction,
+                closer(interaction).handlers.invite(interaction, self.action, self.invite_id),
+            )
+
+
+class PromptButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"closer:prompt:(?P<action>answer|skip|later|done|notnow|share|start):(?P<instance>\d+):(?P<user>\d+)",
+):
+    LABELS = {
+        "answer": ("Answer", discord.ButtonStyle.primary),
+        "skip": ("Skip", discord.ButtonStyle.secondary),
+        "later": ("Later", discord.ButtonStyle.secondary),
+        "done": ("We did it", discord.ButtonStyle.success),
+        "notnow": ("Not this time", discord.ButtonStyle.secondary),
+        "share": ("Share", discord.ButtonStyle.primary),
+        "start": ("Start", discord.ButtonStyle.success),
+    }
+
+    def __init__(self, action: str, instance_id: int, user_id: int) -> None:
+        self.action, self.instance_id, self.user_id = action, instance_id, user_id
+        label, style = self.LABELS[action]
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=style,
+                custom_id=f"closer:prompt:{action}:{instance_id}:{user_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PromptButton:
+        return cls(match["action"], int(match["instance"]), int(match["user"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if await _guard(interaction, self.user_id):
+            await _run(
+                interaction,
+                closer(interaction).handlers.prompt(interaction, self.action, self.instance_id),
+            )
+
+
+class FeelingSelect(
+    discord.ui.DynamicItem[discord.ui.Select[Any]],
+    template=r"closer:feeling:(?P<instance>\d+):(?P<user>\d+)",
+):
+    def __init__(
+        self, instance_id: int, user_id: int, options: list[discord.SelectOption] | None = None
+    ) -> None:
+        self.instance_id, self.user_id = instance_id, user_id
+        super().__init__(
+            discord.ui.Select(
+                placeholder="Pick a feeling word (optional)",
+                custom_id=f"closer:feeling:{instance_id}:{user_id}",
+                options=options or [discord.SelectOption(label="calm", value="calm")],
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> FeelingSelect:
+        return cls(int(match["instance"]), int(match["user"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if not await _guard(interaction, self.user_id):
+            return
+        data = cast(dict[str, Any], interaction.data or {})
+        values = [str(v) for v in data.get("values", [])]
+        feeling = values[0] if values else None
+        await _run(
+            interaction,
+            closer(interaction).handlers.prompt(interaction, "answer", self.instance_id, feeling),
+        )
+
+
+class DeeperButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"closer:deeper:(?P<action>yes|no):(?P<pair>\d+):(?P<user>\d+):(?P<depth>medium|deep)",
+):
+    def __init__(self, action: str, pair_id: int, user_id: int, depth: str) -> None:
+        self.action, self.pair_id, self.user_id, self.depth = action, pair_id, user_id, depth
+        super().__init__(
+            discord.ui.Button(
+                label="Yes, a little deeper" if action == "yes" else "Not yet",
+                style=discord.ButtonStyle.primary
+                if action == "yes"
+                else discord.ButtonStyle.secondary,
+                custom_id=f"closer:deeper:{action}:{pair_id}:{user_id}:{depth}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> DeeperButton:
+        return cls(match["action"], int(match["pair"]), int(match["user"]), match["depth"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if await _guard(interaction, self.user_id):
+            await _run(
+                interaction,
+                closer(interaction).handlers.deeper(
+                    interaction, self.action == "yes", self.pair_id, Depth(self.depth)
+                ),
+            )
+
+
+class ConfirmButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"closer:confirm:(?P<what>end|forget|replace):(?P<answer>yes|no):(?P<target>\d+):(?P<user>\d+)(?::(?P<extra>[a-z0-9_-]+))?",
+):
+    def __init__(self, what: str, answer: str, target: int, user_id: int, extra: str = "") -> None:
+        self.what, self.answer, self.target, self.user_id, self.extra = (
+            what,
+            answer,
+            target,
+            user_id,
+            extra,
+        )
+        labels = {"end": "End the pair", "forget": "Delete everything", "replace": "Replace it"}
+        suffix = f":{extra}" if extra else ""
+        super().__init__(
+            discord.ui.Button(
+                label=labels[what] if answer == "yes" else "Cancel",
+                style=discord.ButtonStyle.danger
+                if answer == "yes"
+                else discord.ButtonStyle.secondary,
+                custom_id=f"closer:confirm:{what}:{answer}:{target}:{user_id}{suffix}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ConfirmButton:
+        return cls(
+            match["what"],
+            match["answer"],
+            int(match["target"]),
+            int(match["user"]),
+            match["extra"] or "",
+        )
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if await _guard(interaction, self.user_id):
+            await _run(
+                interaction,
+                closer(interaction).handlers.confirm(
+                    interaction, self.what, self.answer == "yes", self.target, self.extra
+                ),
+            )
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    InviteButton,
+    PromptButton,
+    FeelingSelect,
+    DeeperButton,
+    ConfirmButton,
+)
+
+
+def build_view(spec: ViewSpec) -> discord.ui.View | None:
+    """The buttons for a stored message spec (see `bot.ui.payload.ViewSpec`)."""
+    view = discord.ui.View(timeout=None)
+    kind = spec.get("kind")
+    user = int(spec.get("user", 0))
+    if kind == "invite":
+        invite = int(spec.get("invite", 0))
+        view.add_item(InviteButton("accept", invite, user))
+        view.add_item(InviteButton("decline", invite, user))
+    elif kind == "prompt":
+        instance = int(spec.get("instance", 0))
+        actions = (
+            ["done", "notnow", "later"] if spec.get("activity") else ["answer", "skip", "later"]
+        )
+        for action in actions:
+            view.add_item(PromptButton(action, instance, user))
+        if spec.get("feelings"):
+            from bot.ui.feelings import feeling_options
+
+            view.add_item(FeelingSelect(instance, user, feeling_options()))
+    elif kind == "answer":
+        view.add_item(PromptButton("answer", int(spec.get("instance", 0)), user))
+    elif kind == "share":
+        view.add_item(PromptButton("share", int(spec.get("instance", 0)), user))
+    elif kind == "start":
+        view.add_item(PromptButton("start", int(spec.get("instance", 0)), user))
+    elif kind == "deeper":
+        pair, depth = int(spec.get("pair", 0)), str(spec.get("depth", "medium"))
+        view.add_item(DeeperButton("yes", pair, user, depth))
+        view.add_item(DeeperButton("no", pair, user, depth))
+    else:
+        return None
+    return view
+
+
+def confirm_view(what: str, target: int, user_id: int, extra: str = "") -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ConfirmButton(what, "yes", target, user_id, extra))
+    view.add_item(ConfirmButton(what, "no", target, user_id, extra))
+    return view
+
+
+class Components(commands.Cog):
+    """Routes modal submissions by custom_id, like the buttons, so they survive restarts."""
+
+    def __init__(self, bot: CloserBot) -> None:
+        self.bot = bot
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        data = cast(dict[str, Any], interaction.data or {})
+        match = ANSWER_MODAL.match(str(data.get("custom_id", "")))
+        if match is None:
+            return
+        if not await _guard(interaction, int(match["user"])):
+            return
+        text = modal_value(data, "answer")
+        await _run(
+            interaction,
+            self.bot.handlers.answer_submitted(
+                interaction, int(match["instance"]), text, match["feeling"]
+            ),
+        )
+
+
+def modal_value(data: dict[str, Any], custom_id: str) -> str:
+    """A text input's value from a modal submission (action-row or label layout)."""
+    stack: list[Any] = list(data.get("components") or [])
+    while stack:
+        component = stack.pop()
+        if not isinstance(component, dict):
+            continue
+        if component.get("custom_id") == custom_id:
+            return str(component.get("value") or "")
+        stack.extend(component.get("components") or [])
+        if isinstance(component.get("component"), dict):
+            stack.append(component["component"])
+    return ""
+
+
+async def setup(bot: CloserBot) -> None:
+    bot.add_dynamic_items(*DYNAMIC_ITEMS)
+    await bot.add_cog(Components(bot))

@@ -1,0 +1,171 @@
+"""What happens when a member presses a button or submits a modal: call a service, then reply.
+
+Kept apart from the component classes so the routing (custom_id patterns) and the behaviour can
+each be read on their own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.cogs.components import ANSWER_LIMIT, build_view
+from bot.core.models import Depth, Kind
+from bot.errors import UserFacingError
+from bot.services.pairs import when_text
+from bot.ui import messages
+
+if TYPE_CHECKING:
+    from bot.app import CloserBot
+
+
+class AnswerModal(discord.ui.Modal):
+    """Shown for Answer; its submission is routed by custom_id (see `Components`)."""
+
+    def __init__(
+        self, instance_id: int, user_id: int, prompt_text: str, feeling: str | None
+    ) -> None:
+        suffix = f":{feeling}" if feeling else ""
+        super().__init__(
+            title="Your answer",
+            custom_id=f"closer:answer:{instance_id}:{user_id}{suffix}",
+            timeout=None,
+        )
+        self.answer: discord.ui.TextInput[AnswerModal] = discord.ui.TextInput(
+            label=(prompt_text[:42] + "…") if len(prompt_text) > 45 else (prompt_text or "Answer"),
+            custom_id="answer",
+            style=discord.TextStyle.paragraph,
+            max_length=ANSWER_LIMIT,
+            required=True,
+            default=f"I feel {feeling} " if feeling else None,
+        )
+        self.add_item(self.answer)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        # The Components cog answers every submission, including ones from before a restart.
+        return None
+
+
+class Handlers:
+    def __init__(self, bot: CloserBot) -> None:
+        self.bot = bot
+
+    async def invite(self, interaction: discord.Interaction, action: str, invite_id: int) -> None:
+        pairs = self.bot.pairs
+        if action == "accept":
+            pair = await pairs.accept(invite_id, interaction.user.id)
+            plan = await pairs.status(pair, interaction.user.id)
+            partner = ", ".join(plan.partners)
+            slot = plan.next_prompts.get(interaction.user.id)
+            when = f" Your first prompt comes {when_text(slot)}." if slot else ""
+            await interaction.response.edit_message(
+                content=f"You and **{partner}** are paired.{when} "
+                "When you've both answered, you'll each see the other's answer.",
+                embed=None,
+                view=None,
+            )
+        else:
+            await pairs.decline(invite_id, interaction.user.id)
+            await interaction.response.edit_message(
+                content="You declined this invite. No hard feelings — they'll only hear it "
+                "wasn't accepted.",
+                embed=None,
+                view=None,
+            )
+
+    async def prompt(
+        self,
+        interaction: discord.Interaction,
+        action: str,
+        instance_id: int,
+        feeling: str | None = None,
+    ) -> None:
+        answers = self.bot.answers
+        user_id = interaction.user.id
+        if action == "answer":
+            instance = await answers.check_answerable(instance_id, user_id)
+            prompt = self.bot.library.prompt(instance.prompt_id)
+            modal = AnswerModal(instance_id, user_id, prompt.text if prompt else "", feeling)
+            await interaction.response.send_modal(modal)
+            modal.stop()
+            return
+        if action == "skip":
+            await answers.skip(instance_id, user_id)
+            text = messages.SKIPPED_TEXT
+        elif action == "later":
+            text = (
+                messages.LATER_TEXT
+                if await answers.later(instance_id, user_id)
+                else messages.LATER_AGAIN_TEXT
+            )
+        elif action in ("done", "notnow"):
+            await answers.activity_outcome(instance_id, user_id, action == "done")
+            text = (
+                "Lovely. I'll check in tomorrow to hear how it went."
+                if action == "done"
+                else "That's okay — there's always another day."
+            )
+        elif action == "share":
+            partners = await answers.share(instance_id, user_id)
+            text = f"Shared with {messages.names(partners)}."
+        else:
+            raise UserFacingError("That button isn't available yet.")
+        await interaction.response.send_message(text, ephemeral=True)
+
+    async def answer_submitted(
+        self, interaction: discord.Interaction, instance_id: int, text: str, feeling: str | None
+    ) -> None:
+        result = await self.bot.answers.submit(instance_id, interaction.user.id, text, feeling)
+        if result.kind is Kind.REFLECTION:
+            view = build_view(
+                {"kind": "share", "instance": instance_id, "user": interaction.user.id}
+            )
+            assert view is not None  # noqa: S101
+            await interaction.response.send_message(
+                messages.reflection_saved_text(), view=view, ephemeral=True
+            )
+            view.stop()
+            return
+        await interaction.response.send_message(
+            messages.answer_saved_text(result.partners, result.replaced, result.revealed),
+            ephemeral=True,
+        )
+
+    async def deeper(
+        self, interaction: discord.Interaction, yes: bool, pair_id: int, depth: Depth
+    ) -> None:
+        if not yes:
+            await interaction.response.edit_message(
+                content="No problem. You'll stay where you are; the offer may come round again.",
+                embed=None,
+                view=None,
+            )
+            return
+        moved = await self.bot.pairs.vote_deeper(pair_id, interaction.user.id, depth)
+        text = (
+            "You're both in — deeper prompts from here on."
+            if moved
+            else "Noted. You'll move deeper only if your partner says yes too."
+        )
+        await interaction.response.edit_message(content=text, embed=None, view=None)
+
+    async def confirm(
+        self, interaction: discord.Interaction, what: str, yes: bool, target: int, extra: str
+    ) -> None:
+        if not yes:
+            await interaction.response.edit_message(content="Okay, nothing changed.", view=None)
+            return
+        if what == "end":
+            pair = await self.bot.pairs.end(target, interaction.user.id)
+            names = await self.bot.pairs.partner_names(pair, interaction.user.id)
+            await interaction.response.edit_message(
+                content=f"Your pair with {messages.names(names)} has ended. They've been told "
+                "kindly. Your history stays until you use /closer forget.",
+                view=None,
+            )
+            return
+        handler = self.bot.confirm_handlers.get(what)
+        if handler is None:
+            raise UserFacingError("That confirmation has expired.")
+        await handler(interaction, target, extra)

@@ -1,0 +1,52 @@
+"""`/prompt now` and `/prompt skip`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.cogs.pair import guild_only, partner_autocomplete, with_user_id
+
+if TYPE_CHECKING:
+    from bot.app import CloserBot
+
+
+class PromptCog(commands.GroupCog, group_name="prompt", group_description="Prompts on demand"):
+    def __init__(self, bot: CloserBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name="now", description="Send your pair's next prompt now, to both of you"
+    )
+    @app_commands.rename(with_="with")
+    @app_commands.describe(with_="Which pair, if you have more than one")
+    @app_commands.autocomplete(with_=partner_autocomplete)
+    async def now(self, interaction: discord.Interaction, with_: str | None = None) -> None:
+        guild_id = guild_only(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        pair = await self.bot.pairs.resolve(guild_id, interaction.user.id, with_user_id(with_))
+        prompt = await self.bot.prompt_service.send_now(pair)
+        await interaction.followup.send(
+            f"On its way — check your DMs. ({prompt.category.label})", ephemeral=True
+        )
+
+    @app_commands.command(
+        name="skip", description="Skip the open prompt for both of you, no questions asked"
+    )
+    @app_commands.rename(with_="with")
+    @app_commands.autocomplete(with_=partner_autocomplete)
+    async def skip(self, interaction: discord.Interaction, with_: str | None = None) -> None:
+        guild_id = guild_only(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        pair = await self.bot.pairs.resolve(guild_id, interaction.user.id, with_user_id(with_))
+        await self.bot.prompt_service.skip_open(pair)
+        await interaction.followup.send(
+            "Skipped for both of you. No questions asked.", ephemeral=True
+        )
+
+
+async def setup(bot: CloserBot) -> None:
+    await bot.add_cog(PromptCog(bot))

@@ -1,0 +1,424 @@
+"""Couples by consent: invites, pairing, and a pair's settings (pause, schedule, depth, topics).
+
+Every refusal is a `UserFacingError` whose text the member reads as is, so the wording lives here
+with the rule it explains.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.core.cadence import Slot, format_hhmm, parse_hhmm
+from bot.core.models import Cadence, Category, Depth, PairKind
+from bot.delivery.outbox import Outbox
+from bot.errors import UserFacingError
+from bot.services.prompting import Prompting
+from bot.services.schedule import plan_pair, reschedule_pair, write_plan, zone_of
+from bot.storage import instances as instance_store
+from bot.storage import members as member_store
+from bot.storage import outbox as outbox_store
+from bot.storage import pairs as pair_store
+from bot.storage.db import Database
+from bot.storage.outbox import NewDelivery
+from bot.storage.pairs import InviteRow, PairRow
+from bot.ui import messages
+from bot.ui.payload import MessagePayload
+
+log = logging.getLogger(__name__)
+
+INVITE_TTL = timedelta(days=7)
+DEFAULT_TIME = "19:00"
+
+
+@dataclass(frozen=True)
+class Person:
+    """A member as a command sees them (from the interaction's resolved data)."""
+
+    id: int
+    name: str
+    is_bot: bool = False
+    in_guild: bool = True
+
+
+def parse_time_option(value: str | None) -> str:
+    text = (value or DEFAULT_TIME).strip()
+    try:
+        return format_hhmm(parse_hhmm(text))
+    except ValueError:
+        raise UserFacingError(
+            "Time must look like 19:30 (24-hour HH:MM), in your own time zone."
+        ) from None
+
+
+def parse_cadence_option(value: str | None) -> Cadence:
+    try:
+        return Cadence((value or "daily").strip().lower())
+    except ValueError:
+        raise UserFacingError("Cadence must be daily, weekdays or weekly.") from None
+
+
+def describe_schedule(local_time: str, cadence: Cadence) -> str:
+    if cadence is Cadence.DAILY:
+        return f"every day at {local_time}"
+    if cadence is Cadence.WEEKDAYS:
+        return f"on weekdays at {local_time}"
+    return f"once a week at {local_time}"
+
+
+def when_text(slot: Slot) -> str:
+    """A Discord timestamp: every reader sees it in their own local time."""
+    ts = int(slot.due.timestamp())
+    return f"<t:{ts}:f> (<t:{ts}:R>)"
+
+
+@dataclass(frozen=True)
+class InviteOutcome:
+    invite_id: int
+    delivered: bool
+
+
+@dataclass(frozen=True)
+class PairStatus:
+    pair: PairRow
+    partners: list[str]
+    next_prompts: dict[int, Slot]
+    unreachable_partners: list[str]
+    muted: frozenset[Category]
+    open_prompts: int
+
+
+@dataclass
+class PairService:
+    db: Database
+    outbox: Outbox
+    prompting: Prompting
+    default_zone: str
+    now: Callable[[], datetime]
+    wake: Callable[[], None]
+
+    # Resolving which pair a command means ------------------------------------------------
+    async def resolve(self, guild_id: int, user_id: int, with_user: int | None = None) -> PairRow:
+        pairs = await pair_store.live_pairs_of(self.db, user_id, guild_id)
+        if with_user is not None:
+            for pair in pairs:
+                if with_user in pair.member_ids and with_user != user_id:
+                    return pair
+            raise UserFacingError("You're not paired with that member here right now.")
+        if not pairs:
+            raise UserFacingError(
+                "You're not in a pair here yet. Try /pair invite, or /circle join a friend group."
+            )
+        couples = [p for p in pairs if p.kind is PairKind.COUPLE]
+        if couples:
+            return couples[0]
+        if len(pairs) == 1:
+            return pairs[0]
+        raise UserFacingError(
+            "You're in more than one pair here: say which with the `with` option."
+        )
+
+    async def partner_names(self, pair: PairRow, user_id: int) -> list[str]:
+        names = await self.prompting.names_of(pair.member_ids)
+        return [names[m] for m in pair.partners_of(user_id)]
+
+    async def notify(self, user_ids: list[int], key: str, payload: MessagePayload) -> None:
+        now = self.now()
+        await outbox_store.enqueue(
+            self.db,
+            [
+                NewDelivery(
+                    dedupe_key=f"{key}:{uid}",
+                    kind="notice",
+                    due_at=now,
+                    user_id=uid,
+                    payload=dict(payload),
+                )
+                for uid in user_ids
+            ],
+            now,
+        )
+        self.wake()
+
+    # Invites -----------------------------------------------------------------------------
+    async def invite(
+        self, guild_id: int, inviter: Person, invitee: Person, time: str | None, cadence: str | None
+    ) -> InviteOutcome:
+        local_time = parse_time_option(time)
+        chosen = parse_cadence_option(cadence)
+        if invitee.id == inviter.id:
+            raise UserFacingError("You can't invite yourself. Pick someone else in this server.")
+        if invitee.is_bot:
+            raise UserFacingError("Bots can't pair. Invite a person from this server.")
+        if not invitee.in_guild:
+            raise UserFacingError(
+                "That member isn't in this server. Closer pairs people who share a server."
+            )
+        now = self.now()
+        await member_store.upsert_member(self.db, inviter.id, inviter.name, now)
+        await member_store.upsert_member(self.db, invitee.id, invitee.name, now)
+        if await pair_store.couple_of(self.db, guild_id, inviter.id):
+            raise UserFacingError(
+                "You're already in a couple pair here. Use /pair end first if you'd like a new one."
+            )
+        if await pair_store.couple_of(self.db, guild_id, invitee.id):
+            raise UserFacingError(f"{invitee.name} is already in a couple pair here.")
+        pending = await pair_store.pending_invite_between(
+            self.db, guild_id, inviter.id, invitee.id, now
+        )
+        if pending is not None:
+            raise UserFacingError(
+                f"There's already an invite waiting between you and {invitee.name}. "
+                "It stays open for 7 days."
+            )
+        invite_id = await pair_store.create_invite(
+            self.db,
+            guild_id=guild_id,
+            inviter_id=inviter.id,
+            invitee_id=invitee.id,
+            local_time=local_time,
+            cadence=chosen,
+            now=now,
+            expires_at=now + INVITE_TTL,
+        )
+        payload = messages.invite_message(
+            invite_id, invitee.id, inviter.name, describe_schedule(local_time, chosen)
+        )
+        await outbox_store.enqueue(
+            self.db,
+            [
+                NewDelivery(
+                    dedupe_key=f"invite:{invite_id}",
+                    kind="invite",
+                    due_at=now,
+                    user_id=invitee.id,
+                    payload=dict(payload),
+                )
+            ],
+            now,
+        )
+        delivery_id = await outbox_store.delivery_id_for(self.db, f"invite:{invite_id}")
+        # Someone asking explicitly is worth one fresh try even if DMs failed before; a
+        # failure marks them unreachable again at once.
+        await member_store.clear_unreachable(self.db, invitee.id)
+        outcome = await self.outbox.send_now(delivery_id)
+        if outcome.status == "unreachable":
+            await pair_store.cancel_invite(self.db, invite_id)
+            raise UserFacingError(
+                f"I couldn't send {invitee.name} a DM: their DMs are closed to me. They can turn "
+                "on Direct Messages for this server (server name → Privacy Settings), then "
+                "invite them again."
+            )
+        return InviteOutcome(invite_id, outcome.status == "sent")
+
+    async def _invite_for(self, invite_id: int, user_id: int) -> InviteRow:
+        invite = await pair_store.get_invite(self.db, invite_id)
+        if invite is None or invite.invitee_id != user_id:
+            raise UserFacingError("This invite isn't for you.")
+        if invite.status != "pending":
+            raise UserFacingError(f"This invite is already {invite.status}.")
+        if invite.expires_at <= self.now():
+            raise UserFacingError("This invite has expired. Ask them to send a new one anytime.")
+        return invite
+
+    async def accept(self, invite_id: int, user_id: int) -> PairRow:
+        invite = await self._invite_for(invite_id, user_id)
+        await member_store.clear_unreachable(self.db, user_id)
+        now = self.now()
+        async with self.db.transaction() as conn:
+            for uid in (invite.inviter_id, invite.invitee_id):
+                if await pair_store.has_live_couple(conn, invite.guild_id, uid):
+                    await pair_store.decide_invite(conn, invite.id, "cancelled", now)
+                    raise UserFacingError(
+                        "One of you has paired with someone else since this invite was sent."
+                    )
+            pair_id = await pair_store.insert_pair(
+                conn,
+                guild_id=invite.guild_id,
+                kind=PairKind.COUPLE,
+                member_ids=(invite.inviter_id, invite.invitee_id),
+                local_time=invite.local_time,
+                cadence=invite.cadence,
+                anchor=now.date(),
+                seed=random.SystemRandom().randrange(1, 2**31),
+                now=now,
+            )
+            if not await pair_store.decide_invite(conn, invite.id, "accepted", now, pair_id):
+                raise UserFacingError("This invite was already answered.")
+        pair = await pair_store.get_pair(self.db, pair_id)
+        assert pair is not None  # noqa: S101
+        plan = await reschedule_pair(self.db, pair, self.default_zone, now)
+        names = await self.prompting.names_of(pair.member_ids)
+        await self.notify(
+            [invite.inviter_id],
+            f"paired:{pair.id}",
+            messages.paired_message(
+                names[invite.invitee_id], when_text(plan[invite.inviter_id]), PairKind.COUPLE
+            ),
+        )
+        return pair
+
+    async def decline(self, invite_id: int, user_id: int) -> None:
+        invite = await self._invite_for(invite_id, user_id)
+        async with self.db.transaction() as conn:
+            await pair_store.decide_invite(conn, invite.id, "declined", self.now())
+        names = await self.prompting.names_of((invite.invitee_id,))
+        await self.notify(
+            [invite.inviter_id],
+            f"declined:{invite.id}",
+            messages.invite_declined_message(names[invite.invitee_id]),
+        )
+
+    # A pair's settings -------------------------------------------------------------------
+    async def status(self, pair: PairRow, user_id: int) -> PairStatus:
+        plan = {
+            s.user_id: Slot(s.due, s.day)
+            for s in await outbox_store.schedules_of_pair(self.db, pair.id)
+        }
+        rows = await member_store.get_members(self.db, list(pair.member_ids))
+        unreachable = [
+            rows[m].display_name or "your partner"
+            for m in pair.partners_of(user_id)
+            if m in rows and rows[m].unreachable_since is not None
+        ]
+        open_count = len(await instance_store.open_instances(self.db, pair.id))
+        return PairStatus(
+            pair=pair,
+            partners=await self.partner_names(pair, user_id),
+            next_prompts=plan,
+            unreachable_partners=unreachable,
+            muted=await pair_store.muted_topics(self.db, pair.id),
+            open_prompts=open_count,
+        )
+
+    async def pause(self, pair: PairRow, user_id: int, days: int) -> datetime:
+        if not 1 <= days <= 90:
+            raise UserFacingError("Pause for 1 to 90 days.")
+        until = self.now() + timedelta(days=days)
+        await pair_store.set_status(self.db, pair.id, "paused", self.now(), paused_until=until)
+        names = await self.prompting.names_of(pair.member_ids)
+        await self.notify(
+            list(pair.partners_of(user_id)),
+            f"paused:{pair.id}:{int(self.now().timestamp())}",
+            messages.partner_paused_message(names[user_id], days),
+        )
+        return until
+
+    async def resume(self, pair: PairRow, user_id: int) -> dict[int, Slot]:
+        if pair.status != "paused":
+            raise UserFacingError("Your prompts aren't paused, so there's nothing to resume.")
+        now = self.now()
+        await pair_store.set_status(self.db, pair.id, "active", now)
+        fresh = await pair_store.get_pair(self.db, pair.id)
+        assert fresh is not None  # noqa: S101
+        plan = await reschedule_pair(self.db, fresh, self.default_zone, now)
+        names = await self.prompting.names_of(pair.member_ids)
+        await self.notify(
+            list(pair.partners_of(user_id)),
+            f"resumed:{pair.id}:{int(now.timestamp())}",
+            messages.partner_resumed_message(names[user_id]),
+        )
+        return plan
+
+    async def end(self, pair_id: int, user_id: int) -> PairRow:
+        pair = await pair_store.get_pair(self.db, pair_id)
+        if pair is None or user_id not in pair.member_ids:
+            raise UserFacingError("That isn't one of your pairs.")
+        if pair.status == "ended":
+            raise UserFacingError("This pair has already ended.")
+        await pair_store.set_status(self.db, pair.id, "ended", self.now())
+        names = await self.prompting.names_of(pair.member_ids)
+        await self.notify(
+            list(pair.partners_of(user_id)),
+            f"ended:{pair.id}",
+            messages.pair_ended_message(names[user_id]),
+        )
+        return pair
+
+    async def reschedule(
+        self, pair: PairRow, user_id: int, time: str | None, cadence: str | None
+    ) -> dict[int, Slot]:
+        if time is None and cadence is None:
+            raise UserFacingError("Tell me a new `time`, a new `cadence`, or both.")
+        local_time = parse_time_option(time or pair.local_time)
+        chosen = parse_cadence_option(cadence or pair.cadence.value)
+        now = self.now()
+        await pair_store.set_schedule(self.db, pair.id, local_time, chosen, now.date())
+        fresh = await pair_store.get_pair(self.db, pair.id)
+        assert fresh is not None  # noqa: S101
+        plan = await plan_pair(self.db, fresh, self.default_zone, now)
+        if fresh.status == "active":
+            async with self.db.transaction() as conn:
+                await write_plan(conn, fresh.id, plan)
+        names = await self.prompting.names_of(pair.member_ids)
+        await self.notify(
+            list(pair.partners_of(user_id)),
+            f"schedule:{pair.id}:{int(now.timestamp())}",
+            messages.schedule_changed_message(
+                names[user_id], describe_schedule(local_time, chosen)
+            ),
+        )
+        return plan
+
+    async def step_back(self, pair: PairRow, level: str) -> Depth:
+        try:
+            depth = Depth(level.strip().lower())
+        except ValueError:
+            raise UserFacingError("Depth can be light or medium.") from None
+        if depth is Depth.DEEP:
+            raise UserFacingError(
+                "Going deeper happens only when you both say yes to an offer; "
+                "/pair depth is for stepping back."
+            )
+        if depth.rank >= pair.depth.rank:
+            raise UserFacingError(f"You're already at {pair.depth.value}; nothing to step back to.")
+        # The partner is not told who did it, as the depth ladder promises.
+        await pair_store.set_depth(self.db, pair.id, depth)
+        return depth
+
+    async def vote_deeper(self, pair_id: int, user_id: int, depth: Depth) -> bool:
+        """A yes to "go a little deeper?". True when everyone has said yes and the pair moved."""
+        pair = await pair_store.get_pair(self.db, pair_id)
+        if pair is None or user_id not in pair.member_ids or pair.status == "ended":
+            raise UserFacingError("That offer isn't for you any more.")
+        if pair.depth.rank >= depth.rank:
+            return True
+        voters = await pair_store.vote_deeper(self.db, pair.id, user_id, depth, self.now())
+        if set(pair.member_ids) <= voters:
+            await pair_store.set_depth(self.db, pair.id, depth)
+            await self.notify(
+                list(pair.member_ids),
+                f"deeper:{pair.id}:{depth.value}",
+                messages.deeper_now_message(depth.value),
+            )
+            return True
+        return False
+
+    async def set_topic(self, pair: PairRow, category: str, on: bool) -> tuple[Category, bool]:
+        try:
+            chosen = Category(category.strip().lower())
+        except ValueError:
+            choices = ", ".join(c.value for c in Category)
+            raise UserFacingError(f"Pick a topic from the list: {choices}.") from None
+        muted = await pair_store.muted_topics(self.db, pair.id)
+        if not on and len(muted | {chosen}) == len(Category):
+            raise UserFacingError("That would mute every topic. Keep at least one on.")
+        changed = await pair_store.set_topic_muted(self.db, pair.id, chosen, muted=not on)
+        return chosen, changed
+
+    async def partner_choices(self, guild_id: int, user_id: int) -> list[tuple[int, str]]:
+        out: list[tuple[int, str]] = []
+        for pair in await pair_store.live_pairs_of(self.db, user_id, guild_id):
+            names = await self.prompting.names_of(pair.member_ids)
+            out += [(m, names[m]) for m in pair.partners_of(user_id)]
+        return out
+
+    async def answered_together(self, pair_id: int) -> int:
+        return await instance_store.count_revealed(self.db, pair_id)
+
+    async def member_zone(self, user_id: int) -> str:
+        member = await member_store.get_member(self.db, user_id)
+        return str(zone_of(member, self.default_zone))

@@ -1,0 +1,242 @@
+"""Which prompt a pair gets, and turning due schedule rows into prompt deliveries.
+
+Both partners receive the same instance (one per pair per slot date); each gets it at their own
+local time. A slot more than three hours late after downtime is not sent at all: arriving at 3 am
+is worse than not arriving. Several missed slots collapse into the latest one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bot.core.cadence import latest_slot_at_or_before, parse_hhmm
+from bot.core.models import Library, Prompt
+from bot.core.prompts import SelectionContext, choose_prompt
+from bot.errors import UserFacingError
+from bot.storage import instances as instance_store
+from bot.storage import members as member_store
+from bot.storage import outbox as outbox_store
+from bot.storage import pairs as pair_store
+from bot.storage.db import Database
+from bot.storage.members import MemberRow
+from bot.storage.outbox import NewDelivery
+from bot.storage.pairs import PairRow
+from bot.services.schedule import member_next_slot, quiet_of, zone_of
+from bot.ui import messages
+
+log = logging.getLogger(__name__)
+
+TOO_LATE = timedelta(hours=3)
+MATERIALISE_BATCH = 500
+
+
+@dataclass
+class Prompting:
+    db: Database
+    library: Library
+    default_zone: str
+
+    async def choose_for(self, pair: PairRow) -> Prompt | None:
+        history = await instance_store.pair_history(self.db, pair.id)
+        ctx = SelectionContext(
+            pair_kind=pair.kind,
+            depth=pair.depth,
+            muted=await pair_store.muted_topics(self.db, pair.id),
+            sent=history,
+            answered_elsewhere=await instance_store.answered_elsewhere(
+                self.db, pair.id, pair.member_ids
+            ),
+        )
+        return choose_prompt(self.library.prompts, ctx, pair.seed + len(history))
+
+    async def names_of(self, user_ids: tuple[int, ...]) -> dict[int, str]:
+        rows = await member_store.get_members(self.db, list(user_ids))
+        return {
+            uid: (rows[uid].display_name if uid in rows else "") or "your partner"
+            for uid in user_ids
+        }
+
+    def delivery_for(
+        self,
+        prompt: Prompt,
+        *,
+        pair: PairRow,
+        instance_id: int,
+        user_id: int,
+        key: str,
+        due: datetime,
+        names: dict[int, str],
+    ) -> NewDelivery:
+        partners = [names[m] for m in pair.partners_of(user_id)]
+        return NewDelivery(
+            dedupe_key=f"prompt:{pair.id}:{user_id}:{key}",
+            kind="prompt",
+            due_at=due,
+            user_id=user_id,
+            pair_id=pair.id,
+            instance_id=instance_id,
+            payload=dict(
+                messages.prompt_message(
+                    prompt, instance_id=instance_id, user_id=user_id, partners=partners
+                )
+            ),
+            stale_after=due + TOO_LATE,
+        )
+
+    async def materialise(self, now: datetime) -> int:
+        """Turn every due schedule row into a delivery (or a quiet skip). Returns rows queued."""
+        queued = 0
+        while True:
+            due = await outbox_store.due_schedules(self.db, now, MATERIALISE_BATCH)
+            if not due:
+                return queued
+            for item in due:
+                queued += await self._materialise_one(item, now)
+
+    async def _materialise_one(self, item: outbox_store.DueSchedule, now: datetime) -> int:
+        pair = await pair_store.get_pair(self.db, item.pair_id)
+        if pair is None or pair.status == "ended" or item.user_id not in pair.member_ids:
+            async with self.db.transaction() as conn:
+                await outbox_store.delete_member_schedule(conn, item.pair_id, item.user_id)
+            return 0
+        member = await member_store.get_member(self.db, item.user_id)
+        resume_from = now
+        if pair.status == "paused" and pair.paused_until is not None:
+            resume_from = max(now, pair.paused_until)
+        next_slot = member_next_slot(pair, member, self.default_zone, resume_from)
+        slot_day, slot_due = self._slot_to_send(pair, member, item, now)
+        if (
+            pair.status != "active"
+            or slot_day is None
+            or slot_due is None
+            or (member and member.unreachable_since)
+        ):
+            async with self.db.transaction() as conn:
+                await outbox_store.upsert_schedule(
+                    conn, pair.id, item.user_id, next_slot.due, next_slot.day
+                )
+            return 0
+        key = slot_day.isoformat()
+        prompt = await self._prompt_for_slot(pair, key)
+        if prompt is None:
+            async with self.db.transaction() as conn:
+                await outbox_store.upsert_schedule(
+                    conn, pair.id, item.user_id, next_slot.due, next_slot.day
+                )
+            return 0
+        names = await self.names_of(pair.member_ids)
+        async with self.db.transaction() as conn:
+            instance_id = await instance_store.create_instance(
+                conn,
+                pair_id=pair.id,
+                slot_key=key,
+                prompt_id=prompt.id,
+                category=prompt.category,
+                kind=prompt.kind.value,
+                member_ids=pair.member_ids,
+                now=now,
+            )
+            delivery = self.delivery_for(
+                prompt,
+                pair=pair,
+                instance_id=instance_id,
+                user_id=item.user_id,
+                key=key,
+                due=slot_due,
+                names=names,
+            )
+            added = await outbox_store.insert_deliveries(conn, [delivery], now)
+            await outbox_store.upsert_schedule(
+                conn, pair.id, item.user_id, next_slot.due, next_slot.day
+            )
+        return added
+
+    def _slot_to_send(
+        self, pair: PairRow, member: MemberRow | None, item: outbox_store.DueSchedule, now: datetime
+    ) -> tuple[date, datetime] | tuple[None, None]:
+        if now - item.due <= TOO_LATE:
+            return item.day, item.due
+        # Downtime: only the latest missed slot may still go out, and only if it is recent.
+        latest = latest_slot_at_or_before(
+            now,
+            parse_hhmm(pair.local_time),
+            zone_of(member, self.default_zone),
+            pair.cadence,
+            pair.anchor_date,
+            quiet_of(member),
+        )
+        if latest is None or now - latest.due > TOO_LATE:
+            return None, None
+        return latest.day, latest.due
+
+    async def _prompt_for_slot(self, pair: PairRow, key: str) -> Prompt | None:
+        """The partner may already have this slot's instance: then it is the same prompt."""
+        existing = await instance_store.prompt_for_slot(self.db, pair.id, key)
+        if existing is not None:
+            prompt = self.library.prompt(existing)
+            if prompt is not None:
+                return prompt
+        return await self.choose_for(pair)
+
+
+@dataclass
+class PromptCommands:
+    """`/prompt now` and `/prompt skip`: on-demand work that goes through the same outbox."""
+
+    db: Database
+    prompting: Prompting
+    now: Callable[[], datetime]
+    wake: Callable[[], None]
+
+    async def send_now(self, pair: PairRow) -> Prompt:
+        if pair.status != "active":
+            raise UserFacingError("Your prompts are paused. Use /pair resume first.")
+        prompt = await self.prompting.choose_for(pair)
+        if prompt is None:
+            raise UserFacingError(
+                "Every topic is muted for this pair, so there's nothing to send. "
+                "Turn one back on with /pair topics."
+            )
+        now = self.now()
+        key = f"now:{await instance_store.count_instances(self.db, pair.id)}:{int(now.timestamp())}"
+        names = await self.prompting.names_of(pair.member_ids)
+        async with self.db.transaction() as conn:
+            instance_id = await instance_store.create_instance(
+                conn,
+                pair_id=pair.id,
+                slot_key=key,
+                prompt_id=prompt.id,
+                category=prompt.category,
+                kind=prompt.kind.value,
+                member_ids=pair.member_ids,
+                now=now,
+            )
+            await outbox_store.insert_deliveries(
+                conn,
+                [
+                    self.prompting.delivery_for(
+                        prompt,
+                        pair=pair,
+                        instance_id=instance_id,
+                        user_id=uid,
+                        key=key,
+                        due=now,
+                        names=names,
+                    )
+                    for uid in pair.member_ids
+                ],
+                now,
+            )
+        self.wake()
+        return prompt
+
+    async def skip_open(self, pair: PairRow) -> int:
+        open_now = await instance_store.open_instances(self.db, pair.id)
+        if not open_now:
+            raise UserFacingError("There's no open prompt to skip right now.")
+        for instance in open_now:
+            await instance_store.close_instance(self.db, instance.id, "skipped", self.now())
+        return len(open_now)

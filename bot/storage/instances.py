@@ -1,0 +1,194 @@
+"""Prompt instances: one prompt given to one pair for one slot, and each member's side of it."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.core.models import Category
+from bot.core.prompts import SentPrompt
+from bot.storage.db import Database
+from bot.storage.timecodec import from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceRow:
+    id: int
+    pair_id: int
+    prompt_id: str
+    category: Category
+    kind: str
+    slot_key: str
+    status: str
+    created_at: datetime
+    challenge_id: int | None
+    challenge_day: int | None
+
+
+def _instance(row: sqlite3.Row) -> InstanceRow:
+    return InstanceRow(
+        id=int(row["id"]),
+        pair_id=int(row["pair_id"]),
+        prompt_id=str(row["prompt_id"]),
+        category=Category(row["category"]),
+        kind=str(row["kind"]),
+        slot_key=str(row["slot_key"]),
+        status=str(row["status"]),
+        created_at=from_db(row["created_at"]),
+        challenge_id=row["challenge_id"],
+        challenge_day=row["challenge_day"],
+    )
+
+
+async def instance_for_slot(conn: aiosqlite.Connection, pair_id: int, slot_key: str) -> int | None:
+    cur = await conn.execute(
+        "SELECT id FROM prompt_instances WHERE pair_id = ? AND slot_key = ?", (pair_id, slot_key)
+    )
+    row = await cur.fetchone()
+    return int(row[0]) if row else None
+
+
+async def prompt_for_slot(db: Database, pair_id: int, slot_key: str) -> str | None:
+    value = await db.fetchval(
+        "SELECT prompt_id FROM prompt_instances WHERE pair_id = ? AND slot_key = ?",
+        (pair_id, slot_key),
+    )
+    return None if value is None else str(value)
+
+
+async def create_instance(
+    conn: aiosqlite.Connection,
+    *,
+    pair_id: int,
+    slot_key: str,
+    prompt_id: str,
+    category: Category,
+    kind: str,
+    member_ids: tuple[int, ...],
+    now: datetime,
+    challenge_id: int | None = None,
+    challenge_day: int | None = None,
+) -> int:
+    """The pair's instance for a slot, created once: a second caller gets the first one's id."""
+    existing = await instance_for_slot(conn, pair_id, slot_key)
+    if existing is not None:
+        return existing
+    cur = await conn.execute(
+        "INSERT INTO prompt_instances (pair_id, prompt_id, category, kind, slot_key, "
+        "challenge_id, challenge_day, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            pair_id,
+            prompt_id,
+            category.value,
+            kind,
+            slot_key,
+            challenge_id,
+            challenge_day,
+            to_db(now),
+        ),
+    )
+    instance_id = int(cur.lastrowid or 0)
+    await conn.executemany(
+        "INSERT OR IGNORE INTO instance_members (instance_id, user_id, updated_at) "
+        "VALUES (?, ?, ?)",
+        [(instance_id, m, to_db(now)) for m in member_ids],
+    )
+    return instance_id
+
+
+async def get_instance(db: Database, instance_id: int) -> InstanceRow | None:
+    row = await db.fetchone("SELECT * FROM prompt_instances WHERE id = ?", (instance_id,))
+    return _instance(row) if row is not None else None
+
+
+async def open_instances(db: Database, pair_id: int) -> list[InstanceRow]:
+    rows = await db.fetchall(
+        "SELECT * FROM prompt_instances WHERE pair_id = ? AND status = 'open' ORDER BY id",
+        (pair_id,),
+    )
+    return [_instance(r) for r in rows]
+
+
+async def latest_instance(db: Database, pair_id: int) -> InstanceRow | None:
+    row = await db.fetchone(
+        "SELECT * FROM prompt_instances WHERE pair_id = ? ORDER BY id DESC LIMIT 1", (pair_id,)
+    )
+    return _instance(row) if row is not None else None
+
+
+async def pair_history(db: Database, pair_id: int) -> list[SentPrompt]:
+    rows = await db.fetchall(
+        "SELECT prompt_id, category FROM prompt_instances WHERE pair_id = ? ORDER BY id",
+        (pair_id,),
+    )
+    return [SentPrompt(str(r[0]), Category(r[1])) for r in rows]
+
+
+async def count_instances(db: Database, pair_id: int) -> int:
+    value = await db.fetchval("SELECT count(*) FROM prompt_instances WHERE pair_id = ?", (pair_id,))
+    return int(value or 0)
+
+
+async def count_revealed(db: Database, pair_id: int) -> int:
+    value = await db.fetchval(
+        "SELECT count(*) FROM prompt_instances WHERE pair_id = ? AND status = 'revealed'",
+        (pair_id,),
+    )
+    return int(value or 0)
+
+
+async def answered_elsewhere(
+    db: Database, pair_id: int, member_ids: tuple[int, ...]
+) -> frozenset[str]:
+    """Prompt ids these members answered in other pairs (a circle's earlier partners)."""
+    if not member_ids:
+        return frozenset()
+    marks = ",".join("?" * len(member_ids))
+    rows = await db.fetchall(
+        "SELECT DISTINCT i.prompt_id FROM answers a JOIN prompt_instances i ON i.id = a.instance_id "
+        f"WHERE a.user_id IN ({marks}) AND i.pair_id != ?",
+        (*member_ids, pair_id),
+    )
+    return frozenset(str(r[0]) for r in rows)
+
+
+async def close_instance(db: Database, instance_id: int, status: str, now: datetime) -> bool:
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            "UPDATE prompt_instances SET status = ?, closed_at = ? WHERE id = ? AND status = 'open'",
+            (status, to_db(now), instance_id),
+        )
+        if cur.rowcount:
+            await conn.execute(
+                "UPDATE deliveries SET status = 'skipped', last_error = 'prompt closed' "
+                "WHERE instance_id = ? AND status = 'pending'",
+                (instance_id,),
+            )
+        return cur.rowcount > 0
+
+
+async def member_state(db: Database, instance_id: int, user_id: int) -> str | None:
+    value = await db.fetchval(
+        "SELECT state FROM instance_members WHERE instance_id = ? AND user_id = ?",
+        (instance_id, user_id),
+    )
+    return None if value is None else str(value)
+
+
+async def set_member_state(
+    db: Database, instance_id: int, user_id: int, state: str, now: datetime
+) -> None:
+    await db.execute(
+        "UPDATE instance_members SET state = ?, updated_at = ? WHERE instance_id = ? AND user_id = ?",
+        (state, to_db(now), instance_id, user_id),
+    )
+
+
+async def member_states(db: Database, instance_id: int) -> dict[int, str]:
+    rows = await db.fetchall(
+        "SELECT user_id, state FROM instance_members WHERE instance_id = ?", (instance_id,)
+    )
+    return {int(r[0]): str(r[1]) for r in rows}

@@ -1,0 +1,288 @@
+"""The outbox: schedules that materialise into deliveries, and the claim/mark cycle.
+
+A delivery is claimed with a lease in one `UPDATE … RETURNING` transaction, sent outside it, then
+marked. A crash between claim and mark leaves a lease that expires; the retry reuses the delivery
+id as the message nonce, so Discord (and the sandbox) return the first message instead of a copy.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.storage.db import Database
+from bot.storage.timecodec import from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class DueSchedule:
+    pair_id: int
+    user_id: int
+    due: datetime
+    day: date
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    dedupe_key: str
+    user_id: int | None
+    channel_id: int | None
+    pair_id: int | None
+    instance_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    due_at: datetime
+    stale_after: datetime | None
+    attempts: int
+    dm_channel_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    dedupe_key: str
+    kind: str
+    due_at: datetime
+    user_id: int | None = None
+    channel_id: int | None = None
+    pair_id: int | None = None
+    instance_id: int | None = None
+    payload: dict[str, Any] | None = None
+    stale_after: datetime | None = None
+
+
+INSERT_DELIVERY = (
+    "INSERT OR IGNORE INTO deliveries (dedupe_key, user_id, channel_id, pair_id, instance_id, "
+    "kind, payload, due_at, stale_after, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _delivery_params(d: NewDelivery, now: datetime) -> tuple[object, ...]:
+    return (
+        d.dedupe_key,
+        d.user_id,
+        d.channel_id,
+        d.pair_id,
+        d.instance_id,
+        d.kind,
+        json.dumps(d.payload or {}, ensure_ascii=False),
+        to_db(d.due_at),
+        to_db(d.stale_after) if d.stale_after else None,
+        to_db(now),
+    )
+
+
+async def insert_deliveries(
+    conn: aiosqlite.Connection, deliveries: Iterable[NewDelivery], now: datetime
+) -> int:
+    """Queue deliveries inside the caller's transaction; duplicates (same key) are ignored."""
+    before = conn.total_changes
+    await conn.executemany(INSERT_DELIVERY, [_delivery_params(d, now) for d in deliveries])
+    return conn.total_changes - before
+
+
+async def enqueue(db: Database, deliveries: Iterable[NewDelivery], now: datetime) -> int:
+    async with db.transaction() as conn:
+        return await insert_deliveries(conn, deliveries, now)
+
+
+async def delivery_id_for(db: Database, dedupe_key: str) -> int:
+    value = await db.fetchval("SELECT id FROM deliveries WHERE dedupe_key = ?", (dedupe_key,))
+    if value is None:
+        raise LookupError(dedupe_key)
+    return int(value)
+
+
+async def prompt_delivery(db: Database, instance_id: int, user_id: int) -> dict[str, Any] | None:
+    """The payload of the prompt DM a member received for an instance (to send it again)."""
+    value = await db.fetchval(
+        "SELECT payload FROM deliveries WHERE instance_id = ? AND user_id = ? AND kind = 'prompt'",
+        (instance_id, user_id),
+    )
+    return None if value is None else dict(json.loads(value))
+
+
+# Schedules ---------------------------------------------------------------------------------
+async def upsert_schedule(
+    conn: aiosqlite.Connection, pair_id: int, user_id: int, due: datetime, day: date
+) -> None:
+    await conn.execute(
+        "INSERT INTO schedules (pair_id, user_id, next_due_at, next_day) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (pair_id, user_id) DO UPDATE SET next_due_at = excluded.next_due_at, "
+        "next_day = excluded.next_day",
+        (pair_id, user_id, to_db(due), day.isoformat()),
+    )
+
+
+async def due_schedules(db: Database, now: datetime, limit: int) -> list[DueSchedule]:
+    rows = await db.fetchall(
+        "SELECT s.pair_id, s.user_id, s.next_due_at, s.next_day FROM schedules s "
+        "WHERE s.next_due_at <= ? ORDER BY s.next_due_at LIMIT ?",
+        (to_db(now), limit),
+    )
+    return [
+        DueSchedule(
+            int(r["pair_id"]),
+            int(r["user_id"]),
+            from_db(r["next_due_at"]),
+            date.fromisoformat(r["next_day"]),
+        )
+        for r in rows
+    ]
+
+
+async def schedules_of_pair(db: Database, pair_id: int) -> list[DueSchedule]:
+    rows = await db.fetchall(
+        "SELECT pair_id, user_id, next_due_at, next_day FROM schedules WHERE pair_id = ? "
+        "ORDER BY next_due_at",
+        (pair_id,),
+    )
+    return [
+        DueSchedule(
+            int(r["pair_id"]),
+            int(r["user_id"]),
+            from_db(r["next_due_at"]),
+            date.fromisoformat(r["next_day"]),
+        )
+        for r in rows
+    ]
+
+
+async def delete_member_schedule(conn: aiosqlite.Connection, pair_id: int, user_id: int) -> None:
+    await conn.execute(
+        "DELETE FROM schedules WHERE pair_id = ? AND user_id = ?", (pair_id, user_id)
+    )
+
+
+async def delete_schedules(conn: aiosqlite.Connection, pair_id: int) -> None:
+    await conn.execute("DELETE FROM schedules WHERE pair_id = ?", (pair_id,))
+
+
+# Claiming ----------------------------------------------------------------------------------
+CLAIM_SQL = """
+UPDATE deliveries
+SET status = 'sending', lease_until = :lease, attempts = attempts + 1
+WHERE id IN (
+    SELECT id FROM deliveries WHERE status = 'pending' AND due_at <= :now
+    UNION ALL
+    SELECT id FROM deliveries WHERE status = 'sending' AND lease_until <= :now
+    ORDER BY 1
+    LIMIT :limit
+)
+RETURNING id, dedupe_key, user_id, channel_id, pair_id, instance_id, kind, payload, due_at,
+          stale_after, attempts
+"""
+
+
+async def claim_due(
+    db: Database, now: datetime, lease_until: datetime, limit: int
+) -> list[Claimed]:
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            CLAIM_SQL, {"now": to_db(now), "lease": to_db(lease_until), "limit": limit}
+        )
+        rows = list(await cur.fetchall())
+        user_ids = sorted({int(r["user_id"]) for r in rows if r["user_id"] is not None})
+        channels: dict[int, int | None] = {}
+        if user_ids:
+            marks = ",".join("?" * len(user_ids))
+            cur = await conn.execute(
+                f"SELECT user_id, dm_channel_id FROM members WHERE user_id IN ({marks})",
+                user_ids,
+            )
+            channels = {int(r[0]): r[1] for r in await cur.fetchall()}
+    return [_claimed(r, channels) for r in sorted(rows, key=lambda r: (r["due_at"], r["id"]))]
+
+
+async def claim_one(
+    db: Database, delivery_id: int, now: datetime, lease_until: datetime
+) -> Claimed | None:
+    """Claim one specific pending row, whatever its due time (a member is waiting for it)."""
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            "UPDATE deliveries SET status = 'sending', lease_until = ?, attempts = attempts + 1 "
+            "WHERE id = ? AND status = 'pending' RETURNING id, dedupe_key, user_id, channel_id, "
+            "pair_id, instance_id, kind, payload, due_at, stale_after, attempts",
+            (to_db(lease_until), delivery_id),
+        )
+        row = await cur.fetchone()
+        if row is None:
+            return None
+        channels: dict[int, int | None] = {}
+        if row["user_id"] is not None:
+            cur = await conn.execute(
+                "SELECT dm_channel_id FROM members WHERE user_id = ?", (row["user_id"],)
+            )
+            found = await cur.fetchone()
+            channels[int(row["user_id"])] = found[0] if found else None
+    return _claimed(row, channels)
+
+
+def _claimed(row: sqlite3.Row, channels: dict[int, int | None]) -> Claimed:
+    user_id = row["user_id"]
+    return Claimed(
+        id=int(row["id"]),
+        dedupe_key=str(row["dedupe_key"]),
+        user_id=int(user_id) if user_id is not None else None,
+        channel_id=row["channel_id"],
+        pair_id=row["pair_id"],
+        instance_id=row["instance_id"],
+        kind=str(row["kind"]),
+        payload=json.loads(row["payload"] or "{}"),
+        due_at=from_db(row["due_at"]),
+        stale_after=from_db(row["stale_after"]) if row["stale_after"] else None,
+        attempts=int(row["attempts"]),
+        dm_channel_id=channels.get(int(user_id)) if user_id is not None else None,
+    )
+
+
+async def mark_sent(db: Database, delivery_id: int, message_id: int, now: datetime) -> None:
+    await db.execute(
+        "UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ?, lease_until = NULL, "
+        "last_error = NULL WHERE id = ?",
+        (message_id, to_db(now), delivery_id),
+    )
+
+
+async def mark_retry(db: Database, delivery_id: int, error: str, retry_at: datetime) -> None:
+    await db.execute(
+        "UPDATE deliveries SET status = 'pending', due_at = ?, lease_until = NULL, last_error = ? "
+        "WHERE id = ?",
+        (to_db(retry_at), error[:500], delivery_id),
+    )
+
+
+async def mark_final(db: Database, delivery_id: int, status: str, error: str | None) -> None:
+    await db.execute(
+        "UPDATE deliveries SET status = ?, lease_until = NULL, last_error = ? WHERE id = ?",
+        (status, error[:500] if error else None, delivery_id),
+    )
+
+
+async def release_leases(db: Database, ids: Iterable[int]) -> None:
+    """Hand claimed-but-unsent rows back (shutdown): they go out on the next start."""
+    await db.executemany(
+        "UPDATE deliveries SET status = 'pending', lease_until = NULL, "
+        "attempts = MAX(attempts - 1, 0) WHERE id = ? AND status = 'sending'",
+        [(i,) for i in ids],
+    )
+
+
+async def next_due_at(db: Database) -> datetime | None:
+    """The earliest moment anything in the outbox becomes due (for early wake-ups)."""
+    value = await db.fetchval(
+        "SELECT min(t) FROM ("
+        "SELECT min(due_at) AS t FROM deliveries WHERE status = 'pending' "
+        "UNION ALL SELECT min(next_due_at) FROM schedules)"
+    )
+    return from_db(value) if value else None
+
+
+async def deliveries_for(db: Database, user_id: int) -> list[sqlite3.Row]:
+    return await db.fetchall("SELECT * FROM deliveries WHERE user_id = ? ORDER BY id", (user_id,))

@@ -1,0 +1,330 @@
+"""Pairs (couples and circle groups), their members, muted topics, depth votes and invites."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import aiosqlite
+
+from bot.core.models import Cadence, Category, Depth, PairKind
+from bot.storage.db import Database
+from bot.storage.timecodec import from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class PairRow:
+    id: int
+    guild_id: int
+    kind: PairKind
+    circle_id: int | None
+    local_time: str
+    cadence: Cadence
+    anchor_date: date
+    depth: Depth
+    status: str
+    paused_until: datetime | None
+    seed: int
+    created_at: datetime
+    member_ids: tuple[int, ...]
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+    def partners_of(self, user_id: int) -> tuple[int, ...]:
+        return tuple(m for m in self.member_ids if m != user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class InviteRow:
+    id: int
+    guild_id: int
+    inviter_id: int
+    invitee_id: int
+    local_time: str
+    cadence: Cadence
+    status: str
+    expires_at: datetime
+    pair_id: int | None
+
+
+_PAIR_COLUMNS = (
+    "p.id, p.guild_id, p.kind, p.circle_id, p.local_time, p.cadence, p.anchor_date, p.depth, "
+    "p.status, p.paused_until, p.seed, p.created_at, "
+    "(SELECT group_concat(user_id) FROM pair_members pm WHERE pm.pair_id = p.id) AS members"
+)
+
+
+def _pair(row: sqlite3.Row) -> PairRow:
+    members = str(row["members"] or "")
+    return PairRow(
+        id=int(row["id"]),
+        guild_id=int(row["guild_id"]),
+        kind=PairKind(row["kind"]),
+        circle_id=row["circle_id"],
+        local_time=str(row["local_time"]),
+        cadence=Cadence(row["cadence"]),
+        anchor_date=date.fromisoformat(row["anchor_date"]),
+        depth=Depth(row["depth"]),
+        status=str(row["status"]),
+        paused_until=from_db(row["paused_until"]) if row["paused_until"] else None,
+        seed=int(row["seed"]),
+        created_at=from_db(row["created_at"]),
+        member_ids=tuple(sorted(int(m) for m in members.split(",") if m)),
+    )
+
+
+def _invite(row: sqlite3.Row) -> InviteRow:
+    return InviteRow(
+        id=int(row["id"]),
+        guild_id=int(row["guild_id"]),
+        inviter_id=int(row["inviter_id"]),
+        invitee_id=int(row["invitee_id"]),
+        local_time=str(row["local_time"]),
+        cadence=Cadence(row["cadence"]),
+        status=str(row["status"]),
+        expires_at=from_db(row["expires_at"]),
+        pair_id=row["pair_id"],
+    )
+
+
+async def insert_pair(
+    conn: aiosqlite.Connection,
+    *,
+    guild_id: int,
+    kind: PairKind,
+    member_ids: tuple[int, ...],
+    local_time: str,
+    cadence: Cadence,
+    anchor: date,
+    seed: int,
+    now: datetime,
+    circle_id: int | None = None,
+    round_id: int | None = None,
+) -> int:
+    """Insert a pair inside the caller's transaction (pairs are born with other rows)."""
+    cur = await conn.execute(
+        "INSERT INTO pairs (guild_id, kind, circle_id, round_id, local_time, cadence, "
+        "anchor_date, seed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            guild_id,
+            kind.value,
+            circle_id,
+            round_id,
+            local_time,
+            cadence.value,
+            anchor.isoformat(),
+            seed,
+            to_db(now),
+        ),
+    )
+    pair_id = int(cur.lastrowid or 0)
+    await conn.executemany(
+        "INSERT INTO pair_members (pair_id, user_id) VALUES (?, ?)",
+        [(pair_id, m) for m in member_ids],
+    )
+    return pair_id
+
+
+async def get_pair(db: Database, pair_id: int) -> PairRow | None:
+    row = await db.fetchone(f"SELECT {_PAIR_COLUMNS} FROM pairs p WHERE p.id = ?", (pair_id,))
+    return _pair(row) if row is not None else None
+
+
+async def live_pairs_of(db: Database, user_id: int, guild_id: int | None = None) -> list[PairRow]:
+    """Pairs (active or paused) this member is in, couple first, newest first."""
+    sql = (
+        f"SELECT {_PAIR_COLUMNS} FROM pairs p JOIN pair_members me ON me.pair_id = p.id "
+        "WHERE me.user_id = ? AND p.status != 'ended'"
+    )
+    params: list[object] = [user_id]
+    if guild_id is not None:
+        sql += " AND p.guild_id = ?"
+        params.append(guild_id)
+    sql += " ORDER BY p.kind = 'couple' DESC, p.id DESC"
+    return [_pair(r) for r in await db.fetchall(sql, params)]
+
+
+async def couple_of(db: Database, guild_id: int, user_id: int) -> PairRow | None:
+    for pair in await live_pairs_of(db, user_id, guild_id):
+        if pair.kind is PairKind.COUPLE:
+            return pair
+    return None
+
+
+async def set_status(
+    db: Database,
+    pair_id: int,
+    status: str,
+    now: datetime,
+    paused_until: datetime | None = None,
+) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE pairs SET status = ?, paused_until = ?, "
+            "ended_at = CASE WHEN ? = 'ended' THEN ? ELSE ended_at END WHERE id = ?",
+            (
+                status,
+                to_db(paused_until) if paused_until else None,
+                status,
+                to_db(now),
+                pair_id,
+            ),
+        )
+        if status == "ended":
+            # An ended pair sends nothing more, not even what was already queued.
+            await conn.execute(
+                "UPDATE deliveries SET status = 'skipped', last_error = 'pair ended' "
+                "WHERE pair_id = ? AND status = 'pending'",
+                (pair_id,),
+            )
+            await conn.execute("DELETE FROM schedules WHERE pair_id = ?", (pair_id,))
+
+
+async def resume_due_pauses(db: Database, now: datetime) -> list[int]:
+    """Pauses whose end has come: make those pairs active again. Returns their ids."""
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            "UPDATE pairs SET status = 'active', paused_until = NULL "
+            "WHERE status = 'paused' AND paused_until IS NOT NULL AND paused_until <= ? "
+            "RETURNING id",
+            (to_db(now),),
+        )
+        return [int(r[0]) for r in await cur.fetchall()]
+
+
+async def set_schedule(
+    db: Database, pair_id: int, local_time: str, cadence: Cadence, anchor: date
+) -> None:
+    await db.execute(
+        "UPDATE pairs SET local_time = ?, cadence = ?, anchor_date = ? WHERE id = ?",
+        (local_time, cadence.value, anchor.isoformat(), pair_id),
+    )
+
+
+async def set_depth(db: Database, pair_id: int, depth: Depth) -> None:
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE pairs SET depth = ? WHERE id = ?", (depth.value, pair_id))
+        # Votes for a tier the pair is no longer below are moot.
+        await conn.execute("DELETE FROM depth_votes WHERE pair_id = ?", (pair_id,))
+
+
+async def vote_deeper(
+    db: Database, pair_id: int, user_id: int, depth: Depth, now: datetime
+) -> set[int]:
+    """Record a member's yes to `depth`; returns everyone who has said yes to it so far."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT OR IGNORE INTO depth_votes (pair_id, user_id, depth, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            (pair_id, user_id, depth.value, to_db(now)),
+        )
+        cur = await conn.execute(
+            "SELECT user_id FROM depth_votes WHERE pair_id = ? AND depth = ?",
+            (pair_id, depth.value),
+        )
+        return {int(r[0]) for r in await cur.fetchall()}
+
+
+async def muted_topics(db: Database, pair_id: int) -> frozenset[Category]:
+    rows = await db.fetchall("SELECT category FROM pair_muted_topics WHERE pair_id = ?", (pair_id,))
+    return frozenset(Category(r[0]) for r in rows)
+
+
+async def set_topic_muted(db: Database, pair_id: int, category: Category, muted: bool) -> bool:
+    """Returns whether anything changed."""
+    async with db.transaction() as conn:
+        if muted:
+            cur = await conn.execute(
+                "INSERT OR IGNORE INTO pair_muted_topics (pair_id, category) VALUES (?, ?)",
+                (pair_id, category.value),
+            )
+        else:
+            cur = await conn.execute(
+                "DELETE FROM pair_muted_topics WHERE pair_id = ? AND category = ?",
+                (pair_id, category.value),
+            )
+        return cur.rowcount > 0
+
+
+# Invites -----------------------------------------------------------------------------------
+async def pending_invite_between(
+    db: Database, guild_id: int, inviter_id: int, invitee_id: int, now: datetime
+) -> InviteRow | None:
+    row = await db.fetchone(
+        "SELECT * FROM invites WHERE guild_id = ? AND status = 'pending' AND expires_at > ? "
+        "AND ((inviter_id = ? AND invitee_id = ?) OR (inviter_id = ? AND invitee_id = ?))",
+        (guild_id, to_db(now), inviter_id, invitee_id, invitee_id, inviter_id),
+    )
+    return _invite(row) if row is not None else None
+
+
+async def create_invite(
+    db: Database,
+    *,
+    guild_id: int,
+    inviter_id: int,
+    invitee_id: int,
+    local_time: str,
+    cadence: Cadence,
+    now: datetime,
+    expires_at: datetime,
+) -> int:
+    async with db.transaction() as conn:
+        # An expired invite still marked pending would block the unique index; settle it first.
+        await conn.execute(
+            "UPDATE invites SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?",
+            (to_db(now),),
+        )
+        cur = await conn.execute(
+            "INSERT INTO invites (guild_id, inviter_id, invitee_id, local_time, cadence, "
+            "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                guild_id,
+                inviter_id,
+                invitee_id,
+                local_time,
+                cadence.value,
+                to_db(now),
+                to_db(expires_at),
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+
+async def get_invite(db: Database, invite_id: int) -> InviteRow | None:
+    row = await db.fetchone("SELECT * FROM invites WHERE id = ?", (invite_id,))
+    return _invite(row) if row is not None else None
+
+
+async def cancel_invite(db: Database, invite_id: int) -> None:
+    await db.execute(
+        "UPDATE invites SET status = 'cancelled' WHERE id = ? AND status = 'pending'", (invite_id,)
+    )
+
+
+async def decide_invite(
+    conn: aiosqlite.Connection,
+    invite_id: int,
+    status: str,
+    now: datetime,
+    pair_id: int | None = None,
+) -> bool:
+    """Settle a pending invite inside the caller's transaction; False if it was not pending."""
+    cur = await conn.execute(
+        "UPDATE invites SET status = ?, decided_at = ?, pair_id = ? "
+        "WHERE id = ? AND status = 'pending'",
+        (status, to_db(now), pair_id, invite_id),
+    )
+    return cur.rowcount > 0
+
+
+async def has_live_couple(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> bool:
+    cur = await conn.execute(
+        "SELECT 1 FROM pairs p JOIN pair_members pm ON pm.pair_id = p.id "
+        "WHERE p.guild_id = ? AND pm.user_id = ? AND p.kind = 'couple' AND p.status != 'ended'",
+        (guild_id, user_id),
+    )
+    return await cur.fetchone() is not None

@@ -1,0 +1,31 @@
+"""Feeling words for "I feel …" answers, grouped by a core emotion, like an emotions chart.
+
+Discord allows 25 options in a select menu; these are chosen to cover pleasant and unpleasant,
+high and low energy, so most days have a word that fits.
+"""
+
+from __future__ import annotations
+
+import discord
+
+FEELINGS: dict[str, tuple[str, ...]] = {
+    "Joy": ("happy", "grateful", "proud", "hopeful", "playful"),
+    "Calm": ("calm", "relieved", "content", "safe"),
+    "Love": ("loved", "close", "tender"),
+    "Sadness": ("sad", "lonely", "disappointed", "tired"),
+    "Fear": ("anxious", "worried", "overwhelmed", "unsure"),
+    "Anger": ("frustrated", "irritated", "hurt"),
+    "Surprise": ("surprised", "curious"),
+}
+
+
+def feeling_words() -> list[str]:
+    return [word for words in FEELINGS.values() for word in words]
+
+
+def feeling_options() -> list[discord.SelectOption]:
+    return [
+        discord.SelectOption(label=word, value=word, description=group)
+        for group, words in FEELINGS.items()
+        for word in words
+    ]

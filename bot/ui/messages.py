@@ -1,0 +1,184 @@
+"""Everything Closer says in DMs, in one place and one voice (see the voice guide).
+
+Warm, short, plain; at most one emoji; never guilt. Builders return `MessagePayload` data so the
+outbox can store a message and send it later, after a restart if need be.
+"""
+
+from __future__ import annotations
+
+from bot.core.models import Kind, PairKind, Prompt
+from bot.ui.payload import MessagePayload, embed
+
+__all__ = ["MessagePayload"]
+
+
+def names(people: list[str]) -> str:
+    if not people:
+        return "your partner"
+    if len(people) == 1:
+        return people[0]
+    return ", ".join(people[:-1]) + " and " + people[-1]
+
+
+def privacy_line(partners: list[str]) -> str:
+    return f"Only {names(partners)} will see your answer, once you've both answered."
+
+
+def prompt_message(
+    prompt: Prompt,
+    *,
+    instance_id: int,
+    user_id: int,
+    partners: list[str],
+    note: str | None = None,
+) -> MessagePayload:
+    fields: list[tuple[str, str]] = []
+    if prompt.kind is Kind.ACTIVITY and prompt.minutes:
+        fields.append(("Time", f"About {prompt.minutes} minutes, together or on a call"))
+    if prompt.kind is Kind.ACTIVITY:
+        footer = f"Something to do with {names(partners)} — no screens needed to reply."
+    elif prompt.kind is Kind.REFLECTION:
+        footer = "A note for yourself. It stays private unless you choose to share it."
+    else:
+        footer = privacy_line(partners)
+    description = prompt.text if note is None else f"*{note}*\n\n{prompt.text}"
+    return {
+        "embed": embed(prompt.category.label, description, footer=footer, fields=fields),
+        "view": {
+            "kind": "prompt",
+            "instance": instance_id,
+            "user": user_id,
+            "activity": prompt.kind is Kind.ACTIVITY,
+            "feelings": prompt.category.value == "feelings" and prompt.kind is not Kind.ACTIVITY,
+        },
+    }
+
+
+def invite_message(invite_id: int, invitee_id: int, inviter: str, when: str) -> MessagePayload:
+    return {
+        "embed": embed(
+            "An invitation to grow closer",
+            f"**{inviter}** would like to pair with you on Closer: one small prompt {when}, "
+            "in DMs, just for the two of you. Answers stay between you.",
+            footer="No pressure either way. This invite expires in 7 days.",
+        ),
+        "view": {"kind": "invite", "invite": invite_id, "user": invitee_id},
+    }
+
+
+def paired_message(partner: str, when: str, kind: PairKind) -> MessagePayload:
+    what = "You and" if kind is PairKind.COUPLE else "This round, you're paired with"
+    sentence = (
+        f"{what} **{partner}** are paired." if kind is PairKind.COUPLE else f"{what} **{partner}**."
+    )
+    return {
+        "embed": embed(
+            "You're paired",
+            f"{sentence} Your first prompt comes {when}. "
+            "When you've both answered, you'll each see the other's answer.",
+            footer="/pair status shows what's next; /pair pause gives you a break anytime.",
+        )
+    }
+
+
+def invite_declined_message(invitee: str) -> MessagePayload:
+    return {"content": f"Your invite to {invitee} wasn't accepted this time. That's okay."}
+
+
+def partner_paused_message(partner: str, days: int) -> MessagePayload:
+    return {
+        "content": f"{partner} paused your prompts for {days} day{'s' if days != 1 else ''}. "
+        "Nothing you need to do — they'll pick up again on their own."
+    }
+
+
+def partner_resumed_message(partner: str) -> MessagePayload:
+    return {"content": f"{partner} resumed your prompts. The next one comes at the usual time."}
+
+
+def pair_ended_message(partner: str) -> MessagePayload:
+    return {
+        "content": f"Your Closer pair with {partner} has ended. Thank you for the time you "
+        "gave it. Your history stays until you choose /closer forget."
+    }
+
+
+def schedule_changed_message(partner: str, when: str) -> MessagePayload:
+    return {"content": f"{partner} moved your prompts: they now come {when}."}
+
+
+def pace_changed_message() -> MessagePayload:
+    return {"content": "Your pair's pace has changed a little. Prompts will keep coming gently."}
+
+
+def depth_offer_message(pair_id: int, user_id: int, depth: str) -> MessagePayload:
+    return {
+        "embed": embed(
+            "Go a little deeper?",
+            "You've shared a few answers now. Would you like prompts that are a bit more "
+            "personal? You'll only move on if you both say yes, and either of you can step "
+            "back anytime with /pair depth.",
+        ),
+        "view": {"kind": "deeper", "pair": pair_id, "user": user_id, "depth": depth},
+    }
+
+
+def deeper_now_message(depth: str) -> MessagePayload:
+    return {
+        "content": f"You both said yes — your prompts will now include some {depth} ones. "
+        "Step back anytime with /pair depth."
+    }
+
+
+def reveal_message(prompt_text: str, answers: list[tuple[str, str, str | None]]) -> MessagePayload:
+    fields = []
+    for name, text, feeling in answers:
+        value = (
+            f"*I feel {feeling}.* {text}"
+            if feeling and not text.lower().startswith("i feel")
+            else text
+        )
+        fields.append((f"{name} wrote", value[:1024]))
+    return {
+        "embed": embed(
+            "You've both answered",
+            prompt_text,
+            fields=fields,
+            footer="Just between you. A kind word back goes a long way.",
+        )
+    }
+
+
+def stays_private_message(prompt_text: str, skipped_by: list[str]) -> MessagePayload:
+    return {
+        "content": f"{names(skipped_by)} passed on this one, so your answer stays private. "
+        "Thank you for writing it all the same.",
+        "embed": embed(None, prompt_text),
+    }
+
+
+def shared_reflection_message(author: str, prompt_text: str, text: str) -> MessagePayload:
+    return {
+        "embed": embed(
+            f"{author} shared a reflection with you",
+            prompt_text,
+            fields=[(f"{author} wrote", text[:1024])],
+        )
+    }
+
+
+def answer_saved_text(partners: list[str], replaced: bool, revealed: bool) -> str:
+    if revealed:
+        return "Saved. You've both answered — I've sent you each other's answers."
+    if replaced:
+        return "Updated. You can change it until everyone has answered."
+    return f"Saved. You'll see {names(partners)}'s answer once they've answered too."
+
+
+def reflection_saved_text() -> str:
+    return "Saved, just for you. Press Share if you'd like your partner to read it."
+
+
+SKIPPED_TEXT = "Skipped. No questions asked."
+LATER_TEXT = "Okay — I'll bring this one back in about 3 hours."
+LATER_AGAIN_TEXT = "It's already coming back later. It will be here when you're ready."
