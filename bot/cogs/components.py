@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import discord
 from discord.ext import commands
@@ -90,7 +90,7 @@ class PromptButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"closer:prompt:(?P<action>answer|skip|later|done|notnow|share|start):(?P<instance>\d+):(?P<user>\d+)",
 ):
-    LABELS = {
+    LABELS: ClassVar[dict[str, tuple[str, discord.ButtonStyle]]] = {
         "answer": ("Answer", discord.ButtonStyle.primary),
         "skip": ("Skip", discord.ButtonStyle.secondary),
         "later": ("Later", discord.ButtonStyle.secondary),

@@ -165,7 +165,7 @@ class AnswerService:
         return [names[m] for m in pair.partners_of(user_id)]
 
     async def settle(self, instance: InstanceRow, pair: PairRow) -> bool:
-        """Close the instance once nobody is still open on it; reveal questions. True if revealed."""
+        """Close the instance once nobody is open on it; reveal a question. True if revealed."""
         states = await instance_store.member_states(self.db, instance.id)
         if any(state == "open" for state in states.values()):
             return False

@@ -16,6 +16,7 @@ from bot.core.cadence import latest_slot_at_or_before, parse_hhmm
 from bot.core.models import Library, Prompt
 from bot.core.prompts import SelectionContext, choose_prompt
 from bot.errors import UserFacingError
+from bot.services.schedule import member_next_slot, quiet_of, zone_of
 from bot.storage import instances as instance_store
 from bot.storage import members as member_store
 from bot.storage import outbox as outbox_store
@@ -24,7 +25,6 @@ from bot.storage.db import Database
 from bot.storage.members import MemberRow
 from bot.storage.outbox import NewDelivery
 from bot.storage.pairs import PairRow
-from bot.services.schedule import member_next_slot, quiet_of, zone_of
 from bot.ui import messages
 
 log = logging.getLogger(__name__)

@@ -148,7 +148,8 @@ async def answered_elsewhere(
         return frozenset()
     marks = ",".join("?" * len(member_ids))
     rows = await db.fetchall(
-        "SELECT DISTINCT i.prompt_id FROM answers a JOIN prompt_instances i ON i.id = a.instance_id "
+        "SELECT DISTINCT i.prompt_id FROM answers a "
+        "JOIN prompt_instances i ON i.id = a.instance_id "
         f"WHERE a.user_id IN ({marks}) AND i.pair_id != ?",
         (*member_ids, pair_id),
     )
@@ -158,7 +159,8 @@ async def answered_elsewhere(
 async def close_instance(db: Database, instance_id: int, status: str, now: datetime) -> bool:
     async with db.transaction() as conn:
         cur = await conn.execute(
-            "UPDATE prompt_instances SET status = ?, closed_at = ? WHERE id = ? AND status = 'open'",
+            "UPDATE prompt_instances SET status = ?, closed_at = ? "
+            "WHERE id = ? AND status = 'open'",
             (status, to_db(now), instance_id),
         )
         if cur.rowcount:
@@ -182,7 +184,8 @@ async def set_member_state(
     db: Database, instance_id: int, user_id: int, state: str, now: datetime
 ) -> None:
     await db.execute(
-        "UPDATE instance_members SET state = ?, updated_at = ? WHERE instance_id = ? AND user_id = ?",
+        "UPDATE instance_members SET state = ?, updated_at = ? "
+        "WHERE instance_id = ? AND user_id = ?",
         (state, to_db(now), instance_id, user_id),
     )
 

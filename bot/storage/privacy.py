@@ -596,10 +596,10 @@ def _forget_sql(column: UserIdColumn) -> str:
         raise ValueError(f"not a plain identifier: {column}")
     t, c = column.table, column.column
     if column.on_forget is OnForget.DELETE_ROW:
-        return f'DELETE FROM "{t}" WHERE "{c}" = ?'  # noqa: S608
+        return f'DELETE FROM "{t}" WHERE "{c}" = ?'
     if column.on_forget is OnForget.SET_ZERO:
-        return f'UPDATE "{t}" SET "{c}" = 0 WHERE "{c}" = ?'  # noqa: S608
-    return f'UPDATE "{t}" SET "{c}" = NULL WHERE "{c}" = ?'  # noqa: S608
+        return f'UPDATE "{t}" SET "{c}" = 0 WHERE "{c}" = ?'
+    return f'UPDATE "{t}" SET "{c}" = NULL WHERE "{c}" = ?'
 
 
 async def forget_user(db: Database, user_id: int, now: datetime) -> ForgetReport:
