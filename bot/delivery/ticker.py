@@ -57,6 +57,13 @@ class Ticker:
     def busy(self) -> bool:
         return self._running.locked() or any(not t.done() for t in self._tasks)
 
+    def halt(self) -> None:
+        """Stop at once, abandoning any tick in progress (used to simulate a crash)."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        for task in list(self._tasks):
+            task.cancel()
+
     def wake(self) -> None:
         """Run a tick as soon as possible (now, or right after the one in progress)."""
         self._woken = True

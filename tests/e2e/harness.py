@@ -50,6 +50,35 @@ class Harness:
         values.update(overrides)
         return load_settings(**values)
 
+    async def seed_couple(
+        self, a: Member, b: Member, local_time: str = "19:00", cadence: str = "daily"
+    ) -> int:
+        """A couple made directly in storage (for tests that need many pairs quickly)."""
+        assert self.bot is not None
+        from bot.core.models import Cadence, PairKind
+        from bot.services.schedule import reschedule_pair
+        from bot.storage import members, pairs
+
+        db, now = self.bot.db, self.clock.now()
+        for m in (a, b):
+            await members.upsert_member(db, m.id, m.name, now)
+        async with db.transaction() as conn:
+            pair_id = await pairs.insert_pair(
+                conn,
+                guild_id=self.guild.id,
+                kind=PairKind.COUPLE,
+                member_ids=(a.id, b.id),
+                local_time=local_time,
+                cadence=Cadence(cadence),
+                anchor=now.date(),
+                seed=7,
+                now=now,
+            )
+        pair = await pairs.get_pair(db, pair_id)
+        assert pair is not None
+        await reschedule_pair(db, pair, self.bot.settings.default_timezone, now)
+        return pair_id
+
     def member(self, name: str, *, manage_guild: bool = False, in_guild: bool = True) -> Member:
         user = self.sandbox.add_user(
             name, self.guild if in_guild else None, manage_guild=manage_guild
@@ -86,6 +115,20 @@ class Harness:
     async def advance(self, delta: timedelta) -> None:
         self.clock.advance(delta)
         await self.tick()
+
+    async def crash_bot(self, tick: asyncio.Task[None] | None = None) -> None:
+        """Stop the bot the way a killed process stops: no goodbye, no lease release."""
+        bot, task = self.bot, self._task
+        self.bot, self._task = None, None
+        assert bot is not None and task is not None
+        bot.ticker.halt()
+        for pending in (tick, task):
+            if pending is not None:
+                pending.cancel()
+                await asyncio.gather(pending, return_exceptions=True)
+        await bot.http.close()
+        await bot.db.close()
+        await self.sandbox.gateway.drop()
 
     async def stop_bot(self) -> None:
         bot, task = self.bot, self._task
