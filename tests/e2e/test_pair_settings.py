@@ -127,5 +127,5 @@ async def test_prompt_skip_closes_for_both(harness: Harness, bot: CloserBot) -> 
     dm = (sam.unread() or [await sam.next_dm()])[-1]
     skipped = await (await ada.slash("prompt skip")).reply()
     assert skipped.text == "Skipped for both of you. No questions asked."
-    late = await (await sam.click(dm, "Answer")).reply()
+    late = await (await sam.click(dm, "Later")).reply()
     assert late.text == "This prompt has closed, so it can't take answers any more."
