@@ -8,12 +8,12 @@ is worse than not arriving. Several missed slots collapse into the latest one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bot.core.cadence import latest_slot_at_or_before, parse_hhmm
-from bot.core.models import Library, Prompt
+from bot.core.models import Cadence, ChallengeDay, Library, Prompt
 from bot.core.prompts import SelectionContext, choose_prompt
 from bot.errors import UserFacingError
 from bot.services.schedule import member_next_slot, quiet_of, zone_of
@@ -33,13 +33,29 @@ TOO_LATE = timedelta(hours=3)
 MATERIALISE_BATCH = 500
 
 
+@dataclass(frozen=True)
+class PlannedDay:
+    """Today's page of a themed week for a pair (see the challenges service)."""
+
+    challenge_id: int
+    day: ChallengeDay
+    note: str
+
+
+# Hooks the challenges feature plugs in: today's plan for a pair, and the cadence in force.
+DayPlanner = Callable[[PairRow, date], Awaitable[PlannedDay | None]]
+CadenceOverride = Callable[[PairRow, datetime], Awaitable[Cadence | None]]
+
+
 @dataclass
 class Prompting:
     db: Database
     library: Library
     default_zone: str
+    planner: DayPlanner | None = None
+    cadence_override: CadenceOverride | None = None
 
-    async def choose_for(self, pair: PairRow) -> Prompt | None:
+    async def choose_for(self, pair: PairRow, planned: PlannedDay | None = None) -> Prompt | None:
         history = await instance_store.pair_history(self.db, pair.id)
         ctx = SelectionContext(
             pair_kind=pair.kind,
@@ -49,6 +65,7 @@ class Prompting:
             answered_elsewhere=await instance_store.answered_elsewhere(
                 self.db, pair.id, pair.member_ids
             ),
+            challenge_day=planned.day if planned else None,
         )
         return choose_prompt(self.library.prompts, ctx, pair.seed + len(history))
 
@@ -69,6 +86,7 @@ class Prompting:
         key: str,
         due: datetime,
         names: dict[int, str],
+        note: str | None = None,
     ) -> NewDelivery:
         partners = [names[m] for m in pair.partners_of(user_id)]
         return NewDelivery(
@@ -80,7 +98,7 @@ class Prompting:
             instance_id=instance_id,
             payload=dict(
                 messages.prompt_message(
-                    prompt, instance_id=instance_id, user_id=user_id, partners=partners
+                    prompt, instance_id=instance_id, user_id=user_id, partners=partners, note=note
                 )
             ),
             stale_after=due + TOO_LATE,
@@ -102,6 +120,10 @@ class Prompting:
             async with self.db.transaction() as conn:
                 await outbox_store.delete_member_schedule(conn, item.pair_id, item.user_id)
             return 0
+        if self.cadence_override is not None:
+            override = await self.cadence_override(pair, now)
+            if override is not None and override is not pair.cadence:
+                pair = replace(pair, cadence=override)
         member = await member_store.get_member(self.db, item.user_id)
         resume_from = now
         if pair.status == "paused" and pair.paused_until is not None:
@@ -120,7 +142,8 @@ class Prompting:
                 )
             return 0
         key = slot_day.isoformat()
-        prompt = await self._prompt_for_slot(pair, key)
+        planned = await self.planner(pair, slot_day) if self.planner is not None else None
+        prompt = await self._prompt_for_slot(pair, key, planned)
         if prompt is None:
             async with self.db.transaction() as conn:
                 await outbox_store.upsert_schedule(
@@ -138,6 +161,8 @@ class Prompting:
                 kind=prompt.kind.value,
                 member_ids=pair.member_ids,
                 now=now,
+                challenge_id=planned.challenge_id if planned else None,
+                challenge_day=planned.day.day if planned else None,
             )
             delivery = self.delivery_for(
                 prompt,
@@ -147,6 +172,7 @@ class Prompting:
                 key=key,
                 due=slot_due,
                 names=names,
+                note=planned.note if planned else None,
             )
             added = await outbox_store.insert_deliveries(conn, [delivery], now)
             await outbox_store.upsert_schedule(
@@ -172,14 +198,16 @@ class Prompting:
             return None, None
         return latest.day, latest.due
 
-    async def _prompt_for_slot(self, pair: PairRow, key: str) -> Prompt | None:
+    async def _prompt_for_slot(
+        self, pair: PairRow, key: str, planned: PlannedDay | None
+    ) -> Prompt | None:
         """The partner may already have this slot's instance: then it is the same prompt."""
         existing = await instance_store.prompt_for_slot(self.db, pair.id, key)
         if existing is not None:
             prompt = self.library.prompt(existing)
             if prompt is not None:
                 return prompt
-        return await self.choose_for(pair)
+        return await self.choose_for(pair, planned)
 
 
 @dataclass
