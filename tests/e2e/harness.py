@@ -6,138 +6,21 @@ process comes and goes — which is what the crash and restart tests need.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from bot.app import CloserBot
-from bot.core.clock import FakeClock
-from bot.core.models import Library
-from bot.sandbox.driver import Member
 from bot.sandbox.limits import Faults
-from bot.sandbox.payloads import SandboxGuild
 from bot.sandbox.server import RecordedRequest, Sandbox
-from bot.settings import Settings, load_settings
+from bot.sandbox.world import START, World
 
-START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday
+__all__ = ["ALL_REQUESTS", "START", "Harness", "running_sandbox"]
 
 # Every REST request any end-to-end test made, for the contract test that runs after them.
 ALL_REQUESTS: list[RecordedRequest] = []
 
 
-class Harness:
-    def __init__(self, sandbox: Sandbox, library: Library, db_path: Path) -> None:
-        self.sandbox = sandbox
-        self.library = library
-        self.db_path = db_path
-        self.clock = FakeClock(START)
-        self.guild: SandboxGuild = sandbox.add_guild("Harbour Lights")
-        self.bot: CloserBot | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    def settings(self, **overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "_env_file": None,
-            "database_path": self.db_path,
-            "discord_api_base_url": self.sandbox.api_base,
-            "discord_gateway_url": self.sandbox.gateway_url,
-            "dev_guild_id": self.guild.id,
-            "tick_interval": timedelta(seconds=600),
-        }
-        values.update(overrides)
-        return load_settings(**values)
-
-    async def seed_couple(
-        self, a: Member, b: Member, local_time: str = "19:00", cadence: str = "daily"
-    ) -> int:
-        """A couple made directly in storage (for tests that need many pairs quickly)."""
-        assert self.bot is not None
-        from bot.core.models import Cadence, PairKind
-        from bot.services.schedule import reschedule_pair
-        from bot.storage import members, pairs
-
-        db, now = self.bot.db, self.clock.now()
-        for m in (a, b):
-            await members.upsert_member(db, m.id, m.name, now)
-        async with db.transaction() as conn:
-            pair_id = await pairs.insert_pair(
-                conn,
-                guild_id=self.guild.id,
-                kind=PairKind.COUPLE,
-                member_ids=(a.id, b.id),
-                local_time=local_time,
-                cadence=Cadence(cadence),
-                anchor=now.date(),
-                seed=7,
-                now=now,
-            )
-        pair = await pairs.get_pair(db, pair_id)
-        assert pair is not None
-        await reschedule_pair(db, pair, self.bot.settings.default_timezone, now)
-        return pair_id
-
-    def member(self, name: str, *, manage_guild: bool = False, in_guild: bool = True) -> Member:
-        user = self.sandbox.add_user(
-            name, self.guild if in_guild else None, manage_guild=manage_guild
-        )
-        return Member(self.sandbox, user, self.guild)
-
-    async def start_bot(self, **overrides: Any) -> CloserBot:
-        bot = CloserBot(
-            self.settings(**overrides), self.library, clock=self.clock, guild_ready_timeout=0.05
-        )
-        self.bot = bot
-        self._task = asyncio.create_task(bot.start(self.sandbox.bot_token))
-        ready = asyncio.create_task(bot.wait_until_ready())
-        done, _ = await asyncio.wait({ready, self._task}, timeout=10, return_when="FIRST_COMPLETED")
-        if self._task in done:
-            ready.cancel()
-            self._task.result()  # re-raise what stopped the bot
-            raise RuntimeError("the bot stopped before it was ready")
-        if ready not in done:
-            ready.cancel()
-            raise TimeoutError("the bot did not become ready within 10 s")
-        return bot
-
-    async def tick(self) -> None:
-        """Run one outbox pass now, as the scheduler would, and wait for it to finish."""
-        assert self.bot is not None
-        await self.bot.ticker.run_once()
-        # A wake-up during the pass may have started another; let it finish too.
-        for _ in range(50):
-            if not self.bot.ticker.busy:
-                break
-            await asyncio.sleep(0.02)
-
-    async def advance(self, delta: timedelta) -> None:
-        self.clock.advance(delta)
-        await self.tick()
-
-    async def crash_bot(self, tick: asyncio.Task[None] | None = None) -> None:
-        """Stop the bot the way a killed process stops: no goodbye, no lease release."""
-        bot, task = self.bot, self._task
-        self.bot, self._task = None, None
-        assert bot is not None and task is not None
-        bot.ticker.halt()
-        for pending in (tick, task):
-            if pending is not None:
-                pending.cancel()
-                await asyncio.gather(pending, return_exceptions=True)
-        await bot.http.close()
-        await bot.db.close()
-        await self.sandbox.gateway.drop()
-
-    async def stop_bot(self) -> None:
-        bot, task = self.bot, self._task
-        self.bot, self._task = None, None
-        if bot is not None:
-            await bot.close()
-        if task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, 5)
+Harness = World
 
 
 @contextlib.asynccontextmanager
