@@ -1,10 +1,277 @@
-"""`python -m bot sandbox`: the offline demo. A full simulated week arrives with the demo issue."""
+"""`python -m bot sandbox`: a simulated week of Closer, offline, printed as a transcript.
+
+The real bot runs against the local Discord with a temporary database and a driven clock; scripted
+members use it exactly as people would (slash commands, buttons, modals, DMs). The transcript is
+what each member saw in their DMs, day by day, in their own local time.
+"""
 
 from __future__ import annotations
 
+import logging
+import random
+import re
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from bot.library.loader import load_library
+from bot.sandbox.driver import DriverError, Member, Reply, _walk
+from bot.sandbox.server import Sandbox
+from bot.sandbox.world import START, World
+
+PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+
+ANSWERS = (
+    "The evening we cooked that terrible soup and laughed until it was cold.",
+    "Honestly? You checking in on me last Tuesday. It mattered more than I said.",
+    "I'd love more slow mornings like the one in the spring.",
+    "A song my grandmother hummed. I still don't know its name.",
+    "Probably patience — I'm learning it from you.",
+    "That you remember the small things. It makes me feel seen.",
+    "Being outside without a plan. That's when I feel most like me.",
+    "I'm proud of finishing that course, even if I never say it.",
+    "Thank you for listening without fixing. It helped.",
+    "Something new: I want to try drawing again, badly and happily.",
+)
+FEELINGS = ("hopeful", "tired", "grateful", "calm", "curious", "proud")
+
+
+@dataclass
+class Person:
+    member: Member
+    zone: str
+    answer_rate: float = 0.9
+    goes_quiet_after: int | None = None  # day index after which they stop answering
+    prompts_seen: int = 0
+
+
+@dataclass
+class Stats:
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+class Transcript:
+    def __init__(self, out: TextIO, quiet: bool) -> None:
+        self.out, self.quiet = out, quiet
+
+    def line(self, text: str = "") -> None:
+        if not self.quiet:
+            self.out.write(text + "\n")
+
+    def always(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+
+
+def local(now: datetime, zone: str) -> str:
+    return now.astimezone(ZoneInfo(zone)).strftime("%a %H:%M")
+
+
+def labels(reply: Reply) -> list[str]:
+    return [str(c.get("label")) for c in _walk(reply.components) if c.get("type") == 2]
+
+
+TIMESTAMP = re.compile(r"<t:(\d+):([a-zA-Z])>")
+
+
+def humanise(text: str, zone: str) -> str:
+    """Discord renders <t:…> in each reader's own time zone; the transcript does the same."""
+
+    def one(match: re.Match[str]) -> str:
+        at = datetime.fromtimestamp(int(match[1]), ZoneInfo(zone))
+        return "" if match[2] == "R" else at.strftime("%a %-d %b %H:%M")
+
+    text = TIMESTAMP.sub(one, text).replace("()", "").replace("**", "").replace("*", "")
+    return " ".join(text.split())
+
+
+def summarise(reply: Reply, zone: str = "UTC", width: int = 150) -> str:
+    text = humanise(reply.text, zone)
+    buttons = labels(reply)
+    suffix = f"  [{' · '.join(buttons)}]" if buttons else ""
+    return (text[: width - 1] + "…" if len(text) > width else text) + suffix
+
+
+class Demo:
+    def __init__(self, world: World, people: dict[str, Person], seed: int, out: Transcript) -> None:
+        self.world = world
+        self.people = people
+        self.rng = random.Random(seed)  # noqa: S311 - scripted behaviour, not security
+        self.out = out
+        self.stats = Stats()
+        self.day = 0
+
+    async def command(self, who: str, path: str, **options: object) -> Reply | None:
+        person = self.people[who]
+        shown = " ".join(f"{k}:{getattr(v, 'name', v)}" for k, v in options.items())
+        self.out.line(f"  {local(self.world.clock.now(), person.zone)}  {who} → /{path} {shown}".rstrip())
+        try:
+            reply = await (await person.member.slash(path, **options)).reply()
+        except DriverError as exc:
+            self.out.line(f"      (skipped: {exc})")
+            return None
+        self.out.line(f"      ↳ {summarise(reply, person.zone)}")
+        return reply
+
+    async def react(self, name: str, dm: Reply) -> None:
+        person = self.people[name]
+        buttons = labels(dm)
+        quiet = person.goes_quiet_after is not None and self.day > person.goes_quiet_after
+        if "Weekly instead" in buttons:
+            await self._press(person, dm, "Weekly instead")
+            return
+        if "Accept" in buttons:
+            await self._press(person, dm, "Accept")
+            return
+        if "Yes, a little deeper" in buttons:
+            await self._press(person, dm, "Yes, a little deeper")
+            return
+        if "Start" in buttons and not quiet:
+            await self._press(person, dm, "Start")
+            return
+        if "We did it" in buttons:
+            if quiet:
+                return
+            person.prompts_seen += 1
+            await self._press(person, dm, "We did it" if self.rng.random() < 0.8 else "Not this time")
+            return
+        if "Answer" in buttons:
+            person.prompts_seen += 1
+            if quiet or self.rng.random() > person.answer_rate:
+                self.stats.counts["left unanswered"] += 1
+                return
+            await self._answer(person, dm)
+
+    async def _press(self, person: Person, dm: Reply, label: str) -> None:
+        self.out.line(f"      {person.member.name} presses “{label}”")
+        try:
+            reply = await (await person.member.click(dm, label)).reply()
+        except DriverError as exc:
+            self.out.line(f"      (no reply: {exc})")
+            return
+        self.stats.counts[f"pressed {label}"] += 1
+        self.out.line(f"      ↳ {summarise(reply, person.zone)}")
+
+    async def _answer(self, person: Person, dm: Reply) -> None:
+        text = self.rng.choice(ANSWERS)
+        if "I feel" in dm.text or "feeling" in dm.text.lower():
+            text = f"I feel {self.rng.choice(FEELINGS)} today. {text}"
+        if self.rng.random() < 0.5:
+            handle = await person.member.click(dm, "Answer")
+            try:
+                modal = await handle.modal()
+            except DriverError as exc:
+                self.out.line(f"      (could not answer: {exc})")
+                return
+            reply = await (await person.member.submit_modal(modal, {"answer": text})).reply()
+            how = "answers in the form"
+        else:
+            await person.member.send_dm(text)
+            reply = await person.member.next_dm()
+            how = "replies by DM"
+        self.stats.counts["answers"] += 1
+        self.out.line(f"      {person.member.name} {how}: “{text}”")
+        self.out.line(f"      ↳ {summarise(reply, person.zone)}")
+
+    async def run_hour(self) -> None:
+        """One simulated hour: send what is due, let everyone react, until things settle."""
+        for _ in range(6):
+            await self.world.tick()
+            now = self.world.clock.now()
+            seen = 0
+            for name, person in self.people.items():
+                for dm in person.member.unread():
+                    seen += 1
+                    self.stats.counts["DMs received"] += 1
+                    self.stats.counts[classify(dm)] += 1
+                    shown = summarise(dm, person.zone)
+                    self.out.line(f"  {local(now, person.zone)}  {name} ⟵ Closer: {shown}")
+                    await self.react(name, dm)
+            if not seen:
+                return
+
+
+def classify(dm: Reply) -> str:
+    buttons = set(labels(dm))
+    text = dm.text
+    if {"Answer", "Skip", "Later"} <= buttons or {"We did it", "Not this time"} <= buttons:
+        return "prompts"
+    if "answered" in text and "wrote" in text:
+        return "reveals"
+    if "No rush" in text or "whenever you're ready" in text:
+        return "nudges"
+    if "how did it go" in text.lower() or "how was it" in text.lower():
+        return "check-ins"
+    if "recap" in text.lower() or "your week" in text.lower():
+        return "recaps"
+    return "notes"
 
 
 async def run_demo(*, days: int, seed: int, quiet: bool, out: TextIO) -> int:
-    out.write("Closer sandbox demo: coming soon. The local Discord and the test suite run today.\n")
+    logging.getLogger().setLevel(logging.CRITICAL)
+    transcript = Transcript(out, quiet)
+    library = load_library(PROMPTS_DIR)
+    sandbox = Sandbox()
+    await sandbox.start()
+    with tempfile.TemporaryDirectory(prefix="closer-demo-") as tmp:
+        world = World(sandbox, library, Path(tmp) / "closer.db", start=START - timedelta(hours=1))
+        try:
+            return await _play(world, days, seed, transcript)
+        finally:
+            await world.stop_bot()
+            await sandbox.stop()
+
+
+async def _play(world: World, days: int, seed: int, out: Transcript) -> int:
+    await world.start_bot()
+    cast = {
+        "Ada": ("Europe/Berlin", 0.95, None, False),
+        "Sam": ("America/New_York", 0.85, 2, False),
+        "Kim": ("Europe/London", 0.9, None, True),
+        "Lee": ("Asia/Kolkata", 0.8, None, False),
+        "Max": ("Europe/London", 0.9, None, False),
+        "Noor": ("Europe/Berlin", 0.7, None, False),
+        "Oli": ("America/Sao_Paulo", 0.9, None, False),
+    }
+    people = {
+        name: Person(world.member(name, manage_guild=admin), zone, rate, quiet_after)
+        for name, (zone, rate, quiet_after, admin) in cast.items()
+    }
+    demo = Demo(world, people, seed, out)
+    out.always(f"Closer sandbox demo — {days} simulated day{'s' if days != 1 else ''}, seed {seed}")
+    out.always("A couple (Ada in Berlin, Sam in New York) and a circle of five friends.")
+    out.line()
+    out.line(f"── Setting up · {world.clock.now():%A %-d %B} ──")
+    for name, person in people.items():
+        await demo.command(name, "closer timezone", zone=person.zone)
+    await demo.command("Sam", "closer quiet-hours", start="23:00", end="07:00")
+    await demo.command("Ada", "pair invite", member=people["Sam"].member, time="19:00", cadence="daily")
+    await demo.run_hour()
+    await demo.command("Kim", "circle create", name="Book Club", cadence="weekly", day="monday", time="12:00")
+    for name in ("Kim", "Lee", "Max", "Noor", "Oli"):
+        await demo.command(name, "circle join", name="Book Club")
+    await demo.command("Kim", "circle rotate", name="Book Club")
+    await demo.command("Ada", "challenge start", theme="gratitude-week")
+    await demo.run_hour()
+    for day in range(days):
+        demo.day = day
+        out.line()
+        out.line(f"── Day {day + 1} · {world.clock.now():%A %-d %B} ──")
+        for _hour in range(24):
+            world.clock.advance(timedelta(hours=1))
+            await demo.run_hour()
+        if day == 1:
+            await demo.command("Ada", "pair status")
+    out.always("")
+    out.always("Summary")
+    for key in ("DMs received", "prompts", "answers", "reveals", "nudges", "check-ins", "recaps"):
+        out.always(f"  {key:<16} {demo.stats.counts.get(key, 0)}")
+    presses = {k: v for k, v in demo.stats.counts.items() if k.startswith("pressed")}
+    for key, value in sorted(presses.items()):
+        out.always(f"  {key:<16} {value}")
+    calls = len(world.sandbox.requests)
+    out.always(f"  REST calls       {calls} (all checked by the sandbox's rate limits)")
     return 0

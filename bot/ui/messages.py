@@ -21,7 +21,8 @@ def names(people: list[str]) -> str:
 
 
 def privacy_line(partners: list[str]) -> str:
-    return f"Only {names(partners)} will see your answer, once you've both answered."
+    everyone = "both" if len(partners) <= 1 else "all"
+    return f"Only {names(partners)} will see your answer, once you've {everyone} answered."
 
 
 def prompt_message(
@@ -141,7 +142,7 @@ def reveal_message(prompt_text: str, answers: list[tuple[str, str, str | None]])
         fields.append((f"{name} wrote", value[:1024]))
     return {
         "embed": embed(
-            "You've both answered",
+            "You've both answered" if len(answers) <= 1 else "You've all answered",
             prompt_text,
             fields=fields,
             footer="Just between you. A kind word back goes a long way.",
@@ -169,10 +170,12 @@ def shared_reflection_message(author: str, prompt_text: str, text: str) -> Messa
 
 def answer_saved_text(partners: list[str], replaced: bool, revealed: bool) -> str:
     if revealed:
-        return "Saved. You've both answered — I've sent you each other's answers."
+        everyone = "You've both" if len(partners) <= 1 else "Everyone has"
+        return f"Saved. {everyone} answered — I've sent you each other's answers."
     if replaced:
         return "Updated. You can change it until everyone has answered."
-    return f"Saved. You'll see {names(partners)}'s answer once they've answered too."
+    whose = f"{names(partners)}'s answer" if len(partners) <= 1 else "their answers"
+    return f"Saved. You'll see {whose} once they've answered too."
 
 
 def reflection_saved_text() -> str:
@@ -182,3 +185,79 @@ def reflection_saved_text() -> str:
 SKIPPED_TEXT = "Skipped. No questions asked."
 LATER_TEXT = "Okay — I'll bring this one back in about 3 hours."
 LATER_AGAIN_TEXT = "It's already coming back later. It will be here when you're ready."
+
+
+# Following up gently (nudges, check-ins, going quiet, history) ------------------------------
+
+
+def nudge_message(
+    prompt_text: str, *, instance_id: int, user_id: int, answered_by: list[str]
+) -> MessagePayload:
+    # At most one per prompt (voice guide): an invitation, never a countdown or a guilt trip.
+    if answered_by:
+        verb = "has" if len(answered_by) == 1 else "have"
+        content = f"{names(answered_by)} {verb} answered — yours is here whenever you're ready."
+    else:
+        content = "No rush — today's question is still here if you'd like it."
+    return {
+        "content": content,
+        "embed": embed(None, prompt_text),
+        "view": {"kind": "answer", "instance": instance_id, "user": user_id},
+    }
+
+
+CHECKIN_NOTE = "How did it go?"
+
+
+def pace_ask_message(pair_id: int, user_id: int, partners: list[str]) -> MessagePayload:
+    return {
+        "embed": embed(
+            "How would you like your prompts?",
+            "Life gets full, and the last few prompts slipped by — that's okay. I've stopped "
+            "sending new ones for now. Would a gentler pace suit you better?",
+            footer=f"Whatever you choose, {names(partners)} will only hear that the pace "
+            "changed, not why.",
+        ),
+        "view": {"kind": "pace", "pair": pair_id, "user": user_id},
+    }
+
+
+def pace_default_message() -> MessagePayload:
+    return {
+        "content": "I didn't hear back, so your prompts will come once a week for now. "
+        "If you'd like another pace, the buttons on my earlier message still work."
+    }
+
+
+PACE_CHOSEN = {
+    "weekly": "Done — your prompts will come once a week. You can change this from the same "
+    "message anytime.",
+    "pause": "Paused for two weeks. Prompts pick up again on their own after that.",
+    "keep": "Lovely — prompts will keep coming at the usual time.",
+}
+
+
+def history_message(
+    entries: list[tuple[str, str, list[tuple[str, str]]]], page: int, pages: int
+) -> MessagePayload:
+    """`entries`: (when, prompt text, [(who, what they wrote)]) for one page, newest first."""
+    if not entries:
+        return {
+            "content": "Nothing here yet. Your prompts and answers will collect here as you go."
+        }
+    # Discord caps an embed at 6,000 characters: 5 fields of at most ~1,100 stay under it.
+    fields = []
+    for when, prompt_text, said in entries:
+        lines = [f"**{who}:** {what}" for who, what in said] or ["*No answer.*"]
+        value = "\n".join(lines)
+        value = value if len(value) <= 880 else value[:879] + "…"
+        name = f"{when} · {prompt_text}"
+        fields.append((name if len(name) <= 180 else name[:179] + "…", value))
+    return {
+        "embed": embed(
+            "Your recent prompts",
+            "Your answers, and your partners' once you'd both answered. Only you can see this.",
+            fields=fields,
+            footer=f"Page {page} of {pages}",
+        )
+    }
