@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     prompts_sub = prompts.add_subparsers(dest="prompts_command", metavar="ACTION", required=True)
     check = prompts_sub.add_parser("check", help="validate prompt packs and challenges")
     check.add_argument("directory", nargs="?", type=Path, help="default: PROMPTS_DIR")
+    sub.add_parser(
+        "health", help="exit 0 if the running bot is connected and ticking (for health checks)"
+    )
     backup = sub.add_parser("backup", help="a consistent copy of the database, safe while running")
     backup.add_argument("path", type=Path, help="where to write the copy")
     return parser
@@ -91,6 +94,18 @@ def cmd_sandbox(days: int, seed: int, quiet: bool) -> int:
     return asyncio.run(run_demo(days=days, seed=seed, quiet=quiet, out=sys.stdout))
 
 
+def cmd_health() -> int:
+    from bot.health import heartbeat_path, is_fresh
+
+    settings = _settings()
+    path = heartbeat_path(settings.database_path)
+    if is_fresh(path, settings.tick_interval.total_seconds()):
+        print("healthy")
+        return 0
+    print(f"unhealthy: no recent heartbeat at {path}", file=sys.stderr)
+    return 1
+
+
 def cmd_backup(path: Path) -> int:
     from bot.storage.backup import backup_database
 
@@ -112,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_sandbox(args.days, args.seed, args.quiet)
         if args.command == "prompts":
             return cmd_prompts_check(args.directory)
+        if args.command == "health":
+            return cmd_health()
         if args.command == "backup":
             return cmd_backup(args.path)
     except CliError as exc:

@@ -20,15 +20,21 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs.tree import CloserTree
 from bot.core.clock import Clock, SystemClock
 from bot.core.models import Library
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.outbox import Outbox
 from bot.delivery.port import BotPort, DiscordPort
 from bot.delivery.ticker import Ticker
+from bot.health import heartbeat_path, touch
 from bot.services.answers import AnswerService
+from bot.services.circles import CircleService
+from bot.services.followups import FollowUps
+from bot.services.guilds import GuildService
 from bot.services.members import MemberService
 from bot.services.pairs import PairService
+from bot.services.privacy import PrivacyService
 from bot.services.prompting import PromptCommands, Prompting
 from bot.services.schedule import reschedule_pair
 from bot.settings import Settings
@@ -50,6 +56,8 @@ COG_MODULES = (
     "bot.cogs.pair",
     "bot.cogs.prompt",
     "bot.cogs.dms",
+    "bot.cogs.admin",
+    "bot.cogs.circle",
 )
 
 # Under Discord's 50 requests/s, leaving room for interaction follow-ups and command syncs.
@@ -87,6 +95,8 @@ class CloserBot(commands.Bot):
         options.setdefault("intents", default_intents())
         options.setdefault("help_command", None)
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        # Refuses option values of the wrong type before discord.py trips over them.
+        options.setdefault("tree_cls", CloserTree)
         super().__init__(command_prefix=commands.when_mentioned, **options)
         self.settings = settings
         self.library = library
@@ -120,6 +130,29 @@ class CloserBot(commands.Bot):
         self.handlers = Handlers(self)
         self.confirm_handlers: dict[str, ConfirmHandler] = {}
         self.outbox.producers += [self._resume_pauses, self.prompting.materialise]
+        # Trust: export/forget, and servers that removed Closer.
+        from bot.cogs.closer import confirm_forget
+
+        self.privacy = PrivacyService(self.db, now, wake)
+        self.guild_service = GuildService(self.db, now)
+        self.confirm_handlers["forget"] = confirm_forget
+        self.outbox.producers.append(self.guild_service.purge_due)
+        # Following up gently: nudges, activity check-ins, going quiet, depth offers.
+        self.followups = FollowUps(
+            self.db, self.library, self.prompting, zone, self.settings.nudge_after, now, wake
+        )
+        self.prompting.hold = self.followups.hold
+        self.answers.after_reveal = self.followups.offer_deeper
+        self.outbox.producers += [
+            self.followups.checkins,
+            self.followups.nudges,
+            self.followups.pace_defaults,
+        ]
+        # Friend circles: rounds are rows this producer claims when they come due.
+        self.circles = CircleService(self.db, zone, now, wake)
+        # First, so a round's old pairs end before a prompt is materialised for them at the
+        # very instant the round forms.
+        self.outbox.producers.insert(0, self.circles.form_due_rounds)
 
     async def _resume_pauses(self, now: datetime) -> None:
         for pair_id in await resume_due_pauses(self.db, now):
@@ -141,6 +174,8 @@ class CloserBot(commands.Bot):
         """One pass of the outbox (the ticker calls this every TICK_INTERVAL, or when woken)."""
         if not self.is_ready():
             return
+        if not self.is_closed() and self.latency != float("inf"):
+            touch(heartbeat_path(self.settings.database_path))
         await self.outbox.tick()
 
     # Command sync --------------------------------------------------------------------------

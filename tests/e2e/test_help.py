@@ -38,3 +38,13 @@ async def test_global_sync_happens_once_per_command_set(harness: Harness) -> Non
     bot = await harness.start_bot(dev_guild_id=None)
     assert not bot.synced_commands
     assert [r for r in harness.sandbox.requests if r.method == "PUT"] == puts
+
+
+async def test_the_bot_touches_its_heartbeat_while_connected(
+    harness: Harness, bot: CloserBot
+) -> None:
+    from bot.health import heartbeat_path, is_fresh
+
+    beat = heartbeat_path(harness.db_path)
+    await harness.tick()
+    assert is_fresh(beat, 20)
