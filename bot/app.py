@@ -6,9 +6,11 @@ reverse so an in-flight tick finishes its bookkeeping before the database closes
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,7 @@ from bot.delivery.port import BotPort, DiscordPort
 from bot.delivery.ticker import Ticker
 from bot.health import heartbeat_path, touch
 from bot.services.answers import AnswerService
+from bot.services.challenges import ChallengeService
 from bot.services.circles import CircleService
 from bot.services.followups import FollowUps
 from bot.services.guilds import GuildService
@@ -58,10 +61,15 @@ COG_MODULES = (
     "bot.cogs.dms",
     "bot.cogs.admin",
     "bot.cogs.circle",
+    "bot.cogs.challenge",
 )
 
-# Under Discord's 50 requests/s, leaving room for interaction follow-ups and command syncs.
-SEND_RATE = 45.0
+# Discord's minimum spacing between two IDENTIFYs for a bot with max_concurrency 1.
+IDENTIFY_SPACING = 5.0
+
+# Under Discord's 50 requests/s with room for command syncs; interaction callbacks and
+# follow-ups do not count against the global limit.
+SEND_RATE = 48.0
 
 
 def point_discord_py_at(settings: Settings) -> None:
@@ -89,6 +97,7 @@ class CloserBot(commands.Bot):
         library: Library,
         *,
         clock: Clock | None = None,
+        send_rate: float = SEND_RATE,
         **options: Any,
     ) -> None:
         point_discord_py_at(settings)
@@ -101,8 +110,11 @@ class CloserBot(commands.Bot):
         self.settings = settings
         self.library = library
         self.clock: Clock = clock or SystemClock()
+        self.send_rate = send_rate
         self.ticker = Ticker(settings.tick_interval, self.tick)
         self.synced_commands = False
+        self._closing: asyncio.Future[None] | None = None
+        self._last_identify: float | None = None
 
     async def setup_hook(self) -> None:
         self.db = await Database.open(self.settings.database_path)
@@ -120,7 +132,7 @@ class CloserBot(commands.Bot):
         zone = self.settings.default_timezone
         now = self.clock.now
         wake = self.ticker.wake
-        self.port: DiscordPort = BotPort(self, RateLimiter(SEND_RATE), build_view)
+        self.port: DiscordPort = BotPort(self, RateLimiter(self.send_rate), build_view)
         self.outbox = Outbox(self.db, self.port, self.clock)
         self.prompting = Prompting(self.db, self.library, zone)
         self.pairs = PairService(self.db, self.outbox, self.prompting, zone, now, wake)
@@ -153,6 +165,13 @@ class CloserBot(commands.Bot):
         # First, so a round's old pairs end before a prompt is materialised for them at the
         # very instant the round forms.
         self.outbox.producers.insert(0, self.circles.form_due_rounds)
+        # Themed weeks: today's plan and a daily cadence while one runs; recaps when it ends.
+        self.challenges = ChallengeService(
+            self.db, self.library, self.prompting, self.answers, zone, now, wake
+        )
+        self.prompting.planner = self.challenges.plan_day
+        self.prompting.cadence_override = self.challenges.cadence_override
+        self.outbox.producers.append(self.challenges.tick)
 
     async def _resume_pauses(self, now: datetime) -> None:
         for pair_id in await resume_due_pauses(self.db, now):
@@ -161,6 +180,17 @@ class CloserBot(commands.Bot):
                 await reschedule_pair(self.db, pair, self.settings.default_timezone, now)
 
     async def close(self) -> None:
+        """Stop for good; safe to call twice or concurrently (SIGTERM and `async with` both do).
+
+        The work runs in one task that every caller awaits: discord.py marks the client closed
+        halfway through, so `start()` can return while a closer is still releasing leases and
+        closing SQLite, and a caller that returned then would leave the database open.
+        """
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close_once())
+        await asyncio.shield(self._closing)
+
+    async def _close_once(self) -> None:
         await self.ticker.stop()
         outbox = getattr(self, "outbox", None)
         if outbox is not None:
@@ -190,7 +220,13 @@ class CloserBot(commands.Bot):
         if dev_guild is not None:
             guild = discord.Object(id=dev_guild)
             self.tree.copy_global_to(guild=guild)
-            await self.tree.sync(guild=guild)
+            try:
+                await self.tree.sync(guild=guild)
+            except discord.Forbidden:
+                # Removed from the dev server (its purge is pending): keep serving everyone
+                # else rather than refuse to start.
+                log.warning("cannot sync commands to DEV_GUILD_ID %s: missing access", dev_guild)
+                return
             self.synced_commands = True
             return
         digest = hashlib.sha256(
@@ -204,6 +240,16 @@ class CloserBot(commands.Bot):
         self.synced_commands = True
         await set_meta(self.db, key, digest)
         log.info("slash commands synced")
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """discord.py sleeps 5 s before every re-IDENTIFY (after op 9, an invalid session).
+        Discord asks for 5 s between IDENTIFYs, not 5 s after each loss, and interactions
+        sent while we are away are lost; so wait only what is left of those 5 s."""
+        if not initial and self._last_identify is not None:
+            wait = IDENTIFY_SPACING - (time.monotonic() - self._last_identify)
+            if wait > 0:
+                await asyncio.sleep(wait)
+        self._last_identify = time.monotonic()
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 
+import aiohttp
 import discord
 
 from bot.app import CloserBot
@@ -39,9 +40,20 @@ async def run_bot(settings: Settings) -> int:
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
     try:
         async with bot:
-            await bot.start(token)
+            try:
+                await bot.start(token)
+            finally:
+                # After SIGTERM, start() returns as soon as discord.py marks itself closed;
+                # wait for the rest of close() (leases, SQLite) before the loop goes away.
+                await bot.close()
     except discord.LoginFailure:
         raise StartupError("DISCORD_TOKEN was rejected by Discord; check the token.") from None
     except StorageError as exc:
         raise StartupError(str(exc)) from None
+    except (aiohttp.ClientError, OSError) as exc:
+        # Only login gets here (discord.py retries the gateway itself): a wrong
+        # DISCORD_API_BASE_URL, no network, or Discord down. One line, not a traceback.
+        raise StartupError(
+            f"cannot reach Discord at {settings.discord_api_base_url}: {exc}"
+        ) from None
     return 0

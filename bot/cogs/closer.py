@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import io
+from typing import TYPE_CHECKING, cast
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs import render
+from bot.cogs.components import confirm_view, history_view
 from bot.core.cadence import zone_choices
+from bot.services.privacy import EXPORT_FILENAME
+from bot.ui import trust
 
 if TYPE_CHECKING:
     from bot.app import CloserBot
@@ -63,6 +67,64 @@ class CloserCog(
             "Prompts due then will wait until they end."
         )
         await interaction.followup.send(text, ephemeral=True)
+
+    @app_commands.command(
+        name="history", description="Your recent prompts, your answers and your partners'"
+    )
+    async def history(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        shown = await self.bot.followups.history(interaction.user.id, 1)
+        data = shown.payload.get("embed")
+        view = history_view(shown.page, shown.pages, interaction.user.id)
+        await interaction.followup.send(
+            shown.payload.get("content", ""),
+            embed=discord.Embed.from_dict(data) if data else discord.utils.MISSING,
+            view=view or discord.utils.MISSING,
+            ephemeral=True,
+        )
+        if view is not None:
+            view.stop()
+
+    # Privacy and support (trust) ---------------------------------------------------------
+    @app_commands.command(
+        name="export", description="A JSON file of everything Closer holds about you"
+    )
+    async def export(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await self.bot.privacy.export(interaction.user.id)
+        await interaction.followup.send(
+            trust.export_text(result.rows),
+            file=discord.File(io.BytesIO(result.data), filename=EXPORT_FILENAME),
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="forget", description="Delete everything Closer holds about you (asks to confirm)"
+    )
+    async def forget(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        # Nothing is deleted here: the button carries the member's id, and only they can press it.
+        view = confirm_view("forget", 0, interaction.user.id)
+        await interaction.followup.send(trust.FORGET_ASK, view=view, ephemeral=True)
+        view.stop()
+
+    @app_commands.command(
+        name="resources", description="Where to find couples or individual therapy"
+    )
+    async def resources(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(
+            embed=discord.Embed.from_dict(trust.resources_embed()), ephemeral=True
+        )
+
+
+async def confirm_forget(interaction: discord.Interaction, target: int, extra: str) -> None:
+    """The "Delete everything" button (registered in `CloserBot.confirm_handlers`)."""
+    bot = cast("CloserBot", interaction.client)
+    # Acknowledge first: erasure is one transaction, but it may queue behind a fan-out's writes
+    # and Discord gives a button only 3 seconds.
+    await interaction.response.defer()
+    await bot.privacy.forget(interaction.user.id)
+    await interaction.edit_original_response(content=trust.FORGET_DONE, view=None)
 
 
 async def setup(bot: CloserBot) -> None:

@@ -237,12 +237,86 @@ class ConfirmButton(
             )
 
 
+class PaceButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"closer:pace:(?P<choice>weekly|pause|keep):(?P<pair>\d+):(?P<user>\d+)",
+):
+    """The going-quiet question: Weekly instead / Pause two weeks / Keep going."""
+
+    LABELS: ClassVar[dict[str, tuple[str, discord.ButtonStyle]]] = {
+        "weekly": ("Weekly instead", discord.ButtonStyle.primary),
+        "pause": ("Pause two weeks", discord.ButtonStyle.secondary),
+        "keep": ("Keep going", discord.ButtonStyle.secondary),
+    }
+
+    def __init__(self, choice: str, pair_id: int, user_id: int) -> None:
+        self.choice, self.pair_id, self.user_id = choice, pair_id, user_id
+        label, style = self.LABELS[choice]
+        super().__init__(
+            discord.ui.Button(
+                label=label, style=style, custom_id=f"closer:pace:{choice}:{pair_id}:{user_id}"
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PaceButton:
+        return cls(match["choice"], int(match["pair"]), int(match["user"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if await _guard(interaction, self.user_id):
+            await _run(
+                interaction,
+                closer(interaction).handlers.pace(interaction, self.choice, self.pair_id),
+            )
+
+
+class HistoryButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"closer:history:(?P<direction>prev|next):(?P<page>\d+):(?P<user>\d+)",
+):
+    """Prev/Next on /closer history; the custom_id carries the page it leads to."""
+
+    def __init__(self, direction: str, page: int, user_id: int, disabled: bool = False) -> None:
+        self.direction, self.page, self.user_id = direction, page, user_id
+        super().__init__(
+            discord.ui.Button(
+                label="Prev" if direction == "prev" else "Next",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"closer:history:{direction}:{page}:{user_id}",
+                disabled=disabled,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> HistoryButton:
+        return cls(match["direction"], int(match["page"]), int(match["user"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if await _guard(interaction, self.user_id):
+            await _run(interaction, closer(interaction).handlers.history(interaction, self.page))
+
+
+def history_view(page: int, pages: int, user_id: int) -> discord.ui.View | None:
+    if pages <= 1:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(HistoryButton("prev", page - 1, user_id, disabled=page <= 1))
+    view.add_item(HistoryButton("next", page + 1, user_id, disabled=page >= pages))
+    return view
+
+
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     InviteButton,
     PromptButton,
     FeelingSelect,
     DeeperButton,
     ConfirmButton,
+    PaceButton,
+    HistoryButton,
 )
 
 
@@ -260,6 +334,8 @@ def build_view(spec: ViewSpec) -> discord.ui.View | None:
         actions = (
             ["done", "notnow", "later"] if spec.get("activity") else ["answer", "skip", "later"]
         )
+        if spec.get("start"):
+            actions = ["start", *actions]  # a timed together-activity (themed weeks)
         for action in actions:
             view.add_item(PromptButton(action, instance, user))
         if spec.get("feelings"):
@@ -276,6 +352,10 @@ def build_view(spec: ViewSpec) -> discord.ui.View | None:
         pair, depth = int(spec.get("pair", 0)), str(spec.get("depth", "medium"))
         view.add_item(DeeperButton("yes", pair, user, depth))
         view.add_item(DeeperButton("no", pair, user, depth))
+    elif kind == "pace":
+        pair = int(spec.get("pair", 0))
+        for choice in ("weekly", "pause", "keep"):
+            view.add_item(PaceButton(choice, pair, user))
     else:
         return None
     return view

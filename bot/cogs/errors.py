@@ -16,6 +16,12 @@ SOMETHING_WENT_WRONG = (
     "Something went wrong on our side, sorry. Please try again in a minute; "
     "if it keeps happening, let a server admin know."
 )
+DISCORD_HICCUP = "Discord had a hiccup and that may not have gone through. Please try again."
+
+
+def is_discord_trouble(error: BaseException) -> bool:
+    """A 5xx from Discord: their outage, not our bug, so a warning rather than a traceback."""
+    return isinstance(error, discord.HTTPException) and error.status >= 500
 
 
 def message_for(error: app_commands.AppCommandError) -> tuple[str, bool]:
@@ -23,6 +29,8 @@ def message_for(error: app_commands.AppCommandError) -> tuple[str, bool]:
     original = getattr(error, "original", error)
     if isinstance(original, UserFacingError):
         return original.message, False
+    if is_discord_trouble(original):
+        return DISCORD_HICCUP, False
     if isinstance(error, app_commands.MissingPermissions):
         return "That command needs the Manage Server permission.", False
     if isinstance(error, app_commands.NoPrivateMessage):
@@ -30,7 +38,10 @@ def message_for(error: app_commands.AppCommandError) -> tuple[str, bool]:
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Easy does it: try again in {error.retry_after:.0f} seconds.", False
     if isinstance(error, app_commands.TransformerError):
-        return f"I couldn't understand {error.value!r} there. Please pick from the list.", False
+        # Shortened: the value is whatever was typed, and a reply over 2000 characters would fail.
+        shown = repr(error.value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "…"
+        return f"I couldn't understand {shown} there. Please pick from the list.", False
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use that command here.", False
     return SOMETHING_WENT_WRONG, True
@@ -42,8 +53,12 @@ async def reply_ephemeral(interaction: discord.Interaction, text: str) -> None:
             await interaction.followup.send(text, ephemeral=True)
         else:
             await interaction.response.send_message(text, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("could not tell the member about an error", exc_info=True)
+    except discord.HTTPException as exc:
+        log.warning(
+            "could not tell the member about an error: %s",
+            exc,
+            extra={"interaction_id": interaction.id},
+        )
 
 
 class ErrorHandler(commands.Cog):
@@ -60,13 +75,18 @@ class ErrorHandler(commands.Cog):
     ) -> None:
         text, unexpected = message_for(error)
         command = interaction.command.qualified_name if interaction.command else "?"
+        context = {"interaction_id": interaction.id, "command": command}
+        original = getattr(error, "original", error)
         if unexpected:
             log.error(
                 "command /%s failed (interaction %s)",
                 command,
                 interaction.id,
-                exc_info=getattr(error, "original", error),
+                exc_info=original,
+                extra=context,
             )
+        elif is_discord_trouble(original):
+            log.warning("command /%s hit a Discord error: %s", command, original, extra=context)
         await reply_ephemeral(interaction, text)
 
 

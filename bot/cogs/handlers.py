@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.cogs.components import ANSWER_LIMIT, build_view
+from bot.cogs.components import ANSWER_LIMIT, build_view, history_view
 from bot.core.models import Depth, Kind
 from bot.errors import UserFacingError
 from bot.services.pairs import when_text
@@ -45,6 +45,11 @@ class AnswerModal(discord.ui.Modal):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         # The Components cog answers every submission, including ones from before a restart.
         return None
+
+
+def history_embed(payload: messages.MessagePayload) -> discord.Embed | None:
+    data = payload.get("embed")
+    return discord.Embed.from_dict(data) if data else None
 
 
 class Handlers:
@@ -85,8 +90,7 @@ class Handlers:
         user_id = interaction.user.id
         if action == "answer":
             instance = await answers.check_answerable(instance_id, user_id)
-            prompt = self.bot.library.prompt(instance.prompt_id)
-            modal = AnswerModal(instance_id, user_id, prompt.text if prompt else "", feeling)
+            modal = AnswerModal(instance_id, user_id, answers.text_of(instance), feeling)
             await interaction.response.send_modal(modal)
             modal.stop()
             return
@@ -109,6 +113,8 @@ class Handlers:
         elif action == "share":
             partners = await answers.share(instance_id, user_id)
             text = f"Shared with {messages.names(partners)}."
+        elif action == "start":
+            text = await self.bot.challenges.press_start(instance_id, user_id)
         else:
             raise UserFacingError("That button isn't available yet.")
         await interaction.response.send_message(text, ephemeral=True)
@@ -131,6 +137,23 @@ class Handlers:
             messages.answer_saved_text(result.partners, result.replaced, result.revealed),
             ephemeral=True,
         )
+
+    async def pace(self, interaction: discord.Interaction, choice: str, pair_id: int) -> None:
+        text = await self.bot.followups.choose_pace(pair_id, interaction.user.id, choice)
+        # Keep the buttons: the member may change their mind from the same message later.
+        await interaction.response.send_message(text, ephemeral=True)
+
+    async def history(self, interaction: discord.Interaction, page: int) -> None:
+        """Prev/Next on /closer history: replace the page in place."""
+        shown = await self.bot.followups.history(interaction.user.id, page)
+        view = history_view(shown.page, shown.pages, interaction.user.id)
+        await interaction.response.edit_message(
+            content=shown.payload.get("content"),
+            embed=history_embed(shown.payload),
+            view=view,
+        )
+        if view is not None:
+            view.stop()
 
     async def deeper(
         self, interaction: discord.Interaction, yes: bool, pair_id: int, depth: Depth

@@ -256,6 +256,20 @@ class QuietHours:
 
 
 def move_out_of_quiet(instant: dt.datetime, tz: ZoneInfo, quiet: QuietHours | None) -> dt.datetime:
+    """`instant` (as UTC) if outside quiet hours, else the end of the quiet time it is in (UTC).
+
+    An end pushed forward by a spring-forward gap can land inside the *next* window (quiet
+    02:15–02:00 on a night whose 02:00 does not exist): then it moves on to that window's end.
+    """
+    moved = _end_of_window(instant, tz, quiet)
+    for _ in range(3):
+        if quiet is None or not quiet.contains(moved, tz):
+            return moved
+        moved = _end_of_window(moved, tz, quiet)
+    return moved
+
+
+def _end_of_window(instant: dt.datetime, tz: ZoneInfo, quiet: QuietHours | None) -> dt.datetime:
     """`instant` (as UTC) if outside quiet hours, else the end of the window it is in (UTC).
 
     The end is the first instant after `instant` whose wall clock reads `quiet.end` (so on a

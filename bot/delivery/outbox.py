@@ -29,6 +29,7 @@ LEASE = timedelta(minutes=2)
 BATCH = 200
 MAX_ATTEMPTS = 8
 TOO_LATE = timedelta(hours=3)
+POLL_WHILE_PRODUCING = 0.05
 
 
 def backoff(attempts: int) -> timedelta:
@@ -62,21 +63,50 @@ class Outbox:
 
     async def tick(self) -> None:
         now = self.clock.now()
-        for producer in self.producers:
+        # Send while producers are still materialising: with thousands of members due at once,
+        # preparing every row before the first send would idle the rate budget for seconds.
+        producing = asyncio.Event()
+        sender = asyncio.create_task(self._drain_until(producing))
+        try:
+            for producer in self.producers:
+                try:
+                    await producer(now)
+                except Exception:
+                    name = getattr(producer, "__qualname__", repr(producer))
+                    log.exception(
+                        "a producer failed; its work stays due for the next tick",
+                        extra={"producer": name},
+                    )
+        finally:
+            producing.set()
+            await sender
+
+    async def _drain_until(self, done_producing: asyncio.Event) -> None:
+        while True:
+            sent_any = await self._drain_batch()
+            if sent_any:
+                continue
+            if done_producing.is_set():
+                # One last look: the producers may have queued rows after our previous claim.
+                while await self._drain_batch():
+                    pass
+                return
             try:
-                await producer(now)
-            except Exception:
-                log.exception("a producer failed; its work stays due for the next tick")
-        await self.drain()
+                await asyncio.wait_for(done_producing.wait(), POLL_WHILE_PRODUCING)
+            except TimeoutError:
+                pass
+
+    async def _drain_batch(self) -> bool:
+        now = self.clock.now()
+        claimed = await store.claim_due(self.db, now, now + LEASE, BATCH)
+        if claimed:
+            await asyncio.gather(*(self.deliver(c) for c in claimed))
+        return bool(claimed)
 
     async def drain(self) -> None:
         """Claim and send until nothing is due. Each batch is one short claim transaction."""
-        while True:
-            now = self.clock.now()
-            claimed = await store.claim_due(self.db, now, now + LEASE, BATCH)
-            if not claimed:
-                return
-            await asyncio.gather(*(self.deliver(c) for c in claimed))
+        while await self._drain_batch():
+            pass
 
     async def send_now(self, delivery_id: int) -> Outcome:
         """Send one queued delivery immediately (e.g. an invite, so the inviter hears about
@@ -150,6 +180,11 @@ class Outbox:
             return Outcome("retry", error=str(exc))
         await store.mark_sent(self.db, c.id, sent.message_id, self.clock.now())
         self.sent_count += 1
+        # DEBUG: one line per message would drown INFO on a big fan-out; ids only, never content.
+        log.debug(
+            "delivery sent",
+            extra={"delivery_id": c.id, "kind": c.kind, "message_id": sent.message_id},
+        )
         hook = self.after_send.get(c.kind)
         if hook is not None:
             await hook(c, sent.message_id)

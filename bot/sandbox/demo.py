@@ -107,7 +107,9 @@ class Demo:
     async def command(self, who: str, path: str, **options: object) -> Reply | None:
         person = self.people[who]
         shown = " ".join(f"{k}:{getattr(v, 'name', v)}" for k, v in options.items())
-        self.out.line(f"  {local(self.world.clock.now(), person.zone)}  {who} → /{path} {shown}".rstrip())
+        self.out.line(
+            f"  {local(self.world.clock.now(), person.zone)}  {who} → /{path} {shown}".rstrip()
+        )
         try:
             reply = await (await person.member.slash(path, **options)).reply()
         except DriverError as exc:
@@ -136,7 +138,9 @@ class Demo:
             if quiet:
                 return
             person.prompts_seen += 1
-            await self._press(person, dm, "We did it" if self.rng.random() < 0.8 else "Not this time")
+            await self._press(
+                person, dm, "We did it" if self.rng.random() < 0.8 else "Not this time"
+            )
             return
         if "Answer" in buttons:
             person.prompts_seen += 1
@@ -248,9 +252,13 @@ async def _play(world: World, days: int, seed: int, out: Transcript) -> int:
     for name, person in people.items():
         await demo.command(name, "closer timezone", zone=person.zone)
     await demo.command("Sam", "closer quiet-hours", start="23:00", end="07:00")
-    await demo.command("Ada", "pair invite", member=people["Sam"].member, time="19:00", cadence="daily")
+    await demo.command(
+        "Ada", "pair invite", member=people["Sam"].member, time="19:00", cadence="daily"
+    )
     await demo.run_hour()
-    await demo.command("Kim", "circle create", name="Book Club", cadence="weekly", day="monday", time="12:00")
+    await demo.command(
+        "Kim", "circle create", name="Book Club", cadence="weekly", day="monday", time="12:00"
+    )
     for name in ("Kim", "Lee", "Max", "Noor", "Oli"):
         await demo.command(name, "circle join", name="Book Club")
     await demo.command("Kim", "circle rotate", name="Book Club")

@@ -195,6 +195,20 @@ class Sandbox:
             guild.member_ids.append(user.id)
         return user
 
+    async def remove_bot_from_guild(self, guild: SandboxGuild) -> None:
+        """An admin kicks the bot: GUILD_DELETE without `unavailable`, and the server is gone
+        from later READYs (until `add_bot_to_guild`)."""
+        self.guilds.pop(guild.id, None)
+        await self.gateway.dispatch("GUILD_DELETE", {"id": str(guild.id)})
+
+    async def add_bot_to_guild(self, guild: SandboxGuild) -> None:
+        """The bot is (re-)invited: the server is back, announced with GUILD_CREATE."""
+        self.guilds[guild.id] = guild
+        payload = guild.create_payload(self.bot_user)
+        # A join carries no `unavailable` key; `unavailable: false` means "back from an outage".
+        payload.pop("unavailable", None)
+        await self.gateway.dispatch("GUILD_CREATE", payload)
+
     def _on_identify(self, session: Session) -> list[tuple[str, Any]]:
         events: list[tuple[str, Any]] = [
             (
@@ -649,11 +663,14 @@ class Sandbox:
         message = self._interaction_message(record, body)
         if files_of(request):
             message["_files"] = files_of(request)
+            # Discord always sends url and proxy_url; discord.py's Attachment requires them.
             message["attachments"] = [
                 {
                     "id": str(self.ids.next()),
                     "filename": f.get("filename") or "file",
                     "size": len(f["data"]),
+                    "url": f"{self.base_url}/attachments/{message['id']}/{f.get('filename')}",
+                    "proxy_url": f"{self.base_url}/attachments/{message['id']}/{f.get('filename')}",
                 }
                 for f in files_of(request)
             ]

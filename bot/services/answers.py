@@ -7,7 +7,8 @@ or `share`, and both derive the recipients from the instance's own pair.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,10 +26,20 @@ from bot.storage.outbox import NewDelivery
 from bot.storage.pairs import PairRow
 from bot.ui import messages
 
+log = logging.getLogger(__name__)
+
 ANSWER_LIMIT = 2000
 LATER_DELAY = timedelta(hours=3)
 
 CLOSED = "This prompt has closed, so it can't take answers any more."
+
+
+def instance_text(library: Library, instance: InstanceRow) -> str:
+    """What the member was asked: a check-in carries its own text, others the prompt's."""
+    if instance.text is not None:
+        return instance.text
+    prompt = library.prompt(instance.prompt_id)
+    return prompt.text if prompt else ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,11 @@ class AnswerService:
     prompting: Prompting
     now: Callable[[], datetime]
     wake: Callable[[], None]
+    # Called after a reveal was queued (the depth-ladder offer); see bot.services.followups.
+    after_reveal: Callable[[PairRow], Awaitable[None]] | None = None
+
+    def text_of(self, instance: InstanceRow) -> str:
+        return instance_text(self.library, instance)
 
     async def _context(self, instance_id: int, user_id: int) -> tuple[InstanceRow, PairRow]:
         instance = await instance_store.get_instance(self.db, instance_id)
@@ -140,8 +156,7 @@ class AnswerService:
         if not await answer_store.set_shared(self.db, instance_id, user_id):
             raise UserFacingError("You've already shared this one.")
         names = await self.prompting.names_of(pair.member_ids)
-        prompt = self.library.prompt(instance.prompt_id)
-        prompt_text = prompt.text if prompt else ""
+        prompt_text = self.text_of(instance)
         now = self.now()
         await outbox_store.enqueue(
             self.db,
@@ -180,15 +195,12 @@ class AnswerService:
         await instance_store.close_instance(self.db, instance.id, "closed", self.now())
         if answered and skipped:
             names = await self.prompting.names_of(pair.member_ids)
-            prompt = self.library.prompt(instance.prompt_id)
             await self._enqueue_to(
                 answered,
                 instance,
                 pair,
                 "private",
-                messages.stays_private_message(
-                    prompt.text if prompt else "", [names[s] for s in skipped]
-                ),
+                messages.stays_private_message(self.text_of(instance), [names[s] for s in skipped]),
             )
         return False
 
@@ -197,8 +209,7 @@ class AnswerService:
             return False  # someone else's answer revealed it a moment ago
         answers = await answer_store.answers_for(self.db, instance.id)
         names = await self.prompting.names_of(pair.member_ids)
-        prompt = self.library.prompt(instance.prompt_id)
-        prompt_text = prompt.text if prompt else ""
+        prompt_text = self.text_of(instance)
         now = self.now()
         deliveries = []
         for reader in answered:
@@ -220,6 +231,13 @@ class AnswerService:
             )
         await outbox_store.enqueue(self.db, deliveries, now)
         self.wake()
+        if self.after_reveal is not None:
+            try:
+                await self.after_reveal(pair)
+            except Exception:
+                # The answer is saved and revealed; an offer that failed must not tell the
+                # member their answer went wrong. It is retried on the pair's next reveal.
+                log.exception("after-reveal hook failed", extra={"pair_id": pair.id})
         return True
 
     async def _enqueue_to(

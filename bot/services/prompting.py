@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bot.core.cadence import latest_slot_at_or_before, parse_hhmm
-from bot.core.models import Cadence, ChallengeDay, Library, Prompt
+from bot.core.models import Cadence, Category, ChallengeDay, Library, Prompt
 from bot.core.prompts import SelectionContext, choose_prompt
 from bot.errors import UserFacingError
 from bot.services.schedule import member_next_slot, quiet_of, zone_of
@@ -40,11 +40,17 @@ class PlannedDay:
     challenge_id: int
     day: ChallengeDay
     note: str
+    # Activities in these categories get a Start button (a timed together-activity). Decided per
+    # prompt, not per day: a day naming a category may turn out to be a question.
+    timed: frozenset[Category] = frozenset()
 
 
 # Hooks the challenges feature plugs in: today's plan for a pair, and the cadence in force.
 DayPlanner = Callable[[PairRow, date], Awaitable[PlannedDay | None]]
 CadenceOverride = Callable[[PairRow, datetime], Awaitable[Cadence | None]]
+# The going-quiet feature (bot.services.followups): True = don't send this member's slot now
+# (their pace is held or weekly, or they just went quiet).
+MemberHold = Callable[[PairRow, int, datetime], Awaitable[bool]]
 
 
 @dataclass
@@ -54,6 +60,7 @@ class Prompting:
     default_zone: str
     planner: DayPlanner | None = None
     cadence_override: CadenceOverride | None = None
+    hold: MemberHold | None = None
 
     async def choose_for(self, pair: PairRow, planned: PlannedDay | None = None) -> Prompt | None:
         history = await instance_store.pair_history(self.db, pair.id)
@@ -87,6 +94,7 @@ class Prompting:
         due: datetime,
         names: dict[int, str],
         note: str | None = None,
+        start: bool = False,
     ) -> NewDelivery:
         partners = [names[m] for m in pair.partners_of(user_id)]
         return NewDelivery(
@@ -98,7 +106,12 @@ class Prompting:
             instance_id=instance_id,
             payload=dict(
                 messages.prompt_message(
-                    prompt, instance_id=instance_id, user_id=user_id, partners=partners, note=note
+                    prompt,
+                    instance_id=instance_id,
+                    user_id=user_id,
+                    partners=partners,
+                    note=note,
+                    start=start,
                 )
             ),
             stale_after=due + TOO_LATE,
@@ -135,6 +148,7 @@ class Prompting:
             or slot_day is None
             or slot_due is None
             or (member and member.unreachable_since)
+            or (self.hold is not None and await self.hold(pair, item.user_id, now))
         ):
             async with self.db.transaction() as conn:
                 await outbox_store.upsert_schedule(
@@ -173,6 +187,7 @@ class Prompting:
                 due=slot_due,
                 names=names,
                 note=planned.note if planned else None,
+                start=planned is not None and prompt.category in planned.timed,
             )
             added = await outbox_store.insert_deliveries(conn, [delivery], now)
             await outbox_store.upsert_schedule(

@@ -26,6 +26,8 @@ class InstanceRow:
     created_at: datetime
     challenge_id: int | None
     challenge_day: int | None
+    # Set for activity check-ins, whose question is the activity's follow_up (see migration 2).
+    text: str | None = None
 
 
 def _instance(row: sqlite3.Row) -> InstanceRow:
@@ -40,6 +42,7 @@ def _instance(row: sqlite3.Row) -> InstanceRow:
         created_at=from_db(row["created_at"]),
         challenge_id=row["challenge_id"],
         challenge_day=row["challenge_day"],
+        text=row["text"],
     )
 
 
@@ -71,6 +74,7 @@ async def create_instance(
     now: datetime,
     challenge_id: int | None = None,
     challenge_day: int | None = None,
+    text: str | None = None,
 ) -> int:
     """The pair's instance for a slot, created once: a second caller gets the first one's id."""
     existing = await instance_for_slot(conn, pair_id, slot_key)
@@ -78,7 +82,7 @@ async def create_instance(
         return existing
     cur = await conn.execute(
         "INSERT INTO prompt_instances (pair_id, prompt_id, category, kind, slot_key, "
-        "challenge_id, challenge_day, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "challenge_id, challenge_day, created_at, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             pair_id,
             prompt_id,
@@ -88,6 +92,7 @@ async def create_instance(
             challenge_id,
             challenge_day,
             to_db(now),
+            text,
         ),
     )
     instance_id = int(cur.lastrowid or 0)

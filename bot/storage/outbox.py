@@ -165,13 +165,17 @@ async def delete_schedules(conn: aiosqlite.Connection, pair_id: int) -> None:
 
 
 # Claiming ----------------------------------------------------------------------------------
+# `+id`, not `id`: ordered by the bare rowid, and once `ANALYZE`/`PRAGMA optimize` has given
+# SQLite statistics, it satisfies `ORDER BY 1 LIMIT` by walking the whole table in rowid order
+# instead of using deliveries_due / deliveries_lease (80 ms per claim at 200,000 rows, growing
+# with history). The expression leaves only the index searches plus a small sort.
 CLAIM_SQL = """
 UPDATE deliveries
 SET status = 'sending', lease_until = :lease, attempts = attempts + 1
 WHERE id IN (
-    SELECT id FROM deliveries WHERE status = 'pending' AND due_at <= :now
+    SELECT +id FROM deliveries WHERE status = 'pending' AND due_at <= :now
     UNION ALL
-    SELECT id FROM deliveries WHERE status = 'sending' AND lease_until <= :now
+    SELECT +id FROM deliveries WHERE status = 'sending' AND lease_until <= :now
     ORDER BY 1
     LIMIT :limit
 )

@@ -270,6 +270,8 @@ _FIELDS: dict[str, dict[str, str]] = {
         "pair_id": "A pair or group you are in.",
         "user_id": "Your Discord user id.",
         "pace": "Your pace in it: normal, weekly, or held until you choose.",
+        "pace_asked_at": "When Closer last asked how you'd like your prompts (UTC), if it did.",
+        "pace_changed_at": "When your pace in it last changed (UTC), if it did.",
     },
     "depth_votes": {
         "pair_id": "The pair you voted in.",
@@ -301,6 +303,7 @@ _FIELDS: dict[str, dict[str, str]] = {
         "status": "Whether it is open, revealed, closed or skipped.",
         "created_at": "When it was given (UTC).",
         "closed_at": "When it closed (UTC).",
+        "text": "For a check-in after an activity: the question asked, if not the prompt's own.",
     },
     "instance_members": {
         "instance_id": "The prompt instance.",

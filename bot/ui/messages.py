@@ -7,7 +7,7 @@ outbox can store a message and send it later, after a restart if need be.
 from __future__ import annotations
 
 from bot.core.models import Kind, PairKind, Prompt
-from bot.ui.payload import MessagePayload, embed
+from bot.ui.payload import MessagePayload, ViewSpec, embed
 
 __all__ = ["MessagePayload"]
 
@@ -32,7 +32,10 @@ def prompt_message(
     user_id: int,
     partners: list[str],
     note: str | None = None,
+    start: bool = False,
 ) -> MessagePayload:
+    """`start`: a timed together-activity (themed weeks): adds a Start button for each partner."""
+    start = start and prompt.kind is Kind.ACTIVITY and bool(prompt.minutes)
     fields: list[tuple[str, str]] = []
     if prompt.kind is Kind.ACTIVITY and prompt.minutes:
         fields.append(("Time", f"About {prompt.minutes} minutes, together or on a call"))
@@ -42,16 +45,21 @@ def prompt_message(
         footer = "A note for yourself. It stays private unless you choose to share it."
     else:
         footer = privacy_line(partners)
+    if start:
+        footer = f"Press Start when you're ready; I'll keep time once {names(partners)} does too."
     description = prompt.text if note is None else f"*{note}*\n\n{prompt.text}"
+    view: ViewSpec = {
+        "kind": "prompt",
+        "instance": instance_id,
+        "user": user_id,
+        "activity": prompt.kind is Kind.ACTIVITY,
+        "feelings": prompt.category.value == "feelings" and prompt.kind is not Kind.ACTIVITY,
+    }
+    if start:
+        view["start"] = True
     return {
         "embed": embed(prompt.category.label, description, footer=footer, fields=fields),
-        "view": {
-            "kind": "prompt",
-            "instance": instance_id,
-            "user": user_id,
-            "activity": prompt.kind is Kind.ACTIVITY,
-            "feelings": prompt.category.value == "feelings" and prompt.kind is not Kind.ACTIVITY,
-        },
+        "view": view,
     }
 
 

@@ -18,6 +18,7 @@ class ViewSpec(TypedDict, total=False):
     depth: str
     activity: bool
     feelings: bool
+    start: bool  # a timed together-activity: a Start button before the usual ones
 
 
 class MessagePayload(TypedDict, total=False):

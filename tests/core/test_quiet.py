@@ -190,7 +190,9 @@ def test_move_out_of_quiet_properties(name: str, quiet: QuietHours, instant: dt.
     assert moved.tzinfo is UTC
     assert not quiet.contains(moved, tz)
     if quiet.contains(instant, tz):
-        assert instant < moved <= instant + dt.timedelta(hours=25)
+        # At most a day and an hour, unless a spring-forward gap swallowed the only non-quiet
+        # minutes of that day (quiet 02:15–02:00 on a night without 02:00): then the next day's.
+        assert instant < moved <= instant + dt.timedelta(hours=49)
         # It is the end of the window: a minute earlier is still quiet, unless the end time did
         # not exist that day and was moved forward by the gap like any other wall time.
         just_before = moved - dt.timedelta(minutes=1)
@@ -198,3 +200,12 @@ def test_move_out_of_quiet_properties(name: str, quiet: QuietHours, instant: dt.
         assert quiet.contains(just_before, tz) or moved_wall > quiet.end
     else:
         assert moved == instant
+
+
+def test_an_end_swallowed_by_a_gap_moves_to_the_next_real_end() -> None:
+    tz = ZoneInfo("America/New_York")
+    quiet = QuietHours(dt.time(2, 15), dt.time(2, 0))
+    instant = dt.datetime(2020, 3, 8, 0, 0, tzinfo=UTC)
+    moved = move_out_of_quiet(instant, tz, quiet)
+    assert not quiet.contains(moved, tz)
+    assert moved == dt.datetime(2020, 3, 9, 6, 0, tzinfo=UTC)

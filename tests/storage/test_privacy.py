@@ -71,8 +71,8 @@ SEED: list[tuple[str, tuple[Any, ...]]] = [
         "'active', 7, ?)",
         (GUILD_A, t(2)),
     ),
-    ("INSERT INTO pair_members VALUES (1, ?, 'normal')", (ALICE,)),
-    ("INSERT INTO pair_members VALUES (1, ?, 'weekly')", (BOB,)),
+    ("INSERT INTO pair_members (pair_id, user_id, pace) VALUES (1, ?, 'normal')", (ALICE,)),
+    ("INSERT INTO pair_members (pair_id, user_id, pace) VALUES (1, ?, 'weekly')", (BOB,)),
     ("INSERT INTO pair_muted_topics VALUES (1, 'humor')", ()),
     (
         "INSERT INTO invites (id, guild_id, inviter_id, invitee_id, local_time, cadence, status, "

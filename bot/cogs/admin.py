@@ -1,0 +1,136 @@
+"""`/closer-admin …`: where Closer posts, and how much it is used. Counts only, never content.
+
+Discord hides the group from members without Manage Server (`default_permissions`), but that is
+a client-side default a server can override and a modified client can ignore, so every command
+here checks the invoking member's permissions again on our side.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import UserFacingError
+from bot.storage import guilds as guild_store
+from bot.storage.stats import GuildStats, guild_stats
+from bot.ui import trust
+from bot.ui.payload import embed
+
+if TYPE_CHECKING:
+    from bot.app import CloserBot
+
+
+def require_manage_guild(interaction: discord.Interaction) -> int:
+    """The server id, if the member may manage it; otherwise a refusal (nothing changes)."""
+    if interaction.guild_id is None:
+        raise UserFacingError("That command works inside a server, not in DMs.")
+    if not interaction.permissions.manage_guild:
+        raise UserFacingError(trust.MANAGE_SERVER_NEEDED)
+    return interaction.guild_id
+
+
+def _can_post(channel: Any, guild: discord.Guild | None) -> bool:
+    # A resolved channel from the interaction may not be in our cache; when we can't tell,
+    # let the admin choose it: a later failed post is logged and skipped, never retried forever.
+    me = guild.me if guild is not None else None
+    if me is None or not isinstance(channel, discord.abc.GuildChannel):
+        return True
+    perms = channel.permissions_for(me)
+    return perms.view_channel and perms.send_messages
+
+
+def stats_embed(stats: GuildStats) -> dict[str, Any]:
+    rate = stats.answer_rate
+    answered = (
+        "No prompts given in the last 7 days."
+        if rate is None
+        else f"{rate:.0%} ({stats.answered_week} of {stats.asked_week})"
+    )
+    return embed(
+        "Closer in this server",
+        "How much Closer is used here. Counts only: nobody's answers or prompts are shown to "
+        "admins, ever.",
+        fields=[
+            ("Members taking part", str(stats.members_opted_in)),
+            ("Couple pairs", str(stats.couple_pairs)),
+            ("Circles", f"{stats.circles} ({stats.circle_groups} groups this round)"),
+            ("Prompts sent, last 7 days", str(stats.prompts_sent_week)),
+            ("Answered, last 7 days", answered),
+        ],
+        footer="Pairs and circles that are active or paused.",
+    )
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class AdminCog(
+    commands.GroupCog,
+    group_name="closer-admin",
+    group_description="Set up Closer for this server (Manage Server)",
+):
+    def __init__(self, bot: CloserBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name="setup", description="Where Closer posts circle rounds and challenge summaries"
+    )
+    @app_commands.describe(channel="A text channel members can read")
+    async def setup(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        guild_id = require_manage_guild(interaction)
+        if not _can_post(channel, interaction.guild):
+            raise UserFacingError(
+                f"I can't post in <#{channel.id}>. Let Closer view and send messages there, "
+                "then try again."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await guild_store.set_announce_channel(
+            self.bot.db, guild_id, channel.id, self.bot.clock.now()
+        )
+        await interaction.followup.send(
+            f"Closer will post circle rounds and challenge summaries in <#{channel.id}>. "
+            "Those posts hold counts and names only, never anyone's answers.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="stats", description="How much Closer is used here (counts only)")
+    async def stats(self, interaction: discord.Interaction) -> None:
+        guild_id = require_manage_guild(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        stats = await guild_stats(self.bot.db, guild_id, self.bot.clock.now())
+        await interaction.followup.send(
+            embed=discord.Embed.from_dict(stats_embed(stats)), ephemeral=True
+        )
+
+
+class GuildLifecycle(commands.Cog):
+    """Joins and removals: a removal schedules the server's purge, a return cancels it."""
+
+    def __init__(self, bot: CloserBot) -> None:
+        self.bot = bot
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.bot.guild_service.left(guild.id)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.bot.guild_service.joined(guild.id)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        # READY follows every fresh IDENTIFY (start-up, invalidated sessions), so removals that
+        # happened while we were away are caught here.
+        try:
+            await self.bot.guild_service.reconcile(g.id for g in self.bot.guilds)
+        except Exception:
+            if not self.bot.is_closed():
+                raise
+            # Shutting down right after READY: storage closed under us; the next start redoes it.
+
+
+async def setup(bot: CloserBot) -> None:
+    await bot.add_cog(AdminCog(bot))
+    await bot.add_cog(GuildLifecycle(bot))
