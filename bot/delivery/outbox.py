@@ -8,6 +8,7 @@ idempotency (nonce = row id), rate limit, retry policy and 50007 handling.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -91,10 +92,9 @@ class Outbox:
                 while await self._drain_batch():
                     pass
                 return
-            try:
+            # Wake on new rows at least this often, or at once when the producers finish.
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done_producing.wait(), POLL_WHILE_PRODUCING)
-            except TimeoutError:
-                pass
 
     async def _drain_batch(self) -> bool:
         now = self.clock.now()

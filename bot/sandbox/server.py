@@ -266,8 +266,9 @@ class Sandbox:
         if self.faults.roll(self.faults.rate_limit_storm):
             self.route_429s += 1
             return self._too_many(self.faults.storm_retry_after, is_global=False)
-        # Interaction callbacks are outside the global limit, as on Discord.
-        if not template.startswith("/interactions/"):
+        # Interaction callbacks and their follow-up webhooks are outside the global limit, as
+        # on Discord ("interaction endpoints are not bound to the bot's global rate limit").
+        if not is_webhook:
             wait = self.global_limit.try_acquire()
             if wait:
                 self.global_429s += 1

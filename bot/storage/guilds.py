@@ -28,15 +28,6 @@ _UPSERT_JOINED = (
 )
 
 
-async def ensure_guild(db: Database, guild_id: int, now: datetime) -> None:
-    """The server's row exists, without touching a pending purge (for reads before writes)."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            "INSERT OR IGNORE INTO guilds (guild_id, joined_at) VALUES (?, ?)",
-            (guild_id, to_db(now)),
-        )
-
-
 async def mark_joined(db: Database, guild_id: int, now: datetime) -> bool:
     """Closer is (back) in the server: cancel any pending purge. True if one was cancelled."""
     async with db.transaction() as conn:
@@ -66,13 +57,6 @@ async def mark_left(db: Database, guild_id: int, now: datetime, purge_after: dat
 async def present_guild_ids(db: Database) -> list[int]:
     """Servers Closer believes it is still in (no pending removal)."""
     rows = await db.fetchall("SELECT guild_id FROM guilds WHERE left_at IS NULL ORDER BY guild_id")
-    return [int(r[0]) for r in rows]
-
-
-async def left_guild_ids(db: Database) -> list[int]:
-    rows = await db.fetchall(
-        "SELECT guild_id FROM guilds WHERE left_at IS NOT NULL ORDER BY guild_id"
-    )
     return [int(r[0]) for r in rows]
 
 

@@ -9,6 +9,7 @@ Commands are enumerated from what the bot registered, so new commands are covere
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any
 
 import pytest
@@ -110,12 +111,13 @@ class Spies:
 
 # Hypothesis reuses the function-scoped bot across examples (one bot per test, not per example,
 # keeps this under a minute); the cast and spies are set up once per bot.
-_WORLDS: dict[int, tuple[Spies, Member, Member, dict[str, Any]]] = {}
+_WORLDS: weakref.WeakKeyDictionary[CloserBot, tuple[Spies, Member, Member, dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def world(harness: Harness, bot: CloserBot) -> tuple[Spies, Member, Member, dict[str, Any]]:
-    if id(bot) not in _WORLDS:
-        _WORLDS.clear()
+    if bot not in _WORLDS:
         ada = harness.member("Ada")
         boss = harness.member("Boss", manage_guild=True)
         people: dict[str, Any] = {
@@ -125,8 +127,8 @@ def world(harness: Harness, bot: CloserBot) -> tuple[Spies, Member, Member, dict
             "bot": harness.sandbox.add_user("Helper Bot", harness.guild, bot=True),
             "stranger": harness.member("Stranger", in_guild=False),
         }
-        _WORLDS[id(bot)] = (Spies(bot), ada, boss, people)
-    return _WORLDS[id(bot)]
+        _WORLDS[bot] = (Spies(bot), ada, boss, people)
+    return _WORLDS[bot]
 
 
 def test_commands_are_enumerated_from_the_registry() -> None:
