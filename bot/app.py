@@ -154,6 +154,7 @@ class CloserBot(commands.Bot):
             self.db, self.library, self.prompting, zone, self.settings.nudge_after, now, wake
         )
         self.prompting.hold = self.followups.hold
+        self.prompting.after_held = self.answers.settle_by_id
         self.answers.after_reveal = self.followups.offer_deeper
         self.outbox.producers += [
             self.followups.checkins,

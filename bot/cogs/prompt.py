@@ -28,7 +28,7 @@ class PromptCog(commands.GroupCog, group_name="prompt", group_description="Promp
         guild_id = guild_only(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         pair = await self.bot.pairs.resolve(guild_id, interaction.user.id, with_user_id(with_))
-        prompt = await self.bot.prompt_service.send_now(pair)
+        prompt = await self.bot.prompt_service.send_now(pair, interaction.user.id)
         await interaction.followup.send(
             f"On its way — check your DMs. ({prompt.category.label})", ephemeral=True
         )

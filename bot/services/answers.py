@@ -190,10 +190,20 @@ class AnswerService:
             return False
         answered = [uid for uid, state in states.items() if state == "answered"]
         skipped = [uid for uid, state in states.items() if state == "skipped"]
+        held = [uid for uid, state in states.items() if state == "held"]
         if len(answered) >= 2:
             return await self._reveal(instance, pair, answered)
         await instance_store.close_instance(self.db, instance.id, "closed", self.now())
-        if answered and skipped:
+        if answered and held and not skipped:
+            # The partner never got this one (their pace changed); say no more than that.
+            await self._enqueue_to(
+                answered,
+                instance,
+                pair,
+                "private",
+                messages.kept_for_you_message(self.text_of(instance)),
+            )
+        elif answered and skipped:
             names = await self.prompting.names_of(pair.member_ids)
             await self._enqueue_to(
                 answered,
@@ -203,6 +213,13 @@ class AnswerService:
                 messages.stays_private_message(self.text_of(instance), [names[s] for s in skipped]),
             )
         return False
+
+    async def settle_by_id(self, instance_id: int) -> bool:
+        instance = await instance_store.get_instance(self.db, instance_id)
+        pair = await pair_store.get_pair(self.db, instance.pair_id) if instance else None
+        if instance is None or pair is None or instance.status != "open":
+            return False
+        return await self.settle(instance, pair)
 
     async def _reveal(self, instance: InstanceRow, pair: PairRow, answered: list[int]) -> bool:
         if not await instance_store.close_instance(self.db, instance.id, "revealed", self.now()):

@@ -291,7 +291,9 @@ class FollowUps:
         if choice == "pause":
             until = now + PAUSE_FOR
             if pair.paused_until is None or pair.paused_until < until:
-                await pair_store.set_status(self.db, pair.id, "paused", now, paused_until=until)
+                await pair_store.set_status(
+                    self.db, pair.id, "paused", now, paused_until=until, paused_by=user_id
+                )
         await member_store.clear_unreachable(self.db, user_id)
         # Partners notice a pause and a move to or from weekly; coming back from 'held' to
         # normal changes nothing they were ever told about.

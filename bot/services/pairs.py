@@ -298,7 +298,9 @@ class PairService:
         if not 1 <= days <= 90:
             raise UserFacingError("Pause for 1 to 90 days.")
         until = self.now() + timedelta(days=days)
-        await pair_store.set_status(self.db, pair.id, "paused", self.now(), paused_until=until)
+        await pair_store.set_status(
+            self.db, pair.id, "paused", self.now(), paused_until=until, paused_by=user_id
+        )
         names = await self.prompting.names_of(pair.member_ids)
         await self.notify(
             list(pair.partners_of(user_id)),

@@ -61,6 +61,7 @@ class Prompting:
     planner: DayPlanner | None = None
     cadence_override: CadenceOverride | None = None
     hold: MemberHold | None = None
+    after_held: Callable[[int], Awaitable[object]] | None = None
 
     async def choose_for(self, pair: PairRow, planned: PlannedDay | None = None) -> Prompt | None:
         history = await instance_store.pair_history(self.db, pair.id)
@@ -143,17 +144,25 @@ class Prompting:
             resume_from = max(now, pair.paused_until)
         next_slot = member_next_slot(pair, member, self.default_zone, resume_from)
         slot_day, slot_due = self._slot_to_send(pair, member, item, now)
+        held = (
+            pair.status == "active"
+            and slot_day is not None
+            and self.hold is not None
+            and await self.hold(pair, item.user_id, now)
+        )
         if (
             pair.status != "active"
             or slot_day is None
             or slot_due is None
             or (member and member.unreachable_since)
-            or (self.hold is not None and await self.hold(pair, item.user_id, now))
+            or held
         ):
             async with self.db.transaction() as conn:
                 await outbox_store.upsert_schedule(
                     conn, pair.id, item.user_id, next_slot.due, next_slot.day
                 )
+            if held and slot_day is not None:
+                await self._hold_back(pair, item.user_id, slot_day.isoformat(), now)
             return 0
         key = slot_day.isoformat()
         planned = await self.planner(pair, slot_day) if self.planner is not None else None
@@ -175,6 +184,7 @@ class Prompting:
                 kind=prompt.kind.value,
                 member_ids=pair.member_ids,
                 now=now,
+                held=await instance_store.held_members(self.db, pair.id) - {item.user_id},
                 challenge_id=planned.challenge_id if planned else None,
                 challenge_day=planned.day.day if planned else None,
             )
@@ -194,6 +204,31 @@ class Prompting:
                 conn, pair.id, item.user_id, next_slot.due, next_slot.day
             )
         return added
+
+    async def _hold_back(self, pair: PairRow, user_id: int, key: str, now: datetime) -> None:
+        """A member's slot was held (they went quiet): their partners' instance for the same
+        slot must not wait for them, so mark them 'held' on it — creating it if they are first."""
+        instance_id = await instance_store.prompt_instance_id(self.db, pair.id, key)
+        if instance_id is None:
+            prompt = await self.choose_for(pair)
+            if prompt is None:
+                return
+            async with self.db.transaction() as conn:
+                instance_id = await instance_store.create_instance(
+                    conn,
+                    pair_id=pair.id,
+                    slot_key=key,
+                    prompt_id=prompt.id,
+                    category=prompt.category,
+                    kind=prompt.kind.value,
+                    member_ids=pair.member_ids,
+                    now=now,
+                    held=frozenset({user_id}),
+                )
+        else:
+            changed = await instance_store.mark_held(self.db, instance_id, user_id, now)
+            if changed and self.after_held is not None:
+                await self.after_held(instance_id)
 
     def _slot_to_send(
         self, pair: PairRow, member: MemberRow | None, item: outbox_store.DueSchedule, now: datetime
@@ -234,7 +269,7 @@ class PromptCommands:
     now: Callable[[], datetime]
     wake: Callable[[], None]
 
-    async def send_now(self, pair: PairRow) -> Prompt:
+    async def send_now(self, pair: PairRow, requested_by: int | None = None) -> Prompt:
         if pair.status != "active":
             raise UserFacingError("Your prompts are paused. Use /pair resume first.")
         prompt = await self.prompting.choose_for(pair)
@@ -246,6 +281,9 @@ class PromptCommands:
         now = self.now()
         key = f"now:{await instance_store.count_instances(self.db, pair.id)}:{int(now.timestamp())}"
         names = await self.prompting.names_of(pair.member_ids)
+        # Someone who went quiet is not sent prompts until they choose a pace, even on demand;
+        # asking for one yourself is an answer of sorts, so the requester always gets it.
+        held = await instance_store.held_members(self.db, pair.id) - {requested_by}
         async with self.db.transaction() as conn:
             instance_id = await instance_store.create_instance(
                 conn,
@@ -256,6 +294,7 @@ class PromptCommands:
                 kind=prompt.kind.value,
                 member_ids=pair.member_ids,
                 now=now,
+                held=frozenset(m for m in held if m is not None),
             )
             await outbox_store.insert_deliveries(
                 conn,
@@ -270,6 +309,7 @@ class PromptCommands:
                         names=names,
                     )
                     for uid in pair.member_ids
+                    if uid not in held
                 ],
                 now,
             )

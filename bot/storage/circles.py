@@ -267,19 +267,13 @@ async def is_member(db: Database, circle_id: int, user_id: int) -> bool:
 
 
 # Who a pause belongs to. A pause is stored on the pair, for everyone in it, but only the member
-# who asked for it should sit out the next rounds; their partners should be re-paired. The pair
-# service tells every *other* member with a notice keyed `paused:<pair id>:<time>:<user id>`
-# (PairService.pause), so the pauser is the member of a paused pair who got no such notice.
-# Pairs a round ended keep their `paused_until`, so the pause outlives the round it began in.
+# who asked for it (`paused_by`) sits out the next rounds; their partners are re-paired. Pairs a
+# round ended keep `paused_until` and `paused_by`, so the pause outlives the round it began in.
 _PAUSED_SQL = """
 EXISTS (
-    SELECT 1 FROM pairs p JOIN pair_members pm ON pm.pair_id = p.id
-    WHERE p.circle_id = cm.circle_id AND pm.user_id = cm.user_id
+    SELECT 1 FROM pairs p
+    WHERE p.circle_id = cm.circle_id AND p.paused_by = cm.user_id
       AND p.status IN ('paused', 'ended') AND p.paused_until > :now
-      AND NOT EXISTS (
-          SELECT 1 FROM deliveries d
-          WHERE d.user_id = cm.user_id AND d.dedupe_key LIKE 'paused:' || p.id || ':%'
-      )
 )
 """
 

@@ -62,6 +62,21 @@ async def prompt_for_slot(db: Database, pair_id: int, slot_key: str) -> str | No
     return None if value is None else str(value)
 
 
+async def held_members(db: Database, pair_id: int) -> frozenset[int]:
+    """Members of a pair who have gone quiet and are not being sent prompts right now."""
+    rows = await db.fetchall(
+        "SELECT user_id FROM pair_members WHERE pair_id = ? AND pace = 'held'", (pair_id,)
+    )
+    return frozenset(int(r[0]) for r in rows)
+
+
+async def prompt_instance_id(db: Database, pair_id: int, slot_key: str) -> int | None:
+    value = await db.fetchval(
+        "SELECT id FROM prompt_instances WHERE pair_id = ? AND slot_key = ?", (pair_id, slot_key)
+    )
+    return None if value is None else int(value)
+
+
 async def create_instance(
     conn: aiosqlite.Connection,
     *,
@@ -75,8 +90,13 @@ async def create_instance(
     challenge_id: int | None = None,
     challenge_day: int | None = None,
     text: str | None = None,
+    held: frozenset[int] = frozenset(),
 ) -> int:
-    """The pair's instance for a slot, created once: a second caller gets the first one's id."""
+    """The pair's instance for a slot, created once: a second caller gets the first one's id.
+
+    Members in `held` will not receive it (they have gone quiet): they start as 'held', so the
+    others' answers are not kept waiting for them.
+    """
     existing = await instance_for_slot(conn, pair_id, slot_key)
     if existing is not None:
         return existing
@@ -97,11 +117,22 @@ async def create_instance(
     )
     instance_id = int(cur.lastrowid or 0)
     await conn.executemany(
-        "INSERT OR IGNORE INTO instance_members (instance_id, user_id, updated_at) "
-        "VALUES (?, ?, ?)",
-        [(instance_id, m, to_db(now)) for m in member_ids],
+        "INSERT OR IGNORE INTO instance_members (instance_id, user_id, state, updated_at) "
+        "VALUES (?, ?, ?, ?)",
+        [(instance_id, m, "held" if m in held else "open", to_db(now)) for m in member_ids],
     )
     return instance_id
+
+
+async def mark_held(db: Database, instance_id: int, user_id: int, now: datetime) -> bool:
+    """This member's slot was held back: they will not get this instance. True if it changed."""
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            "UPDATE instance_members SET state = 'held', updated_at = ? "
+            "WHERE instance_id = ? AND user_id = ? AND state = 'open'",
+            (to_db(now), instance_id, user_id),
+        )
+        return cur.rowcount > 0
 
 
 async def get_instance(db: Database, instance_id: int) -> InstanceRow | None:

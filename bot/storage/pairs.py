@@ -160,14 +160,16 @@ async def set_status(
     status: str,
     now: datetime,
     paused_until: datetime | None = None,
+    paused_by: int | None = None,
 ) -> None:
     async with db.transaction() as conn:
         await conn.execute(
-            "UPDATE pairs SET status = ?, paused_until = ?, "
+            "UPDATE pairs SET status = ?, paused_until = ?, paused_by = ?, "
             "ended_at = CASE WHEN ? = 'ended' THEN ? ELSE ended_at END WHERE id = ?",
             (
                 status,
                 to_db(paused_until) if paused_until else None,
+                paused_by if status == "paused" else None,
                 status,
                 to_db(now),
                 pair_id,
@@ -187,7 +189,7 @@ async def resume_due_pauses(db: Database, now: datetime) -> list[int]:
     """Pauses whose end has come: make those pairs active again. Returns their ids."""
     async with db.transaction() as conn:
         cur = await conn.execute(
-            "UPDATE pairs SET status = 'active', paused_until = NULL "
+            "UPDATE pairs SET status = 'active', paused_until = NULL, paused_by = NULL "
             "WHERE status = 'paused' AND paused_until IS NOT NULL AND paused_until <= ? "
             "RETURNING id",
             (to_db(now),),

@@ -100,6 +100,7 @@ USER_ID_COLUMNS: tuple[UserIdColumn, ...] = (
     UserIdColumn("invites", "invitee_id", OnForget.DELETE_ROW),
     UserIdColumn("circles", "created_by", OnForget.SET_ZERO),
     UserIdColumn("challenges", "started_by", OnForget.SET_NULL),
+    UserIdColumn("pairs", "paused_by", OnForget.SET_NULL),
     UserIdColumn("members", "user_id", OnForget.DELETE_ROW),
 )
 
@@ -260,6 +261,7 @@ _FIELDS: dict[str, dict[str, str]] = {
         "depth": "How deep the prompts go: light, medium or deep.",
         "status": "Whether it is active, paused or ended.",
         "paused_until": "When a pause ends (UTC), if paused.",
+        "paused_by": "Who asked for the pause (a user id), if paused.",
         "seed": "A random number that makes prompt order repeatable.",
         "created_at": "When it was formed (UTC).",
         "ended_at": "When it ended (UTC), if it did.",

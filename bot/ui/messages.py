@@ -269,3 +269,11 @@ def history_message(
             footer=f"Page {page} of {pages}",
         )
     }
+
+
+def kept_for_you_message(prompt_text: str) -> MessagePayload:
+    return {
+        "content": "This one won't be shared this time, so your answer stays just with you. "
+        "Thank you for writing it.",
+        "embed": embed(None, prompt_text),
+    }

@@ -125,6 +125,11 @@ async def _quiet_sam(harness: Harness, bot: CloserBot) -> tuple[Member, Member, 
     raise AssertionError("Sam was never asked about their pace")
 
 
+def kept(reply: Reply) -> bool:
+    """The note that an answer stays private because the partner was held back."""
+    return "stays just with you" in reply.text
+
+
 async def _prompts_for(member: Member) -> int:
     return sum(1 for r in member.unread() if is_prompt(r))
 
@@ -147,8 +152,8 @@ async def test_weekly_instead_sends_sam_one_prompt_a_week(harness: Harness, bot:
     chosen = await (await sam.click(ask, "Weekly instead")).reply()
     assert chosen.ephemeral and chosen.text == messages.PACE_CHOSEN["weekly"]
     await harness.tick()
-    told = await ada.next_dm()
-    assert told.text == PACE_CHANGED and "Sam" not in told.text
+    told = [r for r in ada.unread() if not kept(r)]
+    assert [r.text for r in told] == [PACE_CHANGED] and "Sam" not in told[0].text
     # Sam's last prompt was day 2; the next comes a week after it, on day 9.
     for day in range(4, 9):
         harness.clock.set(at(day, 19))
@@ -169,7 +174,7 @@ async def test_pause_two_weeks_pauses_the_pair_and_tells_ada_only_the_pace_chang
     assert pair is not None and pair.status == "paused"
     assert pair.paused_until == harness.clock.now() + timedelta(days=14)
     await harness.tick()
-    assert [r.text for r in ada.unread()] == [PACE_CHANGED]
+    assert [r.text for r in ada.unread() if not kept(r)] == [PACE_CHANGED]
     harness.clock.set(at(10, 19))
     await harness.tick()
     assert await _prompts_for(ada) == 0 and await _prompts_for(sam) == 0
@@ -261,3 +266,34 @@ async def test_five_reveals_at_a_tier_bring_one_offer_to_go_deeper(
             offer = offers[0]
     moved = await (await ada.click(offer, "Yes, a little deeper")).reply()
     assert "partner says yes too" in moved.text
+
+
+async def test_a_held_partner_never_keeps_the_others_answer_waiting(
+    harness: Harness, bot: CloserBot
+) -> None:
+    ada, sam, pair_id, _ = await _quiet_sam(harness, bot)
+    # Held, Sam gets nothing; Ada's answers are not left hanging for an answer that won't come.
+    for day in (4, 5):
+        harness.clock.set(at(day, 19))
+        await harness.tick()
+        await answer_everything(bot, ada.id)
+        await harness.tick()
+    kept_back = [r for r in ada.unread() if kept(r)]
+    # Day 3's (Sam was held that evening) and days 4 and 5.
+    assert len(kept_back) == 3
+    assert all("Sam" not in r.text and "pace" not in r.text for r in kept_back)
+    # Prompts Sam did receive stay open for him; the ones held back from him are closed.
+    rows = await bot.db.fetchall(
+        "SELECT i.status FROM prompt_instances i JOIN instance_members im "
+        "ON im.instance_id = i.id AND im.user_id = ? WHERE i.pair_id = ? AND im.state = 'held'",
+        (sam.id, pair_id),
+    )
+    assert len(rows) == 3 and {r[0] for r in rows} == {"closed"}
+    # On demand too: /prompt now from Ada does not reach Sam while held.
+    await bot.prompt_service.send_now(
+        (await pairs.get_pair(bot.db, pair_id)),
+        requested_by=ada.id,  # type: ignore[arg-type]
+    )
+    await harness.tick()
+    assert not [r for r in sam.unread() if is_prompt(r)]
+    assert len([r for r in ada.unread() if is_prompt(r)]) == 1

@@ -79,6 +79,8 @@ async def test_export_round_trips_every_table_that_holds_the_member(
     harness: Harness, bot: CloserBot
 ) -> None:
     ada, _, _ = await lived_in(harness)
+    # A pause she asked for puts her id in pairs.paused_by too.
+    await (await ada.slash("pair pause", days=2)).reply()
     handle = await ada.slash("closer export")
     reply = await handle.reply()
     assert reply.ephemeral

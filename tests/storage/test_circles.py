@@ -16,7 +16,6 @@ from bot.storage import guilds as guild_store
 from bot.storage import members as member_store
 from bot.storage import pairs as pair_store
 from bot.storage.db import Database
-from bot.storage.outbox import NewDelivery, enqueue
 
 GUILD = 900000000000000001
 CHANNEL = 700000000000000001
@@ -249,20 +248,7 @@ async def test_who_paused_sits_out_and_their_partner_does_not(db: Database) -> N
     circle_id = await make_circle(db)
     pair_id = await insert_group(db, circle_id, 1, (ADA, BEN))
     until = CREATED + timedelta(days=10)
-    await pair_store.set_status(db, pair_id, "paused", CREATED, paused_until=until)
-    # What PairService.pause queues for the partner of the member who paused (Ada).
-    await enqueue(
-        db,
-        [
-            NewDelivery(
-                dedupe_key=f"paused:{pair_id}:{int(CREATED.timestamp())}:{BEN}",
-                kind="notice",
-                due_at=CREATED,
-                user_id=BEN,
-            )
-        ],
-        CREATED,
-    )
+    await pair_store.set_status(db, pair_id, "paused", CREATED, paused_until=until, paused_by=ADA)
     await member_store.mark_unreachable(db, DEE, CREATED)
     members = {m.user_id: m for m in await store.round_members(db, circle_id, CREATED)}
     assert members[ADA].paused and not members[ADA].active

@@ -180,9 +180,9 @@ SEED: list[tuple[str, tuple[Any, ...]]] = [
     ),
     (
         "INSERT INTO pairs (id, guild_id, kind, local_time, cadence, anchor_date, status, "
-        "paused_until, seed, created_at) VALUES (4, ?, 'couple', '21:00', 'weekly', "
-        "'2025-03-03', 'paused', ?, 5, ?)",
-        (GUILD_B, t(300), t(2)),
+        "paused_until, paused_by, seed, created_at) VALUES (4, ?, 'couple', '21:00', 'weekly', "
+        "'2025-03-03', 'paused', ?, ?, 5, ?)",
+        (GUILD_B, t(300), ALICE, t(2)),
     ),
     ("INSERT INTO pair_members (pair_id, user_id) VALUES (4, ?)", (ALICE,)),
     ("INSERT INTO pair_members (pair_id, user_id) VALUES (4, ?)", (DAN,)),
@@ -580,6 +580,7 @@ async def test_forget_reports_counts_per_table(db: Database) -> None:
         "challenges.status": 1,
         "circles.created_by": 1,
         "challenges.started_by": 1,
+        "pairs.paused_by": 1,
     }
     assert report.total_deleted == 21
 

@@ -95,6 +95,7 @@ CREATE TABLE pairs (
     depth        TEXT NOT NULL DEFAULT 'light' CHECK (depth IN ('light', 'medium', 'deep')),
     status       TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'paused', 'ended')),
     paused_until TEXT,
+    paused_by    INTEGER,                 -- who asked: in a circle only they sit out rounds
     seed         INTEGER NOT NULL,
     created_at   TEXT NOT NULL,
     ended_at     TEXT
@@ -161,7 +162,8 @@ CREATE TABLE instance_members (
     instance_id  INTEGER NOT NULL REFERENCES prompt_instances(id) ON DELETE CASCADE,
     user_id      INTEGER NOT NULL REFERENCES members(user_id) ON DELETE CASCADE,
     state        TEXT NOT NULL DEFAULT 'open'
-                 CHECK (state IN ('open', 'answered', 'skipped', 'done', 'not_this_time')),
+                 -- held: not sent to them (they had gone quiet or chosen a slower pace)
+                 CHECK (state IN ('open', 'answered', 'skipped', 'done', 'not_this_time', 'held')),
     nudged_at    TEXT,
     later_at     TEXT,
     updated_at   TEXT NOT NULL,
@@ -179,11 +181,16 @@ CREATE TABLE answers (
     updated_at  TEXT NOT NULL,
     UNIQUE (instance_id, user_id)
 );
+-- "Answered with an earlier partner" is looked up per member when choosing every prompt.
+CREATE INDEX answers_user ON answers (user_id);
 
 -- The outbox: every DM Closer sends is a row first. (pair, member, slot) keys make materialising
 -- idempotent; a lease makes a claim crash-safe; the row id becomes the message nonce.
+-- AUTOINCREMENT: a row id is the message nonce and the key an in-flight send marks when it
+-- finishes, so an id must never be handed out twice (plain INTEGER PRIMARY KEY reuses the largest
+-- id after a delete, and /closer forget and server purges delete the newest rows).
 CREATE TABLE deliveries (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     dedupe_key   TEXT NOT NULL UNIQUE,
     -- a DM to a member, or (user_id NULL) a post in a server channel such as a round notice
     user_id      INTEGER REFERENCES members(user_id) ON DELETE CASCADE,
