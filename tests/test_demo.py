@@ -1,0 +1,57 @@
+"""The offline demo, run as a newcomer would: a subprocess, a couple of simulated days."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_the_sandbox_demo_shows_a_prompt_an_answer_a_reveal_and_the_recap(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "sandbox", "--days", "2", "--seed", "3"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "Traceback" not in out + result.stderr
+    assert "[Answer · Skip · Later]" in out, "a prompt with its buttons"
+    assert "answers in the form" in out or "replies by DM" in out, "an answer"
+    assert "answered" in out and " wrote " in out, "a reveal"
+    assert "Your Gratitude Week" in out, "the themed week's recap"
+    assert "Summary" in out.splitlines()[-14:] or "Summary" in out
+
+
+def test_quiet_prints_only_the_summary() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "sandbox", "--days", "1", "--quiet"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "⟵ Closer" not in result.stdout and "Summary" in result.stdout
+
+
+def test_bad_days_is_a_one_line_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "sandbox", "--days", "0"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: --days must be between 1 and 28"
