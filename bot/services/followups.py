@@ -181,9 +181,8 @@ class FollowUps:
                 conn,
                 pair_id=pair.id,
                 slot_key=key,
-                prompt_id=prompt.id,
-                category=prompt.category,
-                kind=Kind.QUESTION.value,
+                prompt=prompt,
+                kind=Kind.QUESTION,
                 # Only those who got the activity: anyone else would stay "open" on it forever
                 # and the others' answers could never be revealed.
                 member_ids=tuple(sorted(dues)),

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.core.models import Category
+from bot.core.models import Category, Kind, Prompt
 from bot.core.prompts import SentPrompt
 from bot.storage.db import Database
 from bot.storage.timecodec import from_db, to_db
@@ -82,15 +82,14 @@ async def create_instance(
     *,
     pair_id: int,
     slot_key: str,
-    prompt_id: str,
-    category: Category,
-    kind: str,
+    prompt: Prompt,
     member_ids: tuple[int, ...],
     now: datetime,
     challenge_id: int | None = None,
     challenge_day: int | None = None,
     text: str | None = None,
     held: frozenset[int] = frozenset(),
+    kind: Kind | None = None,
 ) -> int:
     """The pair's instance for a slot, created once: a second caller gets the first one's id.
 
@@ -105,9 +104,9 @@ async def create_instance(
         "challenge_id, challenge_day, created_at, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             pair_id,
-            prompt_id,
-            category.value,
-            kind,
+            prompt.id,
+            prompt.category.value,
+            (kind or prompt.kind).value,
             slot_key,
             challenge_id,
             challenge_day,

@@ -86,9 +86,7 @@ async def send_prompt(harness: Harness, pair_id: int, prompt_id: str) -> int:
             conn,
             pair_id=pair.id,
             slot_key=key,
-            prompt_id=prompt.id,
-            category=prompt.category,
-            kind=prompt.kind.value,
+            prompt=prompt,
             member_ids=pair.member_ids,
             now=now,
         )
