@@ -391,6 +391,9 @@ class FollowUps:
                 said.append(("You" if a.user_id == user_id else a.name, text))
             if not any(who == "You" for who, _ in said) and row.my_state == "skipped":
                 said.insert(0, ("You", "*skipped*"))
+            # A revealed prompt had a partner's answer; if none is left, they used /closer forget.
+            if row.status == "revealed" and all(who == "You" for who, _ in said):
+                said.append(("Your partner", messages.REMOVED_ANSWER))
             prompt = self.library.prompt(row.prompt_id)
             prompt_text = row.text or (prompt.text if prompt else "")
             when = row.created_at.astimezone(zone).strftime("%d %b")

@@ -277,3 +277,6 @@ def kept_for_you_message(prompt_text: str) -> MessagePayload:
         "Thank you for writing it.",
         "embed": embed(None, prompt_text),
     }
+
+
+REMOVED_ANSWER = "*an answer that was removed*"

@@ -148,8 +148,11 @@ async def test_forget_leaves_no_trace_in_any_table_and_tells_the_partner_kindly(
     await sam.no_dm()
     status = await (await sam.slash("pair status")).reply()
     assert "not in a pair here yet" in status.text
-    # Sam's own words stay his.
+    # Sam's own words stay his; where Ada's answer was, his history says it was removed.
     assert any(r["text"] == SAM_WORDS for r in snap["answers"])
+    history = await (await sam.slash("closer history")).reply()
+    assert SAM_WORDS in history.text and ADA_WORDS not in history.text
+    assert "an answer that was removed" in history.text
 
 
 async def test_forget_cancel_and_someone_else_s_button_change_nothing(
