@@ -19,7 +19,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.library.loader import load_library
-from bot.sandbox.driver import DriverError, Member, Reply, _walk
+from bot.sandbox.driver import DriverError, Member, Reply, walk_components
 from bot.sandbox.server import Sandbox
 from bot.sandbox.world import START, World
 
@@ -71,7 +71,7 @@ def local(now: datetime, zone: str) -> str:
 
 
 def labels(reply: Reply) -> list[str]:
-    return [str(c.get("label")) for c in _walk(reply.components) if c.get("type") == 2]
+    return [str(c.get("label")) for c in walk_components(reply.components) if c.get("type") == 2]
 
 
 TIMESTAMP = re.compile(r"<t:(\d+):([a-zA-Z])>")

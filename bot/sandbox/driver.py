@@ -70,22 +70,22 @@ class Reply:
         return "\n".join(p for p in parts if p)
 
     def custom_ids(self) -> list[str]:
-        return [c["custom_id"] for c in _walk(self.components) if "custom_id" in c]
+        return [c["custom_id"] for c in walk_components(self.components) if "custom_id" in c]
 
     def button(self, label: str) -> dict[str, Any]:
-        for c in _walk(self.components):
+        for c in walk_components(self.components):
             if c.get("type") == 2 and c.get("label") == label:
                 return c
-        labels = [c.get("label") for c in _walk(self.components) if c.get("type") == 2]
+        labels = [c.get("label") for c in walk_components(self.components) if c.get("type") == 2]
         raise DriverError(f"no button {label!r} on this message; buttons: {labels}")
 
 
-def _walk(components: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+def walk_components(components: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
     for c in components:
         yield c
-        yield from _walk(c.get("components") or [])
+        yield from walk_components(c.get("components") or [])
         if isinstance(c.get("component"), dict):
-            yield from _walk([c["component"]])
+            yield from walk_components([c["component"]])
 
 
 @dataclass
@@ -395,7 +395,7 @@ class Member:
         `forge=True` sends a custom_id the message does not carry, as a malicious client might.
         """
         component = None
-        for c in _walk(message.components):
+        for c in walk_components(message.components):
             if c.get("label") == label_or_id or c.get("custom_id") == label_or_id:
                 component = c
                 break
@@ -423,7 +423,7 @@ class Member:
         """Submit a modal the bot opened; `values` maps text-input custom_ids (or labels)."""
         rows: list[dict[str, Any]] = []
         for top in modal.get("components") or []:
-            inputs = [c for c in _walk([top]) if c.get("type") == 4]
+            inputs = [c for c in walk_components([top]) if c.get("type") == 4]
             for text_input in inputs:
                 key = text_input["custom_id"]
                 label = text_input.get("label") or top.get("label")

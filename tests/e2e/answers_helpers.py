@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from bot.app import CloserBot
 from bot.core.models import Cadence, Category, Kind, PairKind
-from bot.sandbox.driver import Member, Reply, _walk
+from bot.sandbox.driver import Member, Reply, walk_components
 from bot.services.schedule import reschedule_pair
 from bot.storage import instances, members, outbox, pairs
 from tests.e2e.harness import Harness
@@ -30,7 +30,7 @@ def running(harness: Harness) -> CloserBot:
 
 
 def labels(reply: Reply) -> set[str]:
-    return {str(c.get("label")) for c in _walk(reply.components) if c.get("type") == 2}
+    return {str(c.get("label")) for c in walk_components(reply.components) if c.get("type") == 2}
 
 
 def is_prompt(reply: Reply) -> bool:

@@ -21,9 +21,9 @@ def prompt_dms(member: Member) -> list[Reply]:
 
 
 def _labels(reply: Reply) -> set[str]:
-    from bot.sandbox.driver import _walk
+    from bot.sandbox.driver import walk_components
 
-    return {str(c.get("label")) for c in _walk(reply.components) if c.get("type") == 2}
+    return {str(c.get("label")) for c in walk_components(reply.components) if c.get("type") == 2}
 
 
 def is_prompt(reply: Reply) -> bool:

@@ -183,7 +183,7 @@ async def test_pause_days_out_of_range(harness: Harness, bot: CloserBot, days: i
 
 
 def _buttons(reply: object) -> list[dict[str, object]]:
-    from bot.sandbox.driver import Reply, _walk
+    from bot.sandbox.driver import Reply, walk_components
 
     assert isinstance(reply, Reply)
-    return [c for c in _walk(reply.components) if c.get("type") == 2]
+    return [c for c in walk_components(reply.components) if c.get("type") == 2]

@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.sandbox.driver import Member, Reply, _walk
+from bot.sandbox.driver import Member, Reply, walk_components
 from bot.storage.db import Database
 from tests.e2e.harness import Harness
 from tests.e2e.test_pairing_couples import invite_and_accept
@@ -78,4 +78,4 @@ async def converse(harness: Harness, a: Member, b: Member, words: tuple[str, str
 
 
 def _buttons(reply: Reply) -> list[dict[str, Any]]:
-    return [c for c in _walk(reply.components) if c.get("type") == 2]
+    return [c for c in walk_components(reply.components) if c.get("type") == 2]
