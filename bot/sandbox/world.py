@@ -131,6 +131,11 @@ class World:
             if pending is not None:
                 pending.cancel()
                 await asyncio.gather(pending, return_exceptions=True)
+        # A killed process takes its heartbeat thread with it; here the thread would outlive
+        # the test's event loop and complain, so stop it as the process death would.
+        keep_alive = getattr(bot.ws, "_keep_alive", None) if bot.ws is not None else None
+        if keep_alive is not None:
+            keep_alive.stop()
         await bot.http.close()
         await bot.db.close()
         await self.sandbox.gateway.drop()
