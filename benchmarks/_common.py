@@ -8,7 +8,6 @@ storage, and read back what members actually received.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import math
@@ -16,7 +15,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +25,11 @@ if str(REPO) not in sys.path:
 
 from bot.app import CloserBot  # noqa: E402
 from bot.core.cadence import next_slot, parse_hhmm, parse_zone  # noqa: E402
-from bot.core.clock import FakeClock  # noqa: E402
 from bot.core.models import Cadence, Library, PairKind  # noqa: E402
 from bot.library.loader import load_library  # noqa: E402
-from bot.sandbox.payloads import SandboxGuild, SandboxUser  # noqa: E402
+from bot.sandbox.payloads import SandboxUser  # noqa: E402
 from bot.sandbox.server import Sandbox  # noqa: E402
-from bot.settings import Settings, load_settings  # noqa: E402
+from bot.sandbox.world import World  # noqa: E402
 from bot.storage import members as member_store  # noqa: E402
 from bot.storage import outbox as outbox_store  # noqa: E402
 from bot.storage import pairs as pair_store  # noqa: E402
@@ -83,86 +81,22 @@ async def wait_until(condition: Callable[[], bool], limit: float, poll: float = 
     return condition()
 
 
-class BotRunner:
-    """One sandbox and one database file outliving any number of bot processes."""
-
-    def __init__(
-        self,
-        sandbox: Sandbox,
-        lib: Library,
-        db_path: Path,
-        *,
-        clock: FakeClock | None = None,
-        guild_name: str = "Benchmark Bay",
-    ) -> None:
-        self.sandbox = sandbox
-        self.library = lib
-        self.db_path = db_path
-        self.clock = clock or FakeClock(START)
-        self.guild: SandboxGuild = sandbox.add_guild(guild_name)
-        self.bot: CloserBot | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    def settings(self, **overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "_env_file": None,
-            "database_path": self.db_path,
-            "discord_api_base_url": self.sandbox.api_base,
-            "discord_gateway_url": self.sandbox.gateway_url,
-            "dev_guild_id": self.guild.id,
-            # The benchmark drives ticks itself; the interval job must not race it.
-            "tick_interval": timedelta(seconds=600),
-        }
-        values.update(overrides)
-        return load_settings(**values)
-
-    @property
-    def running(self) -> CloserBot:
-        if self.bot is None:
-            raise RuntimeError("the bot is not running")
-        return self.bot
+class BotRunner(World):
+    """The sandbox world (local Discord + real bot + driven clock) with benchmark helpers."""
 
     def add_users(self, prefix: str, count: int) -> list[SandboxUser]:
         return [self.sandbox.add_user(f"{prefix}{i}", self.guild) for i in range(count)]
 
     async def start(self, ready_within: float = 15.0) -> CloserBot:
-        bot = CloserBot(self.settings(), self.library, clock=self.clock, guild_ready_timeout=0.05)
-        self.bot = bot
-        self._task = asyncio.create_task(bot.start(self.sandbox.bot_token))
-        ready = asyncio.create_task(bot.wait_until_ready())
-        done, _ = await asyncio.wait(
-            {ready, self._task}, timeout=ready_within, return_when=asyncio.FIRST_COMPLETED
-        )
-        if self._task in done:
-            ready.cancel()
-            self._task.result()
-            raise RuntimeError("the bot stopped before it was ready")
-        if ready not in done:
-            ready.cancel()
-            raise TimeoutError(f"the bot did not become ready within {ready_within} s")
-        return bot
+        return await self.start_bot(ready_within=ready_within)
 
     async def crash(self) -> None:
         """Stop like a killed process: no goodbye, no lease release, the gateway just drops."""
-        bot, task = self.bot, self._task
-        self.bot, self._task = None, None
-        if bot is None or task is None:
-            return
-        bot.ticker.halt()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await bot.http.close()
-        await bot.db.close()
-        await self.sandbox.gateway.drop()
+        if self.bot is not None:
+            await self.crash_bot()
 
     async def stop(self) -> None:
-        bot, task = self.bot, self._task
-        self.bot, self._task = None, None
-        if bot is not None:
-            await bot.close()
-        if task is not None:
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(task, 5)
+        await self.stop_bot()
 
 
 async def seed_couples(

@@ -103,7 +103,7 @@ class Chaos:
 
     async def settle(self) -> int:
         """Tick, a fake minute apart, until nothing is pending or leased. Returns ticks run."""
-        closer = self.runner.running
+        closer = self.runner.running()
         for n in range(1, SETTLE_TICKS + 1):
             await common.wait_until(lambda: not closer.ticker.busy, 30)
             await closer.ticker.run_once()
@@ -118,7 +118,7 @@ class Chaos:
 
     async def everyone_answers(self) -> None:
         """Setup between days: as if each member answered (keeps going-quiet and nudges out)."""
-        closer = self.runner.running
+        closer = self.runner.running()
         async with closer.db.transaction() as conn:
             await conn.execute(
                 "UPDATE instance_members SET state = 'answered', updated_at = ? "
@@ -164,7 +164,7 @@ async def _run(runner: common.BotRunner, args: argparse.Namespace) -> dict[str, 
     settle_ticks = 0
     for day in range(args.days):
         runner.clock.set(common.day_at(start.date() + timedelta(days=day), "09:00"))
-        runner.running.ticker.wake()
+        runner.running().ticker.wake()
         day_started = time.monotonic()
         for _ in range(args.crashes):
             await chaos.kill_during_fanout()
@@ -188,7 +188,7 @@ async def _run(runner: common.BotRunner, args: argparse.Namespace) -> dict[str, 
             duplicates += sum(n - 1 for n in counts.values() if n > 1)
         if set(copies[a.id]) != set(copies[b.id]):
             partner_mismatch += 1
-    rows = await runner.running.db.fetchall(
+    rows = await runner.running().db.fetchall(
         "SELECT status, count(*) AS n FROM deliveries GROUP BY status"
     )
     statuses = {str(r["status"]): int(r["n"]) for r in rows}

@@ -84,21 +84,23 @@ class World:
         )
         return Member(self.sandbox, user, self.guild)
 
-    async def start_bot(self, **overrides: Any) -> CloserBot:
+    async def start_bot(self, *, ready_within: float = 10.0, **overrides: Any) -> CloserBot:
         bot = CloserBot(
             self.settings(**overrides), self.library, clock=self.clock, guild_ready_timeout=0.05
         )
         self.bot = bot
         self._task = asyncio.create_task(bot.start(self.sandbox.bot_token))
         ready = asyncio.create_task(bot.wait_until_ready())
-        done, _ = await asyncio.wait({ready, self._task}, timeout=10, return_when="FIRST_COMPLETED")
+        done, _ = await asyncio.wait(
+            {ready, self._task}, timeout=ready_within, return_when="FIRST_COMPLETED"
+        )
         if self._task in done:
             ready.cancel()
             self._task.result()  # re-raise what stopped the bot
             raise RuntimeError("the bot stopped before it was ready")
         if ready not in done:
             ready.cancel()
-            raise TimeoutError("the bot did not become ready within 10 s")
+            raise TimeoutError(f"the bot did not become ready within {ready_within} s")
         return bot
 
     def running(self) -> CloserBot:
