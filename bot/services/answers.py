@@ -266,22 +266,10 @@ class AnswerService:
         payload: messages.MessagePayload,
     ) -> None:
         now = self.now()
-        await outbox_store.enqueue(
-            self.db,
-            [
-                NewDelivery(
-                    dedupe_key=f"{tag}:{instance.id}:{uid}",
-                    kind="notice",
-                    due_at=now,
-                    user_id=uid,
-                    pair_id=pair.id,
-                    instance_id=instance.id,
-                    payload=dict(payload),
-                )
-                for uid in user_ids
-            ],
-            now,
+        rows = outbox_store.notices(
+            user_ids, f"{tag}:{instance.id}", payload, now, pair_id=pair.id, instance_id=instance.id
         )
+        await outbox_store.enqueue(self.db, rows, now)
         self.wake()
 
     async def latest_open_for(self, user_id: int) -> int | None:

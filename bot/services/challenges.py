@@ -636,21 +636,8 @@ class ChallengeService:
         self, user_ids: list[int], key: str, pair_id: int, payload: MessagePayload
     ) -> int:
         now = self.now()
-        added = await outbox_store.enqueue(
-            self.db,
-            [
-                NewDelivery(
-                    dedupe_key=f"{key}:{uid}",
-                    kind="notice",
-                    due_at=now,
-                    user_id=uid,
-                    pair_id=pair_id,
-                    payload=dict(payload),
-                )
-                for uid in user_ids
-            ],
-            now,
-        )
+        rows = outbox_store.notices(user_ids, key, payload, now, pair_id=pair_id)
+        added = await outbox_store.enqueue(self.db, rows, now)
         self.wake()
         return added
 

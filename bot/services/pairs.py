@@ -127,20 +127,7 @@ class PairService:
 
     async def notify(self, user_ids: list[int], key: str, payload: MessagePayload) -> None:
         now = self.now()
-        await outbox_store.enqueue(
-            self.db,
-            [
-                NewDelivery(
-                    dedupe_key=f"{key}:{uid}",
-                    kind="notice",
-                    due_at=now,
-                    user_id=uid,
-                    payload=dict(payload),
-                )
-                for uid in user_ids
-            ],
-            now,
-        )
+        await outbox_store.enqueue(self.db, outbox_store.notices(user_ids, key, payload, now), now)
         self.wake()
 
     # Invites -----------------------------------------------------------------------------

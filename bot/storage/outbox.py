@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -55,6 +55,30 @@ class NewDelivery:
     instance_id: int | None = None
     payload: dict[str, Any] | None = None
     stale_after: datetime | None = None
+
+
+def notices(
+    user_ids: Iterable[int],
+    key: str,
+    payload: Mapping[str, Any],
+    due_at: datetime,
+    *,
+    pair_id: int | None = None,
+    instance_id: int | None = None,
+) -> list[NewDelivery]:
+    """The same short DM for several members, one row each, keyed `<key>:<user id>`."""
+    return [
+        NewDelivery(
+            dedupe_key=f"{key}:{uid}",
+            kind="notice",
+            due_at=due_at,
+            user_id=uid,
+            pair_id=pair_id,
+            instance_id=instance_id,
+            payload=dict(payload),
+        )
+        for uid in user_ids
+    ]
 
 
 INSERT_DELIVERY = (
