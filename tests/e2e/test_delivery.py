@@ -171,7 +171,8 @@ def copies_per_member(harness: Harness, people: list[Member]) -> Counter[int]:
 async def test_a_429_storm_delays_but_loses_and_doubles_nothing(harness: Harness) -> None:
     await harness.start_bot()
     people = await _many_couples(harness, 6)
-    harness.sandbox.faults.rate_limit_storm = 0.4
+    # High enough that discord.py's own five attempts run out: the outbox must retry too.
+    harness.sandbox.faults.rate_limit_storm = 0.75
     harness.clock.set(datetime(2026, 3, 2, 9, 0, 30, tzinfo=UTC))
     await harness.tick()
     for _ in range(20):
