@@ -64,13 +64,20 @@ class Database:
                 raise StorageError(f"cannot create the folder for {path}: {exc.strerror}") from None
         try:
             writer = await _connect(path)
+        except sqlite3.OperationalError as exc:
+            raise StorageError(f"cannot open the database {path} for writing: {exc}") from None
+        try:
             await apply_migrations(writer)
             # Probe for a read-only file now rather than at the first write, minutes later.
             await writer.execute("BEGIN IMMEDIATE")
             await writer.execute("ROLLBACK")
-        except sqlite3.OperationalError as exc:
-            raise StorageError(f"cannot open the database {path} for writing: {exc}") from None
-        reader = await _connect(path, readonly=True)
+            reader = await _connect(path, readonly=True)
+        except BaseException as exc:
+            # A refused start must not leave a connection thread behind.
+            await writer.close()
+            if isinstance(exc, sqlite3.OperationalError):
+                raise StorageError(f"cannot open the database {path} for writing: {exc}") from None
+            raise
         return cls(path, writer, reader)
 
     async def close(self) -> None:
