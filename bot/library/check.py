@@ -17,9 +17,9 @@ def run_check(directory: Path, out: TextIO, err: TextIO) -> int:
         library = load_library(directory)
     except LibraryError as exc:
         for problem in exc.problems:
-            print(problem, file=err)
+            err.write(f"{problem}\n")
         count = len(exc.problems)
-        print(f"{count} problem{'' if count == 1 else 's'} in {directory}", file=err)
+        err.write(f"{count} problem{'' if count == 1 else 's'} in {directory}\n")
         return EXIT_INVALID
     out.write(format_counts(library_counts(library)))
     return EXIT_OK
