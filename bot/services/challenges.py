@@ -304,6 +304,7 @@ class ChallengeService:
             challenge_id=current.id,
             day=theme.days[n - 1],
             note=copy.day_note(theme, n),
+            note_without_title=copy.day_note(theme, n, titled=False),
             timed=TIMED,
         )
 

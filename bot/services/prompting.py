@@ -40,9 +40,18 @@ class PlannedDay:
     challenge_id: int
     day: ChallengeDay
     note: str
+    note_without_title: str = ""
     # Activities in these categories get a Start button (a timed together-activity). Decided per
     # prompt, not per day: a day naming a category may turn out to be a question.
     timed: frozenset[Category] = frozenset()
+
+
+def planned_note(planned: PlannedDay | None, prompt: Prompt) -> str | None:
+    """The day's note; without its title when a stand-in replaced the day's named prompt."""
+    if planned is None:
+        return None
+    stand_in = planned.day.prompt_id is not None and planned.day.prompt_id != prompt.id
+    return planned.note_without_title or planned.note if stand_in else planned.note
 
 
 # Hooks the challenges feature plugs in: today's plan for a pair, and the cadence in force.
@@ -194,7 +203,7 @@ class Prompting:
                 key=key,
                 due=slot_due,
                 names=names,
-                note=planned.note if planned else None,
+                note=planned_note(planned, prompt),
                 start=planned is not None and prompt.category in planned.timed,
             )
             added = await outbox_store.insert_deliveries(conn, [delivery], now)

@@ -22,8 +22,11 @@ NOTE_LIMIT = 300
 MAX_NOTE_FIELDS = 4
 
 
-def day_note(theme: Challenge, day: int) -> str:
-    """The italic line above a themed day's prompt."""
+def day_note(theme: Challenge, day: int, *, titled: bool = True) -> str:
+    """The italic line above a themed day's prompt. Untitled when the day's own prompt was too
+    deep for the pair and a lighter one of its kind stands in: the title would not fit it."""
+    if not titled:
+        return f"Day {day} of {theme.name}"
     return f"Day {day} of {theme.name}: {theme.days[day - 1].title}"
 
 
