@@ -233,3 +233,30 @@ async def test_a_crash_mid_fan_out_leaves_exactly_one_copy_each(harness: Harness
     await harness.tick()
     counts = copies_per_member(harness, people)
     assert set(counts.values()) == {1}, counts
+
+
+async def test_downtime_skips_what_is_too_late_and_coalesces_missed_slots(
+    harness: Harness,
+) -> None:
+    await harness.start_bot()
+    ada, sam = harness.member("Ada"), harness.member("Sam")
+    await harness.seed_couple(ada, sam, local_time="09:00")
+    await harness.stop_bot()
+    # Down over Monday's 09:00 slot until 13:00: four hours late is too late; nothing is sent.
+    harness.clock.set(datetime(2026, 3, 2, 13, 0, tzinfo=UTC))
+    await harness.start_bot()
+    await harness.tick()
+    assert not [r for r in ada.dms() if is_prompt(r)]
+    assert not [r for r in sam.dms() if is_prompt(r)]
+    await harness.stop_bot()
+    # Down for three more days; back at 10:30 on Thursday: only Thursday's slot, once.
+    harness.clock.set(datetime(2026, 3, 5, 10, 30, tzinfo=UTC))
+    await harness.start_bot()
+    await harness.tick()
+    await harness.tick()
+    assert len([r for r in ada.dms() if is_prompt(r)]) == 1
+    assert len([r for r in sam.dms() if is_prompt(r)]) == 1
+    sent = await harness.running().db.fetchval(
+        "SELECT count(*) FROM deliveries WHERE kind = 'prompt' AND status = 'sent'"
+    )
+    assert sent == 2
