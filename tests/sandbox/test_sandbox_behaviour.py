@@ -27,10 +27,10 @@ def auth(sb: Sandbox) -> dict[str, str]:
 
 
 async def test_json_answers_have_exactly_application_json(sandbox: Sandbox) -> None:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{sandbox.api_base}/users/@me", headers=auth(sandbox)) as resp:
-            assert resp.status == 200
-            assert resp.headers["Content-Type"] == "application/json"
+    url = f"{sandbox.api_base}/users/@me"
+    async with aiohttp.ClientSession() as http, http.get(url, headers=auth(sandbox)) as resp:
+        assert resp.status == 200
+        assert resp.headers["Content-Type"] == "application/json"
 
 
 async def test_wrong_token_is_401(sandbox: Sandbox) -> None:
