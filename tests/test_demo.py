@@ -55,3 +55,17 @@ def test_bad_days_is_a_one_line_error() -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "error: --days must be between 1 and 28"
+
+
+def test_the_same_seed_tells_the_same_story() -> None:
+    def run() -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "sandbox", "--days", "1", "--seed", "11"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=110,
+            check=True,
+        ).stdout
+
+    assert run() == run()

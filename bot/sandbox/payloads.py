@@ -24,15 +24,18 @@ if TYPE_CHECKING:
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
 
+# A fixed moment for the ids' time bits, so a sandbox run is reproducible (the demo's --seed).
+SANDBOX_EPOCH_MS = 1_772_323_200_000  # 2026-03-01T00:00:00Z
+
+
 class Snowflakes:
-    """Monotonic, unique ids that look like Discord's (time in the high bits)."""
+    """Monotonic, unique ids shaped like Discord's (a timestamp in the high bits)."""
 
     def __init__(self) -> None:
         self._counter = itertools.count(1)
 
     def next(self) -> int:
-        now_ms = int(datetime.now(UTC).timestamp() * 1000)
-        return ((now_ms - DISCORD_EPOCH_MS) << 22) | (next(self._counter) & 0x3FFFFF)
+        return ((SANDBOX_EPOCH_MS - DISCORD_EPOCH_MS) << 22) + next(self._counter)
 
 
 def iso_now() -> str:

@@ -22,7 +22,6 @@ Decisions worth knowing (also in the report to the lead):
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +38,7 @@ from bot.core.cadence import (
 )
 from bot.core.models import Cadence, CircleCadence, Depth, PairKind
 from bot.core.pairing import form_round
+from bot.core.seeds import stable_seed
 from bot.errors import UserFacingError
 from bot.services.pairs import Person, describe_schedule
 from bot.services.schedule import member_next_slot, quiet_of, write_plan, zone_of
@@ -200,7 +200,7 @@ class CircleService:
             local_time=local_time,
             timezone=tz.key,
             anchor=anchor,
-            seed=random.SystemRandom().randrange(1, 2**31),
+            seed=stable_seed("circle", guild_id, name_key(title), anchor.isoformat()),
             created_by=creator.id,
             now=now,
             first_due=first,
@@ -388,9 +388,7 @@ class CircleService:
         deliveries: list[NewDelivery] = []
         for index, group in enumerate(groups):
             # Deterministic per group, so a re-run of the same round picks the same prompts.
-            seed = random.Random(  # noqa: S311 - reproducibility, not secrecy
-                f"closer-circle-pair:{circle.seed}:{claimed.round_no}:{index}"
-            ).randrange(1, 2**31)
+            seed = stable_seed("circle-pair", circle.seed, claimed.round_no, index)
             pair = await self._insert_pair(conn, circle, claimed, group, seed, now)
             rows = {uid: _member_row(active[uid]) for uid in group}
             plan = {uid: member_next_slot(pair, rows[uid], self.default_zone, now) for uid in group}

@@ -7,13 +7,13 @@ with the rule it explains.
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core.cadence import Slot, format_hhmm, parse_hhmm
 from bot.core.models import Cadence, Category, Depth, PairKind
+from bot.core.seeds import stable_seed
 from bot.delivery.outbox import Outbox
 from bot.errors import UserFacingError
 from bot.services.prompting import Prompting
@@ -230,7 +230,7 @@ class PairService:
                 local_time=invite.local_time,
                 cadence=invite.cadence,
                 anchor=now.date(),
-                seed=random.SystemRandom().randrange(1, 2**31),
+                seed=stable_seed("couple", invite.guild_id, invite.id),
                 now=now,
             )
             if not await pair_store.decide_invite(conn, invite.id, "accepted", now, pair_id):

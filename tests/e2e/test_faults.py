@@ -47,7 +47,10 @@ async def question_for_both(harness: Harness, a: Member, b: Member) -> Reply:
         await (await a.slash("prompt now")).reply()
         await harness.tick()
         prompt, _ = await a.next_dm(), await b.next_dm()
-        if "Answer" in {str(c.get("label")) for c in _buttons(prompt)}:
+        # A question (revealed to the partner), not an activity or a private reflection.
+        if "Answer" in {str(c.get("label")) for c in _buttons(prompt)} and (
+            "will see your answer" in prompt.text
+        ):
             return prompt
     raise AssertionError("no question prompt in 8 draws")
 

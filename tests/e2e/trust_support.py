@@ -61,14 +61,16 @@ async def converse(harness: Harness, a: Member, b: Member, words: tuple[str, str
     await invite_and_accept(harness, a, b)
     await harness.tick()
     a.unread(), b.unread()
-    # Prompts are drawn at random; an activity is not answered in words, so draw until a
-    # question or reflection comes (the library has plenty).
+    # Prompts are drawn at random; an activity is not answered in words and a reflection is
+    # never revealed, so draw until a question comes (the library has plenty).
     for _ in range(8):
         reply = await (await a.slash("prompt now")).reply()
         assert reply.text.startswith("On its way"), reply.text
         await harness.tick()
         prompt, _ = await a.next_dm(), await b.next_dm()
-        if "Answer" in {str(c.get("label")) for c in _buttons(prompt)}:
+        if "Answer" in {str(c.get("label")) for c in _buttons(prompt)} and (
+            "will see your answer" in prompt.text
+        ):
             break
     else:
         raise AssertionError("no question prompt in 8 draws")
