@@ -692,36 +692,40 @@ class Sandbox:
             return message
         return None
 
-    async def _get_webhook_message(self, request: web.Request) -> web.Response:
+    def _webhook_message(
+        self, request: web.Request
+    ) -> tuple[InteractionRecord, dict[str, Any]] | web.Response:
+        """The interaction and the message a webhook message route names, or the error."""
         record = self._record_for_webhook(request)
         if isinstance(record, web.Response):
             return record
         target = self._webhook_target(record, request.match_info["message_id"])
         if target is None:
             return error(404, 10008, "Unknown Message")
-        return json_response(self._public(target))
+        return record, target
+
+    async def _get_webhook_message(self, request: web.Request) -> web.Response:
+        found = self._webhook_message(request)
+        if isinstance(found, web.Response):
+            return found
+        return json_response(self._public(found[1]))
 
     async def _edit_webhook_message(self, request: web.Request) -> web.Response:
-        record = self._record_for_webhook(request)
-        if isinstance(record, web.Response):
-            return record
-        target = self._webhook_target(record, request.match_info["message_id"])
-        if target is None:
-            return error(404, 10008, "Unknown Message")
-        body = body_dict(request)
-        self._apply_edit(target, body)
+        found = self._webhook_message(request)
+        if isinstance(found, web.Response):
+            return found
+        record, target = found
+        self._apply_edit(target, body_dict(request))
         if files_of(request):
             target["_files"] = files_of(request)
         record.changed.set()
         return json_response(self._public(target))
 
     async def _delete_webhook_message(self, request: web.Request) -> web.Response:
-        record = self._record_for_webhook(request)
-        if isinstance(record, web.Response):
-            return record
-        target = self._webhook_target(record, request.match_info["message_id"])
-        if target is None:
-            return error(404, 10008, "Unknown Message")
+        found = self._webhook_message(request)
+        if isinstance(found, web.Response):
+            return found
+        record, target = found
         target["_deleted"] = True
         record.changed.set()
         return web.Response(status=204)

@@ -541,13 +541,7 @@ class ChallengeService:
             return 0
         days = await store.days_of(self.db, row.id)
         deliveries = await self._recaps(row, pair, theme, days, now)
-        async with self.db.transaction() as conn:
-            # The status change is the claim: a second tick finds the row done and sends nothing.
-            if not await store.finish(conn, row.id, "done", now):
-                return 0
-            added = await outbox_store.insert_deliveries(conn, deliveries, now)
-        self.wake()
-        return added
+        return await self._finish_with(row.id, deliveries, now)
 
     async def _recaps(
         self, row: ChallengeRow, pair: PairRow, theme: Challenge, days: list[DayRow], now: datetime
@@ -625,14 +619,21 @@ class ChallengeService:
                     payload=dict(copy.circle_notice(theme, circle.name, pairs, trios, days_total)),
                 )
             )
+        return await self._finish_with(parent.id, deliveries, now)
+
+    # Helpers -------------------------------------------------------------------------------
+    async def _finish_with(
+        self, challenge_id: int, deliveries: list[NewDelivery], now: datetime
+    ) -> int:
+        """Mark a week done and queue its closing messages in one transaction. The status
+        change is the claim: a second tick finds the row done and sends nothing."""
         async with self.db.transaction() as conn:
-            if not await store.finish(conn, parent.id, "done", now):
+            if not await store.finish(conn, challenge_id, "done", now):
                 return 0
             added = await outbox_store.insert_deliveries(conn, deliveries, now)
         self.wake()
         return added
 
-    # Helpers -------------------------------------------------------------------------------
     async def _notify(
         self, user_ids: list[int], key: str, pair_id: int, payload: MessagePayload
     ) -> int:
