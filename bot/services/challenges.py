@@ -286,14 +286,18 @@ class ChallengeService:
         return copy.status_text(theme, day, together, len(pair.member_ids) > 2)
 
     # Hooks for Prompting -------------------------------------------------------------------
+    async def _running(self, pair: PairRow) -> tuple[ChallengeRow, Challenge] | None:
+        """The pair's running week and its theme (None if none, or its theme has left)."""
+        current = await store.active_for_pair(self.db, pair.id)
+        theme = self.library.challenge(current.theme_id) if current is not None else None
+        return None if current is None or theme is None else (current, theme)
+
     async def plan_day(self, pair: PairRow, slot_day: date) -> PlannedDay | None:
         """`Prompting.planner`: today's page of the pair's week, if it has one."""
-        current = await store.active_for_pair(self.db, pair.id)
-        if current is None:
+        running = await self._running(pair)
+        if running is None:
             return None
-        theme = self.library.challenge(current.theme_id)
-        if theme is None:
-            return None
+        current, theme = running
         n = (slot_day - current.starts_on).days + 1
         if not 1 <= n <= len(theme.days):
             return None
@@ -310,12 +314,10 @@ class ChallengeService:
 
     async def cadence_override(self, pair: PairRow, now: datetime) -> Cadence | None:
         """`Prompting.cadence_override`: daily until the week's last slot."""
-        current = await store.active_for_pair(self.db, pair.id)
-        if current is None:
+        running = await self._running(pair)
+        if running is None:
             return None
-        theme = self.library.challenge(current.theme_id)
-        if theme is None:
-            return None
+        current, theme = running
         if now < await self._end(current, pair, theme) - LAST_DAY_MARGIN:
             return Cadence.DAILY
         return None

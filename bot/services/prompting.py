@@ -283,6 +283,11 @@ class PromptCommands:
                 "Every topic is muted for this pair, so there's nothing to send. "
                 "Turn one back on with /pair topics."
             )
+        await self.deliver(pair, prompt, requested_by)
+        return prompt
+
+    async def deliver(self, pair: PairRow, prompt: Prompt, requested_by: int | None = None) -> int:
+        """Give the pair this prompt now, to each member not held back. Returns the instance."""
         now = self.now()
         key = f"now:{await instance_store.count_instances(self.db, pair.id)}:{int(now.timestamp())}"
         names = await self.prompting.names_of(pair.member_ids)
@@ -317,7 +322,7 @@ class PromptCommands:
                 now,
             )
         self.wake()
-        return prompt
+        return instance_id
 
     async def skip_open(self, pair: PairRow) -> int:
         open_now = await instance_store.open_instances(self.db, pair.id)

@@ -8,7 +8,7 @@ from bot.app import CloserBot
 from bot.core.models import Cadence, Category, Kind, PairKind
 from bot.sandbox.driver import Member, Reply, walk_components
 from bot.services.schedule import reschedule_pair
-from bot.storage import instances, members, outbox, pairs
+from bot.storage import members, pairs
 from tests.e2e.harness import Harness
 
 QUESTION = "curiosity.smell-that-takes-you-back"
@@ -78,34 +78,7 @@ async def send_prompt(harness: Harness, pair_id: int, prompt_id: str) -> int:
     pair = await pairs.get_pair(bot.db, pair_id)
     prompt = bot.library.prompt(prompt_id)
     assert pair is not None and prompt is not None
-    now = harness.clock.now()
-    key = f"test:{prompt_id}:{int(now.timestamp())}"
-    names = await bot.prompting.names_of(pair.member_ids)
-    async with bot.db.transaction() as conn:
-        instance_id = await instances.create_instance(
-            conn,
-            pair_id=pair.id,
-            slot_key=key,
-            prompt=prompt,
-            member_ids=pair.member_ids,
-            now=now,
-        )
-        await outbox.insert_deliveries(
-            conn,
-            [
-                bot.prompting.delivery_for(
-                    prompt,
-                    pair=pair,
-                    instance_id=instance_id,
-                    user_id=uid,
-                    key=key,
-                    due=now,
-                    names=names,
-                )
-                for uid in pair.member_ids
-            ],
-            now,
-        )
+    instance_id = await bot.prompt_service.deliver(pair, prompt)
     await harness.tick()
     return instance_id
 
