@@ -29,7 +29,6 @@ NOT_FOR_YOU = "This button was sent to someone else, so it can't act for you."
 ANSWER_MODAL = re.compile(
     r"^closer:answer:(?P<instance>\d+):(?P<user>\d+)(?::(?P<feeling>[a-z]+))?$"
 )
-ANSWER_LIMIT = 2000
 
 
 def closer(interaction: discord.Interaction) -> CloserBot:
@@ -88,10 +87,11 @@ class InviteButton(
 
 class PromptButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"closer:prompt:(?P<action>answer|skip|later|done|notnow|share|start):(?P<instance>\d+):(?P<user>\d+)",
+    template=r"closer:prompt:(?P<action>answer|edit|skip|later|done|notnow|share|start):(?P<instance>\d+):(?P<user>\d+)",
 ):
     LABELS: ClassVar[dict[str, tuple[str, discord.ButtonStyle]]] = {
         "answer": ("Answer", discord.ButtonStyle.primary),
+        "edit": ("Edit", discord.ButtonStyle.secondary),
         "skip": ("Skip", discord.ButtonStyle.secondary),
         "later": ("Later", discord.ButtonStyle.secondary),
         "done": ("We did it", discord.ButtonStyle.success),
@@ -300,6 +300,45 @@ class HistoryButton(
             await _run(interaction, closer(interaction).handlers.history(interaction, self.page))
 
 
+class ChooseButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"closer:choose:(?P<message>\d+):(?P<instance>\d+):(?P<user>\d+):(?P<until>\d+)",
+):
+    """ "Which prompt is this for?": one button per candidate. It carries the id of the member's
+    own DM, not its words: nothing is stored until they pick, and the text is read back from
+    Discord then. `until` (Unix seconds) is when the question expires."""
+
+    def __init__(
+        self, message_id: int, instance_id: int, user_id: int, until: int, label: str = "Pick"
+    ) -> None:
+        self.message_id, self.instance_id = message_id, instance_id
+        self.user_id, self.until = user_id, until
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80],
+                style=discord.ButtonStyle.primary,
+                custom_id=f"closer:choose:{message_id}:{instance_id}:{user_id}:{until}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ChooseButton:
+        return cls(
+            int(match["message"]), int(match["instance"]), int(match["user"]), int(match["until"])
+        )
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if await _guard(interaction, self.user_id):
+            await _run(
+                interaction,
+                closer(interaction).handlers.choose(
+                    interaction, self.message_id, self.instance_id, self.until
+                ),
+            )
+
+
 def history_view(page: int, pages: int, user_id: int) -> discord.ui.View | None:
     if pages <= 1:
         return None
@@ -317,6 +356,7 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     ConfirmButton,
     PaceButton,
     HistoryButton,
+    ChooseButton,
 )
 
 
@@ -344,6 +384,11 @@ def build_view(spec: ViewSpec) -> discord.ui.View | None:
             view.add_item(FeelingSelect(instance, user, feeling_options()))
     elif kind == "answer":
         view.add_item(PromptButton("answer", int(spec.get("instance", 0)), user))
+    elif kind == "saved":
+        # After a save: change it until the reveal; a reflection can also be shared.
+        view.add_item(PromptButton("edit", int(spec.get("instance", 0)), user))
+        if spec.get("reflection"):
+            view.add_item(PromptButton("share", int(spec.get("instance", 0)), user))
     elif kind == "share":
         view.add_item(PromptButton("share", int(spec.get("instance", 0)), user))
     elif kind == "start":

@@ -1,13 +1,19 @@
-"""Plain DMs to the bot: a text message answers the member's latest open prompt."""
+"""Plain DMs to the bot: a reply to a prompt answers it; otherwise the member is asked which.
+
+A DM is never guessed onto one of several prompts: that is how an answer meant for one partner
+could reach another. See `AnswerService.route_dm`.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
+from bot.cogs.components import ChooseButton, build_view
 from bot.errors import UserFacingError
 from bot.ui import messages
 
@@ -15,6 +21,9 @@ if TYPE_CHECKING:
     from bot.app import CloserBot
 
 log = logging.getLogger(__name__)
+
+# How long "which prompt is this for?" stays answerable; after that the member just writes again.
+CHOICE_TTL = timedelta(minutes=30)
 
 NOTHING_OPEN = (
     "Hi! I'm Closer. I send you and a partner small prompts; when one arrives, reply here or "
@@ -52,17 +61,28 @@ class DirectMessages(commands.Cog):
         if not text:
             await message.channel.send(ONLY_ATTACHMENT if message.attachments else NOTHING_OPEN)
             return
-        instance_id = await self.bot.answers.latest_open_for(user.id)
-        if instance_id is None:
+        reference = message.reference
+        replied_to = reference.message_id if reference is not None else None
+        route = await self.bot.answers.route_dm(user.id, text, replied_to)
+        if route is None:
             await message.channel.send(NOTHING_OPEN)
             return
-        result = await self.bot.answers.submit(instance_id, user.id, text)
-        if result.kind.value == "reflection":
-            await message.channel.send(messages.reflection_saved_text())
+        if route.saved is not None:
+            payload = messages.saved_message(route.saved, user.id)
+            view = build_view(payload["view"]) if "view" in payload else None
+            if view is None:
+                await message.channel.send(payload.get("content", ""))
+            else:
+                await message.channel.send(payload.get("content", ""), view=view)
+                view.stop()
             return
-        await message.channel.send(
-            messages.answer_saved_text(result.partners, result.replaced, result.revealed)
-        )
+        until = int((self.bot.answers.now() + CHOICE_TTL).timestamp())
+        view = discord.ui.View(timeout=None)
+        for choice in route.choices:
+            label = messages.choice_label(choice.partners, choice.opening, choice.answered)
+            view.add_item(ChooseButton(message.id, choice.instance_id, user.id, until, label))
+        await message.channel.send(messages.which_prompt_text(len(route.choices)), view=view)
+        view.stop()
 
 
 async def setup(bot: CloserBot) -> None:

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.cogs.components import ANSWER_LIMIT, build_view, history_view
-from bot.core.models import Depth, Kind
+from bot.cogs.components import build_view, history_view
+from bot.core.models import Depth
+from bot.core.text import ANSWER_LIMIT
 from bot.errors import UserFacingError
 from bot.services.pairs import when_text
 from bot.ui import messages
@@ -24,7 +25,12 @@ class AnswerModal(discord.ui.Modal):
     """Shown for Answer; its submission is routed by custom_id (see `Components`)."""
 
     def __init__(
-        self, instance_id: int, user_id: int, prompt_text: str, feeling: str | None
+        self,
+        instance_id: int,
+        user_id: int,
+        prompt_text: str,
+        feeling: str | None,
+        current: str | None = None,
     ) -> None:
         suffix = f":{feeling}" if feeling else ""
         super().__init__(
@@ -38,7 +44,7 @@ class AnswerModal(discord.ui.Modal):
             style=discord.TextStyle.paragraph,
             max_length=ANSWER_LIMIT,
             required=True,
-            default=f"I feel {feeling} " if feeling else None,
+            default=current if current else (f"I feel {feeling} " if feeling else None),
         )
         self.add_item(self.answer)
 
@@ -88,9 +94,10 @@ class Handlers:
     ) -> None:
         answers = self.bot.answers
         user_id = interaction.user.id
-        if action == "answer":
+        if action in ("answer", "edit"):
             instance = await answers.check_answerable(instance_id, user_id)
-            modal = AnswerModal(instance_id, user_id, answers.text_of(instance), feeling)
+            current = await answers.current_answer(instance_id, user_id)
+            modal = AnswerModal(instance_id, user_id, answers.text_of(instance), feeling, current)
             await interaction.response.send_modal(modal)
             modal.stop()
             return
@@ -123,20 +130,40 @@ class Handlers:
         self, interaction: discord.Interaction, instance_id: int, text: str, feeling: str | None
     ) -> None:
         result = await self.bot.answers.submit(instance_id, interaction.user.id, text, feeling)
-        if result.kind is Kind.REFLECTION:
-            view = build_view(
-                {"kind": "share", "instance": instance_id, "user": interaction.user.id}
-            )
-            assert view is not None  # noqa: S101
+        payload = messages.saved_message(result, interaction.user.id)
+        view = build_view(payload["view"]) if "view" in payload else None
+        if view is None:
+            await interaction.response.send_message(payload.get("content", ""), ephemeral=True)
+        else:
             await interaction.response.send_message(
-                messages.reflection_saved_text(), view=view, ephemeral=True
+                payload.get("content", ""), view=view, ephemeral=True
             )
             view.stop()
+
+    async def choose(
+        self, interaction: discord.Interaction, message_id: int, instance_id: int, until: int
+    ) -> None:
+        """The member picked which prompt their DM was for: read it back and save it there."""
+        if self.bot.answers.now().timestamp() > until:
+            await interaction.response.edit_message(
+                content="That question has expired, so nothing was saved. Send your answer "
+                "again whenever you like — or reply to the prompt itself.",
+                view=None,
+            )
             return
-        await interaction.response.send_message(
-            messages.answer_saved_text(result.partners, result.replaced, result.revealed),
-            ephemeral=True,
-        )
+        channel = self.bot.get_partial_messageable(interaction.channel_id or 0)
+        try:
+            original = await channel.fetch_message(message_id)
+        except discord.NotFound:
+            raise UserFacingError(
+                "I can't find that message any more, so nothing was saved. Could you send it again?"
+            ) from None
+        result = await self.bot.answers.submit(instance_id, interaction.user.id, original.content)
+        payload = messages.saved_message(result, interaction.user.id)
+        view = build_view(payload["view"]) if "view" in payload else None
+        await interaction.response.edit_message(content=payload.get("content", ""), view=view)
+        if view is not None:
+            view.stop()
 
     async def pace(self, interaction: discord.Interaction, choice: str, pair_id: int) -> None:
         text = await self.bot.followups.choose_pace(pair_id, interaction.user.id, choice)

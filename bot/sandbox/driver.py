@@ -233,8 +233,13 @@ class Member:
             raise DriverError(f"{self.name} got an unexpected DM: {got[:200]!r}")
 
     # Sending -------------------------------------------------------------------------------
-    async def send_dm(self, content: str, *, attachments: int = 0) -> None:
-        await self.sandbox.user_sends_dm(self.user, content, attachments)
+    async def send_dm(
+        self, content: str, *, attachments: int = 0, reply_to: int | None = None
+    ) -> int:
+        """Write to the bot; `reply_to` makes it a Discord reply to that message. Returns the
+        new message's id."""
+        message = await self.sandbox.user_sends_dm(self.user, content, attachments, reply_to)
+        return int(message["id"])
 
     def _base_payload(self, itype: int, *, in_dm: bool) -> tuple[InteractionRecord, dict[str, Any]]:
         sandbox = self.sandbox

@@ -732,11 +732,21 @@ class Sandbox:
 
     # Used by the driver --------------------------------------------------------------------
     async def user_sends_dm(
-        self, user: SandboxUser, content: str, attachments: int = 0
+        self, user: SandboxUser, content: str, attachments: int = 0, reply_to: int | None = None
     ) -> dict[str, Any]:
-        """A member writes to the bot in DMs: the bot sees MESSAGE_CREATE."""
+        """A member writes to the bot in DMs: the bot sees MESSAGE_CREATE. `reply_to`: a
+        Discord reply to that message (type 19 with a message_reference, as the client sends)."""
         cid = self.dm_channel_for(user.id)
         message = self._store_message(cid, user, {"content": content}, None)
+        if reply_to is not None:
+            message["type"] = 19
+            message["message_reference"] = {
+                "type": 0,
+                "message_id": str(reply_to),
+                "channel_id": str(cid),
+            }
+            referenced = self.messages.get(reply_to)
+            message["referenced_message"] = self._public(referenced) if referenced else None
         if attachments:
             message["attachments"] = [
                 {

@@ -1,8 +1,12 @@
 """Answering, skipping, "later", and the reveal once everyone in the pair has answered.
 
 Privacy rule: an answer only ever goes to the other members of the same pair, and only after they
-answered the same instance themselves. Every path that sends answer text goes through `_reveal`
-or `share`, and both derive the recipients from the instance's own pair.
+answered the same instance themselves. Every path that sends answer text goes through `_reveal_in`
+or `share`, and both derive the recipients from the instance's own pair. A plain DM is never
+guessed onto a prompt: with more than one it could be for, the member is asked (`route_dm`).
+
+One use case, one transaction: saving an answer, settling the instance and queueing the reveals
+commit together, and the write is conditional on the state it was checked against.
 """
 
 from __future__ import annotations
@@ -12,7 +16,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import aiosqlite
+
 from bot.core.models import Kind, Library
+from bot.core.text import ANSWER_LIMIT, has_visible_text, opening_words
 from bot.errors import UserFacingError
 from bot.services.prompting import Prompting
 from bot.storage import answers as answer_store
@@ -28,10 +35,14 @@ from bot.ui import messages
 
 log = logging.getLogger(__name__)
 
-ANSWER_LIMIT = 2000
 LATER_DELAY = timedelta(hours=3)
 
 CLOSED = "This prompt has closed, so it can't take answers any more."
+REVEALED = (
+    "You've both answered this one already, so your answer can't change now. "
+    "If there's more to say, tell them directly."
+)
+EMPTY = "An empty answer can't be saved. Write a few words, or press Skip."
 
 
 def instance_text(library: Library, instance: InstanceRow) -> str:
@@ -44,10 +55,41 @@ def instance_text(library: Library, instance: InstanceRow) -> str:
 
 @dataclass(frozen=True)
 class AnswerResult:
+    instance_id: int
     replaced: bool
     revealed: bool
     kind: Kind
     partners: list[str]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One prompt a plain DM could be meant for, named so the member can tell them apart."""
+
+    instance_id: int
+    partners: list[str]
+    opening: str
+    answered: bool
+
+
+@dataclass(frozen=True)
+class DmRoute:
+    """Where a plain DM went: saved to one prompt, or a question back with the candidates."""
+
+    saved: AnswerResult | None = None
+    choices: tuple[Choice, ...] = ()
+
+
+def clean_answer(text: str) -> str:
+    body = text.strip()
+    if not has_visible_text(body):
+        raise UserFacingError(EMPTY)
+    if len(body) > ANSWER_LIMIT:
+        raise UserFacingError(
+            f"That's {len(body)} characters; answers can be up to {ANSWER_LIMIT}. "
+            "Could you trim it a little?"
+        )
+    return body
 
 
 @dataclass
@@ -75,32 +117,73 @@ class AnswerService:
     async def check_answerable(self, instance_id: int, user_id: int) -> InstanceRow:
         instance, _ = await self._context(instance_id, user_id)
         state = await instance_store.member_state(self.db, instance_id, user_id)
+        if instance.status == "revealed":
+            raise UserFacingError(REVEALED)
         if instance.status != "open" or state not in ("open", "answered"):
             raise UserFacingError(CLOSED)
         await member_store.clear_unreachable(self.db, user_id)
         return instance
 
+    async def current_answer(self, instance_id: int, user_id: int) -> str | None:
+        answers = await answer_store.answers_for(self.db, instance_id)
+        mine = answers.get(user_id)
+        return mine.text if mine else None
+
+    # A plain DM ----------------------------------------------------------------------------
+    async def route_dm(self, user_id: int, text: str, replied_to: int | None) -> DmRoute | None:
+        """Save a DM to the prompt it is for, or say which prompts it could be for.
+
+        A Discord reply to a prompt, reminder, nudge or reveal is for that prompt. Otherwise
+        only a single open prompt (with nothing else still editable) takes it; with more, the
+        member chooses and nothing is saved until they do. None: nothing could take it.
+        """
+        body = clean_answer(text)
+        if replied_to is not None:
+            target = await answer_store.instance_for_message(self.db, user_id, replied_to)
+            if target is not None:
+                return DmRoute(saved=await self.submit(target, user_id, body))
+        candidates = await answer_store.candidates_for(self.db, user_id)
+        if not candidates:
+            return None
+        if len(candidates) == 1 and candidates[0].state == "open":
+            return DmRoute(saved=await self.submit(candidates[0].instance_id, user_id, body))
+        choices = []
+        for c in candidates:
+            pair = await pair_store.get_pair(self.db, c.pair_id)
+            if pair is None:
+                continue
+            names = await self.prompting.names_of(pair.member_ids)
+            instance = await instance_store.get_instance(self.db, c.instance_id)
+            wording = self.text_of(instance) if instance else ""
+            choices.append(
+                Choice(
+                    instance_id=c.instance_id,
+                    partners=[names[m] for m in pair.partners_of(user_id)],
+                    opening=opening_words(wording),
+                    answered=c.state == "answered",
+                )
+            )
+        return DmRoute(choices=tuple(choices))
+
     async def submit(
         self, instance_id: int, user_id: int, text: str, feeling: str | None = None
     ) -> AnswerResult:
-        body = text.strip()
-        if not body:
-            raise UserFacingError(
-                "An empty answer can't be saved. Write a few words, or press Skip."
-            )
-        if len(body) > ANSWER_LIMIT:
-            raise UserFacingError(
-                f"That's {len(body)} characters; answers can be up to {ANSWER_LIMIT}. "
-                "Could you trim it a little?"
-            )
-        instance = await self.check_answerable(instance_id, user_id)
-        _, pair = await self._context(instance_id, user_id)
-        replaced = await answer_store.save_answer(
-            self.db, instance_id, user_id, body, feeling, self.now()
-        )
-        revealed = await self.settle(instance, pair)
+        body = clean_answer(text)
+        instance, pair = await self._context(instance_id, user_id)
         names = await self.prompting.names_of(pair.member_ids)
+        now = self.now()
+        async with self.db.transaction() as tx:
+            replaced = await answer_store.write_answer(tx, instance_id, user_id, body, feeling, now)
+            if replaced is None:
+                fresh = await instance_store.get_instance(self.db, instance_id)
+                raise UserFacingError(
+                    REVEALED if fresh is not None and fresh.status == "revealed" else CLOSED
+                )
+            revealed = await self._settle_in(tx, instance, pair, names, now)
+        await member_store.clear_unreachable(self.db, user_id)
+        await self._after(pair, revealed)
         return AnswerResult(
+            instance_id=instance_id,
             replaced=replaced,
             revealed=revealed,
             kind=Kind(instance.kind),
@@ -108,12 +191,7 @@ class AnswerService:
         )
 
     async def skip(self, instance_id: int, user_id: int) -> None:
-        instance, pair = await self._context(instance_id, user_id)
-        state = await instance_store.member_state(self.db, instance_id, user_id)
-        if instance.status != "open" or state not in ("open", "answered"):
-            raise UserFacingError(CLOSED)
-        await instance_store.set_member_state(self.db, instance_id, user_id, "skipped", self.now())
-        await self.settle(instance, pair)
+        await self._change_state(instance_id, user_id, "skipped", ("open", "answered"))
 
     async def later(self, instance_id: int, user_id: int) -> bool:
         """Bring the prompt back once, in three hours. False if it is already coming back."""
@@ -140,79 +218,68 @@ class AnswerService:
         return added > 0
 
     async def activity_outcome(self, instance_id: int, user_id: int, done: bool) -> None:
-        instance, pair = await self._context(instance_id, user_id)
-        if instance.status != "open":
-            raise UserFacingError(CLOSED)
         state = "done" if done else "not_this_time"
-        await instance_store.set_member_state(self.db, instance_id, user_id, state, self.now())
-        await self.settle(instance, pair)
+        await self._change_state(
+            instance_id, user_id, state, ("open", "held", "done", "not_this_time")
+        )
+
+    async def _change_state(
+        self, instance_id: int, user_id: int, state: str, only_from: tuple[str, ...]
+    ) -> None:
+        instance, pair = await self._context(instance_id, user_id)
+        names = await self.prompting.names_of(pair.member_ids)
+        now = self.now()
+        async with self.db.transaction() as tx:
+            if not await instance_store.change_member_state(
+                tx, instance_id, user_id, state, now, only_from=only_from
+            ):
+                raise UserFacingError(CLOSED)
+            revealed = await self._settle_in(tx, instance, pair, names, now)
+        await self._after(pair, revealed)
 
     async def share(self, instance_id: int, user_id: int) -> list[str]:
         instance, pair = await self._context(instance_id, user_id)
-        answers = await answer_store.answers_for(self.db, instance_id)
-        mine = answers.get(user_id)
-        if mine is None:
-            raise UserFacingError("Write your reflection first, then you can share it.")
-        if not await answer_store.set_shared(self.db, instance_id, user_id):
-            raise UserFacingError("You've already shared this one.")
         names = await self.prompting.names_of(pair.member_ids)
         prompt_text = self.text_of(instance)
         now = self.now()
-        await outbox_store.enqueue(
-            self.db,
-            [
-                NewDelivery(
-                    dedupe_key=f"shared:{instance.id}:{user_id}:{partner}",
-                    kind="reveal",
-                    due_at=now,
-                    user_id=partner,
-                    pair_id=pair.id,
-                    instance_id=instance.id,
-                    payload=dict(
-                        messages.shared_reflection_message(names[user_id], prompt_text, mine.text)
-                    ),
-                )
-                for partner in pair.partners_of(user_id)
-            ],
-            now,
-        )
+        async with self.db.transaction() as tx:
+            mine = (await answer_store.answers_in(tx, instance_id)).get(user_id)
+            if mine is None:
+                raise UserFacingError("Write your reflection first, then you can share it.")
+            if mine.shared:
+                raise UserFacingError("You've already shared this one.")
+            await answer_store.mark_shared_in(tx, instance_id, user_id)
+            await outbox_store.insert_deliveries(
+                tx,
+                [
+                    NewDelivery(
+                        dedupe_key=f"shared:{instance.id}:{user_id}:{partner}",
+                        kind="reveal",
+                        due_at=now,
+                        user_id=partner,
+                        pair_id=pair.id,
+                        instance_id=instance.id,
+                        payload=dict(
+                            messages.shared_reflection_message(
+                                names[user_id], prompt_text, mine.text
+                            )
+                        ),
+                        authors=(user_id,),
+                    )
+                    for partner in pair.partners_of(user_id)
+                ],
+                now,
+            )
         self.wake()
         return [names[m] for m in pair.partners_of(user_id)]
 
     async def settle(self, instance: InstanceRow, pair: PairRow) -> bool:
         """Close the instance once nobody is open on it; reveal a question. True if revealed."""
-        states = await instance_store.member_states(self.db, instance.id)
-        if any(state == "open" for state in states.values()):
-            return False
-        kind = Kind(instance.kind)
-        if kind is not Kind.QUESTION:
-            await instance_store.close_instance(self.db, instance.id, "closed", self.now())
-            return False
-        answered = [uid for uid, state in states.items() if state == "answered"]
-        skipped = [uid for uid, state in states.items() if state == "skipped"]
-        held = [uid for uid, state in states.items() if state == "held"]
-        if len(answered) >= 2:
-            return await self._reveal(instance, pair, answered)
-        await instance_store.close_instance(self.db, instance.id, "closed", self.now())
-        if answered and held and not skipped:
-            # The partner never got this one (their pace changed); say no more than that.
-            await self._enqueue_to(
-                answered,
-                instance,
-                pair,
-                "private",
-                messages.kept_for_you_message(self.text_of(instance)),
-            )
-        elif answered and skipped:
-            names = await self.prompting.names_of(pair.member_ids)
-            await self._enqueue_to(
-                answered,
-                instance,
-                pair,
-                "private",
-                messages.stays_private_message(self.text_of(instance), [names[s] for s in skipped]),
-            )
-        return False
+        names = await self.prompting.names_of(pair.member_ids)
+        async with self.db.transaction() as tx:
+            revealed = await self._settle_in(tx, instance, pair, names, self.now())
+        await self._after(pair, revealed)
+        return revealed
 
     async def settle_by_id(self, instance_id: int) -> bool:
         instance = await instance_store.get_instance(self.db, instance_id)
@@ -221,20 +288,75 @@ class AnswerService:
             return False
         return await self.settle(instance, pair)
 
-    async def _reveal(self, instance: InstanceRow, pair: PairRow, answered: list[int]) -> bool:
-        if not await instance_store.close_instance(self.db, instance.id, "revealed", self.now()):
+    async def _after(self, pair: PairRow, revealed: bool) -> None:
+        """Outside the transaction: wake the sender, then the depth-ladder offer."""
+        self.wake()
+        if revealed and self.after_reveal is not None:
+            try:
+                await self.after_reveal(pair)
+            except Exception:
+                # The answer is saved and revealed; an offer that failed must not tell the
+                # member their answer went wrong. It is retried on the pair's next reveal.
+                log.exception("after-reveal hook failed", extra={"pair_id": pair.id})
+
+    async def _settle_in(
+        self,
+        tx: aiosqlite.Connection,
+        instance: InstanceRow,
+        pair: PairRow,
+        names: dict[int, str],
+        now: datetime,
+    ) -> bool:
+        states = await instance_store.member_states_in(tx, instance.id)
+        if any(state == "open" for state in states.values()):
+            return False
+        if Kind(instance.kind) is not Kind.QUESTION:
+            await instance_store.close_instance_in(tx, instance.id, "closed", now)
+            return False
+        answered = [uid for uid, state in states.items() if state == "answered"]
+        skipped = [uid for uid, state in states.items() if state == "skipped"]
+        held = [uid for uid, state in states.items() if state == "held"]
+        if len(answered) >= 2:
+            return await self._reveal_in(tx, instance, pair, answered, names, now)
+        if not await instance_store.close_instance_in(tx, instance.id, "closed", now):
+            return False
+        if answered and held and not skipped:
+            # The partner never got this one (their pace changed); say no more than that.
+            payload = messages.kept_for_you_message(self.text_of(instance))
+        elif answered and skipped:
+            payload = messages.stays_private_message(
+                self.text_of(instance), [names[s] for s in skipped]
+            )
+        else:
+            return False
+        rows = outbox_store.notices(
+            answered,
+            f"private:{instance.id}",
+            payload,
+            now,
+            pair_id=pair.id,
+            instance_id=instance.id,
+        )
+        await outbox_store.insert_deliveries(tx, rows, now)
+        return False
+
+    async def _reveal_in(
+        self,
+        tx: aiosqlite.Connection,
+        instance: InstanceRow,
+        pair: PairRow,
+        answered: list[int],
+        names: dict[int, str],
+        now: datetime,
+    ) -> bool:
+        if not await instance_store.close_instance_in(tx, instance.id, "revealed", now):
             return False  # someone else's answer revealed it a moment ago
-        answers = await answer_store.answers_for(self.db, instance.id)
-        names = await self.prompting.names_of(pair.member_ids)
+        answers = await answer_store.answers_in(tx, instance.id)
         prompt_text = self.text_of(instance)
-        now = self.now()
         deliveries = []
         for reader in answered:
-            others = [
-                (names[uid], answers[uid].text, answers[uid].feeling)
-                for uid in answered
-                if uid != reader and uid in answers
-            ]
+            authors = [uid for uid in answered if uid != reader and uid in answers]
+            others = [(names[uid], answers[uid].text, answers[uid].feeling) for uid in authors]
             deliveries.append(
                 NewDelivery(
                     dedupe_key=f"reveal:{instance.id}:{reader}",
@@ -244,33 +366,8 @@ class AnswerService:
                     pair_id=pair.id,
                     instance_id=instance.id,
                     payload=dict(messages.reveal_message(prompt_text, others)),
+                    authors=tuple(authors),
                 )
             )
-        await outbox_store.enqueue(self.db, deliveries, now)
-        self.wake()
-        if self.after_reveal is not None:
-            try:
-                await self.after_reveal(pair)
-            except Exception:
-                # The answer is saved and revealed; an offer that failed must not tell the
-                # member their answer went wrong. It is retried on the pair's next reveal.
-                log.exception("after-reveal hook failed", extra={"pair_id": pair.id})
+        await outbox_store.insert_deliveries(tx, deliveries, now)
         return True
-
-    async def _enqueue_to(
-        self,
-        user_ids: list[int],
-        instance: InstanceRow,
-        pair: PairRow,
-        tag: str,
-        payload: messages.MessagePayload,
-    ) -> None:
-        now = self.now()
-        rows = outbox_store.notices(
-            user_ids, f"{tag}:{instance.id}", payload, now, pair_id=pair.id, instance_id=instance.id
-        )
-        await outbox_store.enqueue(self.db, rows, now)
-        self.wake()
-
-    async def latest_open_for(self, user_id: int) -> int | None:
-        return await answer_store.latest_open_instance_for(self.db, user_id)

@@ -193,18 +193,7 @@ async def answered_elsewhere(
 
 async def close_instance(db: Database, instance_id: int, status: str, now: datetime) -> bool:
     async with db.transaction() as conn:
-        cur = await conn.execute(
-            "UPDATE prompt_instances SET status = ?, closed_at = ? "
-            "WHERE id = ? AND status = 'open'",
-            (status, to_db(now), instance_id),
-        )
-        if cur.rowcount:
-            await conn.execute(
-                "UPDATE deliveries SET status = 'skipped', last_error = 'prompt closed' "
-                "WHERE instance_id = ? AND status = 'pending'",
-                (instance_id,),
-            )
-        return cur.rowcount > 0
+        return await close_instance_in(conn, instance_id, status, now)
 
 
 async def member_state(db: Database, instance_id: int, user_id: int) -> str | None:
@@ -230,3 +219,48 @@ async def member_states(db: Database, instance_id: int) -> dict[int, str]:
         "SELECT user_id, state FROM instance_members WHERE instance_id = ?", (instance_id,)
     )
     return {int(r[0]): str(r[1]) for r in rows}
+
+
+# Inside a caller's transaction: one use case (an answer, a skip) checks and writes together.
+async def member_states_in(conn: aiosqlite.Connection, instance_id: int) -> dict[int, str]:
+    cur = await conn.execute(
+        "SELECT user_id, state FROM instance_members WHERE instance_id = ?", (instance_id,)
+    )
+    return {int(r[0]): str(r[1]) for r in await cur.fetchall()}
+
+
+async def change_member_state(
+    conn: aiosqlite.Connection,
+    instance_id: int,
+    user_id: int,
+    state: str,
+    now: datetime,
+    *,
+    only_from: tuple[str, ...],
+) -> bool:
+    """Move a member's side of an open instance to `state`, only from one of `only_from`."""
+    marks = ",".join("?" * len(only_from))
+    cur = await conn.execute(
+        "UPDATE instance_members SET state = ?, updated_at = ? "
+        f"WHERE instance_id = ? AND user_id = ? AND state IN ({marks}) "
+        "AND EXISTS (SELECT 1 FROM prompt_instances WHERE id = ? AND status = 'open')",
+        (state, to_db(now), instance_id, user_id, *only_from, instance_id),
+    )
+    return cur.rowcount > 0
+
+
+async def close_instance_in(
+    conn: aiosqlite.Connection, instance_id: int, status: str, now: datetime
+) -> bool:
+    """Close an open instance and skip what is still queued for it. False if already closed."""
+    cur = await conn.execute(
+        "UPDATE prompt_instances SET status = ?, closed_at = ? WHERE id = ? AND status = 'open'",
+        (status, to_db(now), instance_id),
+    )
+    if cur.rowcount:
+        await conn.execute(
+            "UPDATE deliveries SET status = 'skipped', last_error = 'prompt closed' "
+            "WHERE instance_id = ? AND status = 'pending'",
+            (instance_id,),
+        )
+    return cur.rowcount > 0

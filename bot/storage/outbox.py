@@ -55,6 +55,13 @@ class NewDelivery:
     instance_id: int | None = None
     payload: dict[str, Any] | None = None
     stale_after: datetime | None = None
+    # The server it belongs to; when None it is taken from the pair, or from the server whose
+    # announce channel `channel_id` is.
+    guild_id: int | None = None
+    # Whose words the message quotes (a reveal, a shared reflection) and whom it names beyond
+    # the pair's own members (who are recorded for every pair-bound row): forget deletes by these.
+    authors: tuple[int, ...] = ()
+    named: tuple[int, ...] = ()
 
 
 def notices(
@@ -65,6 +72,8 @@ def notices(
     *,
     pair_id: int | None = None,
     instance_id: int | None = None,
+    guild_id: int | None = None,
+    named: tuple[int, ...] = (),
 ) -> list[NewDelivery]:
     """The same short DM for several members, one row each, keyed `<key>:<user id>`."""
     return [
@@ -76,6 +85,8 @@ def notices(
             pair_id=pair_id,
             instance_id=instance_id,
             payload=dict(payload),
+            guild_id=guild_id,
+            named=named,
         )
         for uid in user_ids
     ]
@@ -83,7 +94,21 @@ def notices(
 
 INSERT_DELIVERY = (
     "INSERT OR IGNORE INTO deliveries (dedupe_key, user_id, channel_id, pair_id, instance_id, "
-    "kind, payload, due_at, stale_after, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "kind, payload, due_at, stale_after, created_at, guild_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, (SELECT guild_id FROM pairs WHERE id = ?), "
+    "(SELECT guild_id FROM guilds WHERE announce_channel_id = ? LIMIT 1)))"
+)
+
+# Every member of the row's pair other than its recipient: pair messages name them.
+_PAIR_PEOPLE = (
+    "INSERT OR IGNORE INTO delivery_people (delivery_id, user_id, role) "
+    "SELECT d.id, pm.user_id, 'named' FROM deliveries AS d "
+    "JOIN pair_members AS pm ON pm.pair_id = d.pair_id "
+    "WHERE d.dedupe_key = ? AND d.user_id IS NOT NULL AND pm.user_id != d.user_id"
+)
+_PERSON = (
+    "INSERT OR IGNORE INTO delivery_people (delivery_id, user_id, role) "
+    "SELECT id, ?, ? FROM deliveries WHERE dedupe_key = ?"
 )
 
 
@@ -99,16 +124,33 @@ def _delivery_params(d: NewDelivery, now: datetime) -> tuple[object, ...]:
         to_db(d.due_at),
         to_db(d.stale_after) if d.stale_after else None,
         to_db(now),
+        d.guild_id,
+        d.pair_id,
+        d.channel_id,
     )
 
 
 async def insert_deliveries(
     conn: aiosqlite.Connection, deliveries: Iterable[NewDelivery], now: datetime
 ) -> int:
-    """Queue deliveries inside the caller's transaction; duplicates (same key) are ignored."""
+    """Queue deliveries inside the caller's transaction; duplicates (same key) are ignored.
+
+    Each row records whose words and names it carries, so forgetting someone deletes exactly
+    the messages about them (see `bot.storage.privacy`).
+    """
+    rows = list(deliveries)
     before = conn.total_changes
-    await conn.executemany(INSERT_DELIVERY, [_delivery_params(d, now) for d in deliveries])
-    return conn.total_changes - before
+    await conn.executemany(INSERT_DELIVERY, [_delivery_params(d, now) for d in rows])
+    added = conn.total_changes - before
+    await conn.executemany(
+        _PAIR_PEOPLE, [(d.dedupe_key,) for d in rows if d.pair_id is not None and d.user_id]
+    )
+    await conn.executemany(
+        _PERSON,
+        [(uid, "author", d.dedupe_key) for d in rows for uid in d.authors]
+        + [(uid, "named", d.dedupe_key) for d in rows for uid in d.named],
+    )
+    return added
 
 
 async def enqueue(db: Database, deliveries: Iterable[NewDelivery], now: datetime) -> int:

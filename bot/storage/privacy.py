@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -101,6 +101,7 @@ USER_ID_COLUMNS: tuple[UserIdColumn, ...] = (
     UserIdColumn("circles", "created_by", OnForget.SET_ZERO),
     UserIdColumn("challenges", "started_by", OnForget.SET_NULL),
     UserIdColumn("pairs", "paused_by", OnForget.SET_NULL),
+    UserIdColumn("delivery_people", "user_id", OnForget.DELETE_ROW),
     UserIdColumn("members", "user_id", OnForget.DELETE_ROW),
 )
 
@@ -134,6 +135,8 @@ NON_USER_ID_COLUMNS: frozenset[tuple[str, str]] = frozenset(
         ("deliveries", "instance_id"),
         ("deliveries", "message_id"),
         ("deliveries", "channel_id"),
+        ("deliveries", "guild_id"),
+        ("delivery_people", "delivery_id"),
         ("schedules", "pair_id"),
         ("activity_timers", "instance_id"),
     }
@@ -342,6 +345,12 @@ _FIELDS: dict[str, dict[str, str]] = {
         "last_error": "The last sending error, if any.",
         "created_at": "When it was queued (UTC).",
         "sent_at": "When it was sent (UTC).",
+        "guild_id": "The server it belonged to.",
+    },
+    "delivery_people": {
+        "delivery_id": "A message to someone else in your pair that named you or quoted you.",
+        "user_id": "Your Discord user id.",
+        "role": "'author' if it quoted your answer, 'named' if it named you.",
     },
     "schedules": {
         "pair_id": "The pair this schedule is for.",
@@ -504,6 +513,13 @@ async def export_user(db: Database, user_id: int, *, now: datetime | None = None
                 conn, "SELECT * FROM deliveries WHERE user_id = :uid ORDER BY id", p
             )
         ]
+        # Messages to others that quote or name them: which ones, never what they said.
+        tables["delivery_people"] = [
+            _plain(r)
+            for r in await _rows(
+                conn, "SELECT * FROM delivery_people WHERE user_id = :uid ORDER BY delivery_id", p
+            )
+        ]
         tables["schedules"] = [
             _plain(r)
             for r in await _rows(
@@ -559,36 +575,6 @@ class ForgetReport:
         return sum(self.deleted.values())
 
 
-def _mentions(text: str | None, uid_text: str, needles: Sequence[str]) -> bool:
-    return text is not None and (uid_text in text or any(n in text for n in needles))
-
-
-def _json_mentions(value: Any, user_id: int, uid_text: str, needles: Sequence[str]) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return value == user_id
-    if isinstance(value, str):
-        return _mentions(value, uid_text, needles)
-    if isinstance(value, dict):
-        return any(
-            _mentions(k, uid_text, needles) or _json_mentions(v, user_id, uid_text, needles)
-            for k, v in value.items()
-        )
-    if isinstance(value, list):
-        return any(_json_mentions(v, user_id, uid_text, needles) for v in value)
-    return False
-
-
-def _payload_mentions(payload: str, user_id: int, uid_text: str, needles: Sequence[str]) -> bool:
-    # Decoded, so an answer with quotes or accents matches however json.dumps escaped it.
-    try:
-        decoded = json.loads(payload)
-    except ValueError:
-        return _mentions(payload, uid_text, needles)
-    return _json_mentions(decoded, user_id, uid_text, needles)
-
-
 async def _execute(conn: aiosqlite.Connection, sql: str, params: Params) -> int:
     async with conn.execute(sql, params) as cur:
         return max(cur.rowcount, 0)
@@ -610,7 +596,6 @@ def _forget_sql(column: UserIdColumn) -> str:
 async def forget_user(db: Database, user_id: int, now: datetime) -> ForgetReport:
     """Erase every row about `user_id` in every server, in one transaction. Idempotent."""
     stamp = to_db(now)
-    uid_text = str(user_id)
     deleted: dict[str, int] = {}
     updated: dict[str, int] = {}
 
@@ -619,16 +604,6 @@ async def forget_user(db: Database, user_id: int, now: datetime) -> ForgetReport
             counts[table] = counts.get(table, 0) + n
 
     async with db.transaction() as conn:
-        # Their words, collected before deletion, to find copies in other people's outbox rows.
-        # Whitespace-only answers would match everything and identify nothing.
-        needles = [
-            str(r["text"])
-            for r in await _rows(conn, "SELECT text FROM answers WHERE user_id = ?", (user_id,))
-            if str(r["text"]).strip()
-        ]
-
-        their_pairs = await _their_pair_ids(conn, user_id)
-
         # End the pairs and groups they were in, so nothing waits on a member who is gone.
         ended: list[EndedPair] = []
         live = await _rows(
@@ -675,31 +650,31 @@ async def forget_user(db: Database, user_id: int, now: datetime) -> ForgetReport
                 )
             )
 
-        # Other people's outbox rows that quote them: a reveal of their answer, a mention of
-        # their id. Narrowed in SQL to rows tied to their pairs or naming their id, then checked
-        # exactly here. Deleted, not scrubbed, so no fragment of their words survives.
-        candidates = await _rows(
-            conn,
-            "SELECT id, dedupe_key, payload, last_error FROM deliveries "
-            # IS NOT, so server-channel posts (user_id NULL, e.g. a round notice) are checked too.
-            "WHERE user_id IS NOT :uid AND ("
-            "  instr(payload, :uid_text) > 0 OR instr(dedupe_key, :uid_text) > 0"
-            "  OR instr(coalesce(last_error, ''), :uid_text) > 0"
-            "  OR pair_id IN (SELECT value FROM json_each(:pairs))"
-            "  OR instance_id IN (SELECT instance_id FROM answers WHERE user_id = :uid))",
-            {"uid": user_id, "uid_text": uid_text, "pairs": json.dumps(their_pairs)},
+        # Other people's outbox rows that carry their words or name them, found by structure
+        # (each row records its authors and the people it names), never by matching text: a
+        # partner's own messages that merely contain the same short words are left alone.
+        bump(
+            deleted,
+            "deliveries",
+            await _execute(
+                conn,
+                "DELETE FROM deliveries WHERE user_id IS NOT :uid AND id IN "
+                "(SELECT delivery_id FROM delivery_people WHERE user_id = :uid)",
+                {"uid": user_id},
+            ),
         )
-        for row in candidates:
-            if (
-                _payload_mentions(str(row["payload"]), user_id, uid_text, needles)
-                or _mentions(row["dedupe_key"], uid_text, needles)
-                or _mentions(row["last_error"], uid_text, needles)
-            ):
-                bump(
-                    deleted,
-                    "deliveries",
-                    await _execute(conn, "DELETE FROM deliveries WHERE id = ?", (row["id"],)),
-                )
+        # Whatever is still queued for the pairs this ends would arrive after the pair is gone.
+        if ended:
+            bump(
+                updated,
+                "deliveries.status",
+                await _execute(
+                    conn,
+                    "UPDATE deliveries SET status = 'skipped', last_error = 'pair ended' "
+                    "WHERE status = 'pending' AND pair_id IN (SELECT value FROM json_each(:pairs))",
+                    {"pairs": json.dumps([e.pair_id for e in ended])},
+                ),
+            )
 
         for column in USER_ID_COLUMNS:
             n = await _execute(conn, _forget_sql(column), (user_id,))
@@ -724,7 +699,10 @@ _PURGE_STATEMENTS: tuple[str, ...] = (
     "JOIN pairs AS p ON p.id = pi.pair_id WHERE p.guild_id = :gid)",
     "DELETE FROM instance_members WHERE instance_id IN (SELECT pi.id FROM prompt_instances AS pi "
     "JOIN pairs AS p ON p.id = pi.pair_id WHERE p.guild_id = :gid)",
-    "DELETE FROM deliveries WHERE pair_id IN (SELECT id FROM pairs WHERE guild_id = :gid) "
+    "DELETE FROM delivery_people WHERE delivery_id IN (SELECT id FROM deliveries WHERE "
+    "guild_id = :gid OR pair_id IN (SELECT id FROM pairs WHERE guild_id = :gid))",
+    "DELETE FROM deliveries WHERE guild_id = :gid "
+    "OR pair_id IN (SELECT id FROM pairs WHERE guild_id = :gid) "
     "OR instance_id IN (SELECT pi.id FROM prompt_instances AS pi "
     "JOIN pairs AS p ON p.id = pi.pair_id WHERE p.guild_id = :gid)",
     # Server-channel posts (user_id NULL) tied to no pair, such as round notices: traced through

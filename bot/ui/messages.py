@@ -6,10 +6,25 @@ outbox can store a message and send it later, after a restart if need be.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from bot.core.models import Kind, PairKind, Prompt
 from bot.ui.payload import MessagePayload, ViewSpec, embed
 
 __all__ = ["MessagePayload"]
+
+
+class AnswerResultLike(Protocol):
+    @property
+    def instance_id(self) -> int: ...
+    @property
+    def kind(self) -> Kind: ...
+    @property
+    def partners(self) -> list[str]: ...
+    @property
+    def replaced(self) -> bool: ...
+    @property
+    def revealed(self) -> bool: ...
 
 
 def names(people: list[str]) -> str:
@@ -177,17 +192,58 @@ def shared_reflection_message(author: str, prompt_text: str, text: str) -> Messa
 
 
 def answer_saved_text(partners: list[str], replaced: bool, revealed: bool) -> str:
+    """Every confirmation names whom the answer is for, so a slip is visible at once."""
+    who = names(partners)
     if revealed:
         everyone = "You've both" if len(partners) <= 1 else "Everyone has"
-        return f"Saved. {everyone} answered — I've sent you each other's answers."
+        return f"Saved for {who}. {everyone} answered — I've sent you each other's answers."
     if replaced:
-        return "Updated. You can change it until everyone has answered."
-    whose = f"{names(partners)}'s answer" if len(partners) <= 1 else "their answers"
-    return f"Saved. You'll see {whose} once they've answered too."
+        return f"Updated your answer for {who}. You can change it until they've answered too."
+    whose = "their answer" if len(partners) <= 1 else "their answers"
+    return f"Saved for {who}. You'll see {whose} once they've answered too."
 
 
 def reflection_saved_text() -> str:
     return "Saved, just for you. Press Share if you'd like your partner to read it."
+
+
+def saved_message(result: AnswerResultLike, user_id: int) -> MessagePayload:
+    """The reply to a saved answer: whom it is for, with Edit (and Share for a reflection)."""
+    if result.kind is Kind.REFLECTION:
+        return {
+            "content": f"Saved, just for you. Press Share if you'd like {names(result.partners)} "
+            "to read it.",
+            "view": {
+                "kind": "saved",
+                "instance": result.instance_id,
+                "user": user_id,
+                "reflection": True,
+            },
+        }
+    text = answer_saved_text(result.partners, result.replaced, result.revealed)
+    if result.revealed:
+        return {"content": text}
+    return {
+        "content": text,
+        "view": {"kind": "saved", "instance": result.instance_id, "user": user_id},
+    }
+
+
+def which_prompt_text(count: int) -> str:
+    if count == 1:
+        return (
+            "You've already answered this one. Replace your answer with this message? "
+            "Nothing changes unless you press the button."
+        )
+    return (
+        f"You have {count} prompts this could be for. Which one? Nothing is saved until you "
+        "pick. (Tip: use Discord's Reply on a prompt to answer it directly.)"
+    )
+
+
+def choice_label(partners: list[str], opening: str, answered: bool) -> str:
+    verb = "Replace my answer for" if answered else "For"
+    return f"{verb} {names(partners)}: {opening}"
 
 
 SKIPPED_TEXT = "Skipped. No questions asked."

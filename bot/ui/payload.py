@@ -19,6 +19,7 @@ class ViewSpec(TypedDict, total=False):
     activity: bool
     feelings: bool
     start: bool  # a timed together-activity: a Start button before the usual ones
+    reflection: bool  # "saved": a reflection also gets Share
 
 
 class MessagePayload(TypedDict, total=False):

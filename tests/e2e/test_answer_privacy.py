@@ -52,7 +52,7 @@ async def test_an_answer_reaches_only_the_partners_in_its_own_pair(
     dm_a = next(r for r in ada.dms() if r.custom_ids() and f":{instance_id}:" in r.custom_ids()[0])
 
     saved = await answer_by_modal(ada, dm_a, SECRET)
-    assert saved.text.startswith("Saved.")
+    assert saved.text.startswith("Saved for ")
 
     # Eve (same circle, other group) tries everything she can reach.
     assert (await (await eve.click(dm_a, "Answer")).reply()).text == NOT_FOR_YOU

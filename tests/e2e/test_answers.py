@@ -11,7 +11,8 @@ from bot.app import CloserBot
 from bot.cogs.components import NOT_FOR_YOU
 from bot.cogs.dms import NOTHING_OPEN, ONLY_ATTACHMENT
 from bot.core.models import PairKind
-from bot.services.answers import CLOSED
+from bot.services.answers import CLOSED, REVEALED
+from bot.sandbox.driver import walk_components
 from bot.storage import instances
 from bot.ui import messages
 from tests.e2e.answers_helpers import (
@@ -39,17 +40,25 @@ async def test_modal_and_dm_answers_reveal_only_after_both_and_can_be_replaced(
 
     saved = await answer_by_modal(ada, dm_a, "Cut grass: summer at my gran's.")
     assert saved.ephemeral
-    assert saved.text == "Saved. You'll see Sam's answer once they've answered too."
+    assert saved.text == "Saved for Sam. You'll see their answer once they've answered too."
+    assert labels(saved) == {"Edit"}
     await harness.tick()
     await ada.no_dm(0.05), await sam.no_dm(0.05)  # nothing is revealed with one answer
 
-    # A plain DM replaces Ada's answer while Sam has not answered yet.
+    # A plain DM never silently overwrites: Ada is asked first, and replaces on purpose.
     await ada.send_dm("Sun cream. Every beach holiday at once.")
-    assert (await ada.next_dm()).text == "Updated. You can change it until everyone has answered."
+    ask = await ada.next_dm()
+    assert ask.text == messages.which_prompt_text(1)
+    replace = [c.get("label", "") for c in walk_components(ask.components) if c.get("type") == 2]
+    assert len(replace) == 1 and replace[0].startswith("Replace my answer for Sam:")
+    updated = await (await ada.click(ask, replace[0])).reply()
+    assert updated.text == (
+        "Updated your answer for Sam. You can change it until they've answered too."
+    )
 
     await sam.send_dm("Bread baking — the bakery under my first flat.")
     assert (await sam.next_dm()).text == (
-        "Saved. You've both answered — I've sent you each other's answers."
+        "Saved for Ada. You've both answered — I've sent you each other's answers."
     )
     await harness.tick()
     reveal_a, reveal_s = await ada.next_dm(), await sam.next_dm()
@@ -62,7 +71,7 @@ async def test_modal_and_dm_answers_reveal_only_after_both_and_can_be_replaced(
 
     # The prompt has closed: its buttons and a further DM no longer take answers.
     closed = await (await ada.click(dm_a, "Answer")).reply()
-    assert closed.ephemeral and closed.text == CLOSED
+    assert closed.ephemeral and closed.text == REVEALED
     skipped = await (await sam.click(dm_s, "Skip")).reply()
     assert skipped.text == CLOSED
     await ada.send_dm("One more thing")
@@ -231,4 +240,4 @@ async def test_bad_answers_are_refused_kindly(harness: Harness, bot: CloserBot) 
     assert await bot.db.fetchval("SELECT count(*) FROM answers") == 0
     # A valid answer still works after all that.
     ok = await (await ada.submit_modal(modal, {"answer": "y" * 2000})).reply()
-    assert ok.text.startswith("Saved.")
+    assert ok.text.startswith("Saved for ")

@@ -73,13 +73,13 @@ async def test_a_dropped_gateway_resumes_and_misses_nothing(
     await ada.send_dm("the harbour at dusk")
     status = await sam.slash("pair status")
     ack = await ada.next_dm(timeout=10)
-    assert ack.text.startswith("Saved.")
+    assert ack.text.startswith("Saved for ")
     assert "You and Ada" in (await status.reply(timeout=10)).text
     assert gateway.resumes == resumes + 1 and gateway.identifies == identifies
     assert await answers_of(bot, ada) == ["the harbour at dusk"]
     # And it keeps going afterwards.
     await sam.send_dm("the kettle song")
-    assert (await sam.next_dm()).text.startswith("Saved.")
+    assert (await sam.next_dm()).text.startswith("Saved for ")
     assert bug_records(caplog) == []
 
 
@@ -93,7 +93,7 @@ async def test_a_forced_reconnect_resumes(
     await gateway.request_reconnect()  # op 7
     await wait_until(lambda: _true(gateway.resumes > resumes), what="a RESUME")
     await ada.send_dm("a walk by the canal")
-    assert (await ada.next_dm()).text.startswith("Saved.")
+    assert (await ada.next_dm()).text.startswith("Saved for ")
     assert "You and Sam" in (await (await ada.slash("pair status")).reply()).text
     assert await answers_of(bot, ada) == ["a walk by the canal"]
     assert bug_records(caplog) == []
@@ -127,7 +127,7 @@ async def test_an_invalid_session_reidentifies_quickly_and_old_buttons_still_wor
     assert later.ephemeral
     assert "You and Sam" in (await (await ada.slash("pair status")).reply()).text
     await sam.send_dm("the first snow")
-    assert (await sam.next_dm()).text.startswith("Saved.")
+    assert (await sam.next_dm()).text.startswith("Saved for ")
     assert bug_records(caplog) == []
 
 

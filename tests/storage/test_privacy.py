@@ -349,6 +349,24 @@ async def seed(db: Database) -> None:
     async with db.transaction() as conn:
         for sql, params in [*SEED, *DELIVERIES]:
             await conn.execute(sql, params)
+        # Who each row carries, as the outbox records it on insert (and migration 3 backfilled):
+        # pair messages name the pair's other members; a reveal quotes them.
+        await conn.execute(
+            "INSERT OR IGNORE INTO delivery_people (delivery_id, user_id, role) "
+            "SELECT d.id, pm.user_id, CASE WHEN d.kind = 'reveal' THEN 'author' ELSE 'named' END "
+            "FROM deliveries AS d JOIN pair_members AS pm ON pm.pair_id = d.pair_id "
+            "WHERE d.user_id IS NOT NULL AND pm.user_id != d.user_id"
+        )
+        # Rows tied to no pair name whom their text names (an invite, a channel notice).
+        await conn.executemany(
+            "INSERT INTO delivery_people (delivery_id, user_id, role) VALUES (?, ?, 'named')",
+            [(5, ALICE), (9, ALICE), (9, BOB), (9, CARA)],
+        )
+        await conn.execute(
+            "UPDATE deliveries SET guild_id = COALESCE("
+            "(SELECT guild_id FROM pairs WHERE id = deliveries.pair_id), "
+            "(SELECT guild_id FROM guilds WHERE announce_channel_id = deliveries.channel_id))"
+        )
 
 
 @pytest.fixture
@@ -554,9 +572,10 @@ async def test_forget_keeps_partners_and_ends_the_pairs(db: Database) -> None:
     assert challenge is not None and tuple(challenge) == (None, "stopped", to_db(NOW))
     assert await db.fetchval("SELECT started_by FROM challenges WHERE id = 2") == DAN
 
-    # Outbox: Alice's rows and the rows quoting her are gone; innocent rows stay.
+    # Outbox: Alice's rows and every row quoting or naming her are gone (Bob's and Cara's
+    # prompts in pairs with her named her as their partner); rows elsewhere stay.
     remaining = {r[0] for r in await db.fetchall("SELECT id FROM deliveries")}
-    assert remaining == {3, 6, 7, 8, 10}
+    assert remaining == {7, 8, 10}
 
 
 async def test_forget_reports_counts_per_table(db: Database) -> None:
@@ -568,8 +587,9 @@ async def test_forget_reports_counts_per_table(db: Database) -> None:
         "instance_members": 2,
         "depth_votes": 1,
         "schedules": 2,
-        # her two, plus Bob's reveal, Dan's invite notice and server A's round notice naming her
-        "deliveries": 5,
+        # her two, plus Bob's prompt and reveal, Cara's prompt, Dan's invite notice and server
+        # A's round notice naming her
+        "deliveries": 7,
         "pair_members": 3,
         "circle_members": 1,
         "invites": 3,
@@ -582,7 +602,7 @@ async def test_forget_reports_counts_per_table(db: Database) -> None:
         "challenges.started_by": 1,
         "pairs.paused_by": 1,
     }
-    assert report.total_deleted == 21
+    assert report.total_deleted == 23
 
 
 async def test_forget_is_idempotent(db: Database) -> None:
@@ -617,6 +637,9 @@ B_INSTANCES = {4}
 B_CIRCLES = {2}
 
 
+B_DELIVERIES = {7, 8, 10}
+
+
 def belongs_to_b(table: str, row: dict[str, Any]) -> bool:
     if row.get("guild_id") == GUILD_B:
         return True
@@ -628,6 +651,8 @@ def belongs_to_b(table: str, row: dict[str, Any]) -> bool:
         return row["id"] in B_INSTANCES or row["pair_id"] in B_PAIRS
     if table == "circles":
         return row["id"] in B_CIRCLES
+    if table == "delivery_people":
+        return row["delivery_id"] in B_DELIVERIES
     return (
         row.get("pair_id") in B_PAIRS
         or row.get("instance_id") in B_INSTANCES
