@@ -653,13 +653,26 @@ async def forget_user(db: Database, user_id: int, now: datetime) -> ForgetReport
         # Other people's outbox rows that carry their words or name them, found by structure
         # (each row records its authors and the people it names), never by matching text: a
         # partner's own messages that merely contain the same short words are left alone.
+        # A partner's own sent prompt keeps its row (their history and replies point at it),
+        # emptied of the message that named the member; every other such row is deleted.
+        about = "id IN (SELECT delivery_id FROM delivery_people WHERE user_id = :uid)"
+        bump(
+            updated,
+            "deliveries.payload",
+            await _execute(
+                conn,
+                "UPDATE deliveries SET payload = '{}' WHERE user_id IS NOT :uid "
+                f"AND kind IN ('prompt', 'later') AND status != 'pending' AND {about}",
+                {"uid": user_id},
+            ),
+        )
         bump(
             deleted,
             "deliveries",
             await _execute(
                 conn,
-                "DELETE FROM deliveries WHERE user_id IS NOT :uid AND id IN "
-                "(SELECT delivery_id FROM delivery_people WHERE user_id = :uid)",
+                "DELETE FROM deliveries WHERE user_id IS NOT :uid AND NOT "
+                f"(kind IN ('prompt', 'later') AND status != 'pending') AND {about}",
                 {"uid": user_id},
             ),
         )

@@ -572,10 +572,12 @@ async def test_forget_keeps_partners_and_ends_the_pairs(db: Database) -> None:
     assert challenge is not None and tuple(challenge) == (None, "stopped", to_db(NOW))
     assert await db.fetchval("SELECT started_by FROM challenges WHERE id = 2") == DAN
 
-    # Outbox: Alice's rows and every row quoting or naming her are gone (Bob's and Cara's
-    # prompts in pairs with her named her as their partner); rows elsewhere stay.
+    # Outbox: Alice's rows and every row quoting or naming her are gone; Bob's and Cara's own
+    # prompts stay for their history, emptied of the message that named her.
     remaining = {r[0] for r in await db.fetchall("SELECT id FROM deliveries")}
-    assert remaining == {7, 8, 10}
+    assert remaining == {3, 6, 7, 8, 10}
+    scrubbed = await db.fetchall("SELECT payload FROM deliveries WHERE id IN (3, 6)")
+    assert [r[0] for r in scrubbed] == ["{}", "{}"]
 
 
 async def test_forget_reports_counts_per_table(db: Database) -> None:
@@ -587,9 +589,10 @@ async def test_forget_reports_counts_per_table(db: Database) -> None:
         "instance_members": 2,
         "depth_votes": 1,
         "schedules": 2,
-        # her two, plus Bob's prompt and reveal, Cara's prompt, Dan's invite notice and server
-        # A's round notice naming her
-        "deliveries": 7,
+        # her two, plus Bob's reveal, Dan's invite notice and server A's round notice naming her
+        "deliveries": 5,
+        # the links from Bob's and Cara's emptied prompts to her name
+        "delivery_people": 2,
         "pair_members": 3,
         "circle_members": 1,
         "invites": 3,
@@ -601,6 +604,7 @@ async def test_forget_reports_counts_per_table(db: Database) -> None:
         "circles.created_by": 1,
         "challenges.started_by": 1,
         "pairs.paused_by": 1,
+        "deliveries.payload": 2,
     }
     assert report.total_deleted == 23
 
