@@ -92,6 +92,8 @@ class BotPort:
             kwargs["content"] = message["content"]
         if "embed" in message:
             kwargs["embed"] = discord.Embed.from_dict(message["embed"])
+        if "embeds" in message:
+            kwargs["embeds"] = [discord.Embed.from_dict(e) for e in message["embeds"]]
         view = self._views(message["view"]) if "view" in message else None
         if view is not None:
             kwargs["view"] = view

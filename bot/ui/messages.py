@@ -6,7 +6,7 @@ outbox can store a message and send it later, after a restart if need be.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.core.models import Kind, PairKind, Prompt
 from bot.ui.payload import MessagePayload, ViewSpec, embed
@@ -154,23 +154,24 @@ def deeper_now_message(depth: str) -> MessagePayload:
     }
 
 
+def _said(name: str, text: str, feeling: str | None = None) -> dict[str, Any]:
+    """One person's answer, whole, in an embed of its own (answers are at most 2,000
+    characters; an embed description holds 4,096)."""
+    value = (
+        f"*I feel {feeling}.* {text}" if feeling and not text.lower().startswith("i feel") else text
+    )
+    return embed(None, value, author=f"{name} wrote")
+
+
 def reveal_message(prompt_text: str, answers: list[tuple[str, str, str | None]]) -> MessagePayload:
-    fields = []
-    for name, text, feeling in answers:
-        value = (
-            f"*I feel {feeling}.* {text}"
-            if feeling and not text.lower().startswith("i feel")
-            else text
-        )
-        fields.append((f"{name} wrote", value[:1024]))
-    return {
-        "embed": embed(
-            "You've both answered" if len(answers) <= 1 else "You've all answered",
-            prompt_text,
-            fields=fields,
-            footer="Just between you. A kind word back goes a long way.",
-        )
-    }
+    """The prompt, then each partner's whole answer. Two answers of the longest kind plus the
+    prompt stay under Discord's 6,000 characters per message."""
+    head = embed(
+        "You've both answered" if len(answers) <= 1 else "You've all answered",
+        prompt_text,
+        footer="Just between you. A kind word back goes a long way.",
+    )
+    return {"embeds": [head, *(_said(name, text, feeling) for name, text, feeling in answers)]}
 
 
 def stays_private_message(prompt_text: str, skipped_by: list[str]) -> MessagePayload:
@@ -183,11 +184,10 @@ def stays_private_message(prompt_text: str, skipped_by: list[str]) -> MessagePay
 
 def shared_reflection_message(author: str, prompt_text: str, text: str) -> MessagePayload:
     return {
-        "embed": embed(
-            f"{author} shared a reflection with you",
-            prompt_text,
-            fields=[(f"{author} wrote", text[:1024])],
-        )
+        "embeds": [
+            embed(f"{author} shared a reflection with you", prompt_text),
+            _said(author, text),
+        ]
     }
 
 

@@ -25,6 +25,9 @@ class ViewSpec(TypedDict, total=False):
 class MessagePayload(TypedDict, total=False):
     content: str
     embed: dict[str, Any]
+    # Several embeds in one message, when one would cut words short (an embed's description
+    # holds 4,096 characters and a message's embeds 6,000 in all).
+    embeds: list[dict[str, Any]]
     view: ViewSpec
 
 
