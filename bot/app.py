@@ -133,12 +133,12 @@ class CloserBot(commands.Bot):
         now = self.clock.now
         wake = self.ticker.wake
         self.port: DiscordPort = BotPort(self, RateLimiter(self.send_rate), build_view)
-        self.outbox = Outbox(self.db, self.port, self.clock)
+        self.members = MemberService(self.db, zone, now)
+        self.outbox = Outbox(self.db, self.port, self.clock, quiet_until=self.members.quiet_until)
         self.prompting = Prompting(self.db, self.library, zone)
         self.pairs = PairService(self.db, self.outbox, self.prompting, zone, now, wake)
         self.answers = AnswerService(self.db, self.library, self.prompting, now, wake)
         self.prompt_service = PromptCommands(self.db, self.prompting, now, wake)
-        self.members = MemberService(self.db, zone, now)
         self.handlers = Handlers(self)
         self.confirm_handlers: dict[str, ConfirmHandler] = {}
         self.outbox.producers += [self._resume_pauses, self.prompting.materialise]

@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs.pair import guild_only, partner_autocomplete, with_user_id
+from bot.ui import messages
 
 if TYPE_CHECKING:
     from bot.app import CloserBot
@@ -28,10 +29,16 @@ class PromptCog(commands.GroupCog, group_name="prompt", group_description="Promp
         guild_id = guild_only(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         pair = await self.bot.pairs.resolve(guild_id, interaction.user.id, with_user_id(with_))
-        prompt = await self.bot.prompt_service.send_now(pair, interaction.user.id)
-        await interaction.followup.send(
-            f"On its way — check your DMs. ({prompt.category.label})", ephemeral=True
-        )
+        sent = await self.bot.prompt_service.send_now(pair, interaction.user.id)
+        text = f"On its way — check your DMs. ({sent.prompt.category.label})"
+        if sent.waits:
+            names = await self.bot.pairs.partner_names(pair, interaction.user.id)
+            when = max(sent.waits.values())
+            text += (
+                f" {messages.names(names)} {'is' if len(names) == 1 else 'are'} in quiet hours, "
+                f"so it reaches them at <t:{int(when.timestamp())}:t> (your time)."
+            )
+        await interaction.followup.send(text, ephemeral=True)
 
     @app_commands.command(
         name="skip", description="Skip the open prompt for both of you, no questions asked"

@@ -45,7 +45,7 @@ def nonce_for(delivery_id: int) -> str:
 
 @dataclass
 class Outcome:
-    status: str  # sent | skipped | unreachable | retry | failed
+    status: str  # sent | skipped | unreachable | retry | failed | quiet
     message_id: int | None = None
     error: str | None = None
 
@@ -59,6 +59,8 @@ class Outbox:
     after_send: dict[str, Callable[[store.Claimed, int], Awaitable[None]]] = field(
         default_factory=dict
     )
+    # When a DM may reach a member, if they are in their quiet hours now (None: no gate).
+    quiet_until: Callable[[int, datetime], Awaitable[datetime | None]] | None = None
     sent_count: int = 0
     in_flight: set[int] = field(default_factory=set)
 
@@ -136,6 +138,13 @@ class Outbox:
         if c.stale_after is not None and now > c.stale_after:
             await store.mark_final(self.db, c.id, "skipped", "too late")
             return Outcome("skipped", error="too late")
+        if c.user_id is not None and self.quiet_until is not None:
+            # Quiet hours are a window with no DMs at all, whatever queued the message.
+            until = await self.quiet_until(c.user_id, now)
+            if until is not None:
+                stale = c.stale_after + (until - now) if c.stale_after else None
+                await store.wait_out_quiet(self.db, c.id, until, stale)
+                return Outcome("quiet")
         channel_id = c.channel_id
         if channel_id is None and c.user_id is not None:
             member = await member_store.get_member(self.db, c.user_id)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.core.cadence import QuietHours, format_hhmm, parse_hhmm, parse_zone
 from bot.errors import UserFacingError
-from bot.services.schedule import member_next_slot
+from bot.services.schedule import member_next_slot, quiet_until
 from bot.storage import members as member_store
 from bot.storage import outbox as outbox_store
 from bot.storage import pairs as pair_store
@@ -56,9 +56,16 @@ class MemberService:
         await self._replan(user_id)
         return QuietHours(begins, ends)
 
+    async def quiet_until(self, user_id: int, now: datetime) -> datetime | None:
+        """When a DM may reach this member, if they are in their quiet hours now."""
+        member = await member_store.get_member(self.db, user_id)
+        return quiet_until(member, self.default_zone, now)
+
     async def _replan(self, user_id: int) -> None:
         member = await member_store.get_member(self.db, user_id)
         now = self.now()
+        # Whatever waited out the old window is looked at again under the new one.
+        await outbox_store.retime_quiet_waits(self.db, user_id, now)
         for pair in await pair_store.live_pairs_of(self.db, user_id):
             if pair.status != "active":
                 continue

@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from bot.core.cadence import latest_slot_at_or_before, parse_hhmm
+from bot.core.cadence import latest_slot_at_or_before, local_date, parse_hhmm
 from bot.core.models import Cadence, Category, ChallengeDay, Library, Prompt
 from bot.core.prompts import SelectionContext, choose_prompt
 from bot.errors import UserFacingError
-from bot.services.schedule import member_next_slot, quiet_of, zone_of
+from bot.services.schedule import member_next_slot, quiet_of, quiet_until, zone_of
 from bot.storage import instances as instance_store
 from bot.storage import members as member_store
 from bot.storage import outbox as outbox_store
@@ -265,6 +265,17 @@ class Prompting:
         return await self.choose_for(pair, planned)
 
 
+# How many `/prompt now` a pair can have in one local day of the member asking.
+NOW_PER_DAY = 3
+
+
+@dataclass(frozen=True)
+class SentNow:
+    prompt: Prompt
+    # Partners in their quiet hours, and when it will reach them.
+    waits: dict[int, datetime]
+
+
 @dataclass
 class PromptCommands:
     """`/prompt now` and `/prompt skip`: on-demand work that goes through the same outbox."""
@@ -274,9 +285,24 @@ class PromptCommands:
     now: Callable[[], datetime]
     wake: Callable[[], None]
 
-    async def send_now(self, pair: PairRow, requested_by: int | None = None) -> Prompt:
+    async def send_now(self, pair: PairRow, requested_by: int | None = None) -> SentNow:
+        """A prompt for the pair now: at most `NOW_PER_DAY` a local day of the one asking, so
+        nobody's DMs fill up. Says when a partner in quiet hours will get it."""
         if pair.status != "active":
             raise UserFacingError("Your prompts are paused. Use /pair resume first.")
+        now = self.now()
+        if requested_by is not None:
+            member = await member_store.get_member(self.db, requested_by)
+            zone = zone_of(member, self.prompting.default_zone)
+            local_midnight = datetime.combine(local_date(now, zone), time(0), zone)
+            used = await instance_store.count_on_demand_since(self.db, pair.id, local_midnight)
+            if used >= NOW_PER_DAY:
+                opens = local_midnight + timedelta(days=1)
+                raise UserFacingError(
+                    f"That's {NOW_PER_DAY} extra prompts for this pair today, the most there "
+                    f"can be. You can ask again from <t:{int(opens.timestamp())}:t> "
+                    "(your time); your usual prompt still comes as planned."
+                )
         prompt = await self.prompting.choose_for(pair)
         if prompt is None:
             raise UserFacingError(
@@ -284,7 +310,14 @@ class PromptCommands:
                 "Turn one back on with /pair topics."
             )
         await self.deliver(pair, prompt, requested_by)
-        return prompt
+        rows = await member_store.get_members(self.db, list(pair.member_ids))
+        waits = {
+            uid: until
+            for uid in pair.member_ids
+            if uid != requested_by
+            and (until := quiet_until(rows.get(uid), self.prompting.default_zone, now))
+        }
+        return SentNow(prompt, waits)
 
     async def deliver(self, pair: PairRow, prompt: Prompt, requested_by: int | None = None) -> int:
         """Give the pair this prompt now, to each member not held back. Returns the instance."""

@@ -7,7 +7,14 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from bot.core.cadence import QuietHours, Slot, next_slot, parse_hhmm, parse_zone
+from bot.core.cadence import (
+    QuietHours,
+    Slot,
+    move_out_of_quiet,
+    next_slot,
+    parse_hhmm,
+    parse_zone,
+)
 from bot.storage.db import Database
 from bot.storage.members import MemberRow, get_members
 from bot.storage.outbox import upsert_schedule
@@ -20,6 +27,12 @@ def zone_of(member: MemberRow | None, default_zone: str) -> ZoneInfo:
         return parse_zone(name)
     except ValueError:
         return parse_zone(default_zone)
+
+
+def quiet_until(member: MemberRow | None, default_zone: str, now: datetime) -> datetime | None:
+    """When a DM may reach this member, if not now (they are inside their quiet hours)."""
+    allowed = move_out_of_quiet(now, zone_of(member, default_zone), quiet_of(member))
+    return allowed if allowed > now else None
 
 
 def quiet_of(member: MemberRow | None) -> QuietHours | None:

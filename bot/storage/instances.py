@@ -264,3 +264,13 @@ async def close_instance_in(
             (instance_id,),
         )
     return cur.rowcount > 0
+
+
+async def count_on_demand_since(db: Database, pair_id: int, since: datetime) -> int:
+    """`/prompt now` instances of a pair created at or after `since`."""
+    value = await db.fetchval(
+        "SELECT count(*) FROM prompt_instances WHERE pair_id = ? AND slot_key LIKE 'now:%' "
+        "AND created_at >= ?",
+        (pair_id, to_db(since)),
+    )
+    return int(value or 0)

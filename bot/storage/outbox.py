@@ -335,6 +335,32 @@ async def mark_final(db: Database, delivery_id: int, status: str, error: str | N
     )
 
 
+QUIET_WAIT = "quiet hours"
+
+
+async def wait_out_quiet(
+    db: Database, delivery_id: int, until: datetime, stale_after: datetime | None
+) -> None:
+    """Hand a claimed DM back until the member's quiet hours end (not an attempt)."""
+    await db.execute(
+        "UPDATE deliveries SET status = 'pending', due_at = ?, stale_after = ?, "
+        "lease_until = NULL, attempts = MAX(attempts - 1, 0), last_error = ? "
+        "WHERE id = ? AND status = 'sending'",
+        (to_db(until), to_db(stale_after) if stale_after else None, QUIET_WAIT, delivery_id),
+    )
+
+
+async def retime_quiet_waits(db: Database, user_id: int, now: datetime) -> int:
+    """Quiet hours changed: what waited for the old window is due now, to be checked again."""
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            "UPDATE deliveries SET due_at = ? WHERE user_id = ? AND status = 'pending' "
+            "AND last_error = ? AND due_at > ?",
+            (to_db(now), user_id, QUIET_WAIT, to_db(now)),
+        )
+        return max(cur.rowcount, 0)
+
+
 async def release_leases(db: Database, ids: Iterable[int]) -> None:
     """Hand claimed-but-unsent rows back (shutdown): they go out on the next start."""
     await db.executemany(
