@@ -11,8 +11,8 @@ from bot.app import CloserBot
 from bot.cogs.components import NOT_FOR_YOU
 from bot.cogs.dms import NOTHING_OPEN, ONLY_ATTACHMENT
 from bot.core.models import PairKind
-from bot.services.answers import CLOSED, REVEALED
 from bot.sandbox.driver import walk_components
+from bot.services.answers import CLOSED, REVEALED
 from bot.storage import instances
 from bot.ui import messages
 from tests.e2e.answers_helpers import (
