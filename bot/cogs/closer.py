@@ -74,11 +74,10 @@ class CloserCog(
     async def history(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         shown = await self.bot.followups.history(interaction.user.id, 1)
-        data = shown.payload.get("embed")
         view = history_view(shown.page, shown.pages, interaction.user.id)
         await interaction.followup.send(
             shown.payload.get("content", ""),
-            embed=discord.Embed.from_dict(data) if data else discord.utils.MISSING,
+            embeds=[discord.Embed.from_dict(e) for e in shown.payload.get("embeds", [])],
             view=view or discord.utils.MISSING,
             ephemeral=True,
         )

@@ -53,11 +53,6 @@ class AnswerModal(discord.ui.Modal):
         return None
 
 
-def history_embed(payload: messages.MessagePayload) -> discord.Embed | None:
-    data = payload.get("embed")
-    return discord.Embed.from_dict(data) if data else None
-
-
 class Handlers:
     def __init__(self, bot: CloserBot) -> None:
         self.bot = bot
@@ -176,7 +171,7 @@ class Handlers:
         view = history_view(shown.page, shown.pages, interaction.user.id)
         await interaction.response.edit_message(
             content=shown.payload.get("content"),
-            embed=history_embed(shown.payload),
+            embeds=[discord.Embed.from_dict(e) for e in shown.payload.get("embeds", [])],
             view=view,
         )
         if view is not None:

@@ -42,6 +42,7 @@ from bot.storage.db import Database
 from bot.storage.instances import InstanceRow
 from bot.storage.outbox import NewDelivery
 from bot.storage.pairs import PairRow
+from bot.ui import history as history_ui
 from bot.ui import messages
 from bot.ui.payload import MessagePayload
 
@@ -60,7 +61,6 @@ PAUSE_FOR = timedelta(days=14)
 # was at least this long ago (6½ days, so a slot drifting by DST or quiet hours still fits).
 WEEKLY_GAP = timedelta(days=6, hours=12)
 REVEALS_PER_TIER = 5
-HISTORY_PAGE = 5
 
 PACE_CHOICES = ("weekly", "pause", "keep")
 
@@ -372,14 +372,14 @@ class FollowUps:
 
     # History -------------------------------------------------------------------------------
     async def history(self, user_id: int, page: int) -> HistoryPage:
+        # Pages are cut by size so every answer shows whole (bot.ui.history); a member's history
+        # is small enough to lay out in full each time.
         total = await store.count_history(self.db, user_id)
-        pages = max(1, -(-total // HISTORY_PAGE))
-        page = min(max(page, 1), pages)
-        rows = await store.history_page(self.db, user_id, HISTORY_PAGE, (page - 1) * HISTORY_PAGE)
+        rows = await store.history_page(self.db, user_id, total, 0)
         readable = await store.readable_answers(self.db, user_id, [r.instance_id for r in rows])
         member = await member_store.get_member(self.db, user_id)
         zone = zone_of(member, self.default_zone)
-        entries: list[tuple[str, str, list[tuple[str, str]]]] = []
+        entries: list[history_ui.Entry] = []
         for row in rows:
             said: list[tuple[str, str]] = []
             for a in readable:
@@ -397,5 +397,6 @@ class FollowUps:
             prompt = self.library.prompt(row.prompt_id)
             prompt_text = row.text or (prompt.text if prompt else "")
             when = row.created_at.astimezone(zone).strftime("%d %b")
-            entries.append((when, prompt_text, said))
-        return HistoryPage(messages.history_message(entries, page, pages), page, pages)
+            entries.append(history_ui.Entry(when, prompt_text, said))
+        payload, shown, pages = history_ui.history_message(entries, page)
+        return HistoryPage(payload, shown, pages)

@@ -301,32 +301,6 @@ PACE_CHOSEN = {
 }
 
 
-def history_message(
-    entries: list[tuple[str, str, list[tuple[str, str]]]], page: int, pages: int
-) -> MessagePayload:
-    """`entries`: (when, prompt text, [(who, what they wrote)]) for one page, newest first."""
-    if not entries:
-        return {
-            "content": "Nothing here yet. Your prompts and answers will collect here as you go."
-        }
-    # Discord caps an embed at 6,000 characters: 5 fields of at most ~1,100 stay under it.
-    fields = []
-    for when, prompt_text, said in entries:
-        lines = [f"**{who}:** {what}" for who, what in said] or ["*No answer.*"]
-        value = "\n".join(lines)
-        value = value if len(value) <= 880 else value[:879] + "…"
-        name = f"{when} · {prompt_text}"
-        fields.append((name if len(name) <= 180 else name[:179] + "…", value))
-    return {
-        "embed": embed(
-            "Your recent prompts",
-            "Your answers, and your partners' once you'd both answered. Only you can see this.",
-            fields=fields,
-            footer=f"Page {page} of {pages}",
-        )
-    }
-
-
 def kept_for_you_message(prompt_text: str) -> MessagePayload:
     return {
         "content": "This one won't be shared this time, so your answer stays just with you. "

@@ -227,17 +227,19 @@ async def test_history_pages_through_own_and_revealed_answers_only(
         harness.clock.advance(timedelta(minutes=1))
     page1 = await (await ada.slash("closer history")).reply()
     assert page1.ephemeral
-    fields = page1.embeds[0]["fields"]
-    assert len(fields) == 5 and page1.embeds[0]["footer"]["text"] == "Page 1 of 2"
+    entries = page1.embeds
+    assert len(entries) == 5 and entries[-1]["footer"]["text"] == "Page 1 of 2"
     # Newest first; the newest is unrevealed (Sam hasn't answered), so only Ada's own shows.
-    assert "ada-answer-6" in fields[0]["value"] and "sam-answer" not in fields[0]["value"]
-    assert "sam-answer-5" in fields[1]["value"] and "ada-answer-5" in fields[1]["value"]
+    assert "ada-answer-6" in entries[0]["description"]
+    assert "sam-answer" not in entries[0]["description"]
+    assert "sam-answer-5" in entries[1]["description"]
+    assert "ada-answer-5" in entries[1]["description"]
     page2 = await (await ada.click(page1, "Next")).reply()
-    assert page2.embeds[0]["footer"]["text"] == "Page 2 of 2"
-    assert len(page2.embeds[0]["fields"]) == 2
-    assert "sam-answer-0" in page2.embeds[0]["fields"][1]["value"]
+    assert page2.embeds[-1]["footer"]["text"] == "Page 2 of 2"
+    assert len(page2.embeds) == 2
+    assert "sam-answer-0" in page2.embeds[1]["description"]
     back = await (await ada.click(page2, "Prev")).reply()
-    assert back.embeds[0]["footer"]["text"] == "Page 1 of 2"
+    assert back.embeds[-1]["footer"]["text"] == "Page 1 of 2"
     assert (await (await eve.click(page1, "Next")).reply()).text == NOT_FOR_YOU
     # Sam's view: never Ada's answer to the prompt Sam has not answered.
     sam_page = await (await sam.slash("closer history")).reply()
