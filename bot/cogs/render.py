@@ -29,6 +29,15 @@ def help_embed() -> discord.Embed:
         inline=False,
     )
     embed.add_field(
+        name="Answering",
+        value=(
+            "Press Answer on a prompt, or reply to it with Discord's Reply. In more than one "
+            "pair, a plain message gets a quick question back — which prompt is it for? — and "
+            "nothing is saved until you pick. Every confirmation says whom it's for."
+        ),
+        inline=False,
+    )
+    embed.add_field(
         name="Make it yours",
         value=(
             "`/closer timezone` and `/closer quiet-hours` so prompts come at good times; "

@@ -101,6 +101,13 @@ class FollowUps:
             pair = await pair_store.get_pair(self.db, c.pair_id)
             if instance is None or pair is None:
                 continue
+            pace = await store.pace_of(self.db, pair.id, c.user_id)
+            if pace is not None and pace.pace != "normal":
+                # They chose (or are being asked about) a slower pace: a "yours is here"
+                # reminder would undo the point of it. Marked, so it is not considered again.
+                async with self.db.transaction() as conn:
+                    await store.mark_nudged(conn, instance.id, c.user_id, now)
+                continue
             states = await instance_store.member_states(self.db, instance.id)
             names = await self.prompting.names_of(pair.member_ids)
             answered_by = [

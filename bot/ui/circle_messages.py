@@ -58,7 +58,9 @@ def intro_message(
         "embed": embed(
             f"Round {round_no} of {circle}",
             f"{opening} I'll send {both} one small prompt {schedule}, the first one "
-            f"{first_prompt}. Answer with the button or just reply here; {reveal}.",
+            f"{first_prompt}. Answer with the button or reply to the prompt; {reveal}. "
+            "In more than one pair? Use Discord's Reply on a prompt, or I'll ask which one "
+            "a message is for.",
             footer=f"Only {who} will see your answers; server admins only ever see counts. "
             "/pair status shows what's next, /pair pause gives you a break.",
         )

@@ -241,3 +241,24 @@ async def test_bad_answers_are_refused_kindly(harness: Harness, bot: CloserBot) 
     # A valid answer still works after all that.
     ok = await (await ada.submit_modal(modal, {"answer": "y" * 2000})).reply()
     assert ok.text.startswith("Saved for ")
+
+
+async def test_no_reminder_for_someone_who_chose_a_slower_pace(
+    harness: Harness, bot: CloserBot
+) -> None:
+    from bot.storage import followups
+
+    ada, sam = harness.member("Ada"), harness.member("Sam")
+    pair_id = await seed_pair(harness, [ada, sam])
+    await send_prompt(harness, pair_id, QUESTION)
+    dm_a = await ada.next_dm()
+    await sam.next_dm()
+    async with bot.db.transaction() as conn:
+        await followups.set_pace(conn, pair_id, sam.id, "weekly", harness.clock.now())
+    await answer_by_modal(ada, dm_a, "Lavender")
+    harness.clock.set(at(1, 8, 1))
+    await harness.tick()
+    await sam.no_dm(0.05)
+    harness.clock.set(at(2, 9))
+    await harness.tick()
+    await sam.no_dm(0.05)
