@@ -15,7 +15,7 @@ from datetime import datetime
 from bot.storage import outbox as outbox_store
 from bot.storage.db import Database
 from bot.storage.outbox import NewDelivery
-from bot.storage.privacy import EndedPair, ForgetReport, export_user, forget_user
+from bot.storage.privacy import EndedPair, ForgetReport, export_user, forget_user_in
 from bot.ui import trust
 
 EXPORT_FILENAME = "closer-export.json"
@@ -47,21 +47,23 @@ class PrivacyService:
         partner only, so a repeated request cannot queue a second notice.
         """
         now = self.now()
-        report = await forget_user(self.db, user_id, now)
-        notices = [
-            NewDelivery(
-                dedupe_key=f"forgotten:{pair.pair_id}:{partner}",
-                kind="notice",
-                due_at=now,
-                user_id=partner,
-                pair_id=pair.pair_id,
-                payload=dict(_notice(pair)),
-            )
-            for pair in report.ended_pairs
-            for partner in pair.partner_ids
-        ]
+        # One use case, one transaction: the erasure and the partners' notices commit together.
+        async with self.db.transaction() as conn:
+            report = await forget_user_in(conn, user_id, now)
+            notices = [
+                NewDelivery(
+                    dedupe_key=f"forgotten:{pair.pair_id}:{partner}",
+                    kind="notice",
+                    due_at=now,
+                    user_id=partner,
+                    pair_id=pair.pair_id,
+                    payload=dict(_notice(pair)),
+                )
+                for pair in report.ended_pairs
+                for partner in pair.partner_ids
+            ]
+            await outbox_store.insert_deliveries(conn, notices, now)
         if notices:
-            await outbox_store.enqueue(self.db, notices, now)
             self.wake()
         return report
 

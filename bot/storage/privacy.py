@@ -593,8 +593,9 @@ def _forget_sql(column: UserIdColumn) -> str:
     return f'UPDATE "{t}" SET "{c}" = NULL WHERE "{c}" = ?'
 
 
-async def forget_user(db: Database, user_id: int, now: datetime) -> ForgetReport:
-    """Erase every row about `user_id` in every server, in one transaction. Idempotent."""
+async def forget_user_in(conn: aiosqlite.Connection, user_id: int, now: datetime) -> ForgetReport:
+    """Erase every row about `user_id` in every server, inside the caller's transaction (with
+    whatever else the use case writes, such as the partners' notices). Idempotent."""
     stamp = to_db(now)
     deleted: dict[str, int] = {}
     updated: dict[str, int] = {}
@@ -603,100 +604,102 @@ async def forget_user(db: Database, user_id: int, now: datetime) -> ForgetReport
         if n:
             counts[table] = counts.get(table, 0) + n
 
-    async with db.transaction() as conn:
-        # End the pairs and groups they were in, so nothing waits on a member who is gone.
-        ended: list[EndedPair] = []
-        live = await _rows(
-            conn,
-            "SELECT p.id, p.guild_id, p.kind FROM pairs AS p "
-            "JOIN pair_members AS pm ON pm.pair_id = p.id "
-            "WHERE pm.user_id = ? AND p.status IN ('active', 'paused') ORDER BY p.id",
-            (user_id,),
-        )
-        for pair in live:
-            bump(
-                updated,
-                "pairs.status",
-                await _execute(
-                    conn,
-                    "UPDATE pairs SET status = 'ended', ended_at = ?, paused_until = NULL "
-                    "WHERE id = ?",
-                    (stamp, pair["id"]),
-                ),
-            )
-            # A themed week cannot continue without the pair; stop it rather than leave it due.
-            bump(
-                updated,
-                "challenges.status",
-                await _execute(
-                    conn,
-                    "UPDATE challenges SET status = 'stopped', ended_at = ? "
-                    "WHERE pair_id = ? AND status = 'active'",
-                    (stamp, pair["id"]),
-                ),
-            )
-            partners = await _rows(
-                conn,
-                "SELECT user_id FROM pair_members WHERE pair_id = ? AND user_id != ? "
-                "ORDER BY user_id",
-                (pair["id"], user_id),
-            )
-            ended.append(
-                EndedPair(
-                    pair_id=int(pair["id"]),
-                    guild_id=int(pair["guild_id"]),
-                    kind=str(pair["kind"]),
-                    partner_ids=tuple(int(r["user_id"]) for r in partners),
-                )
-            )
-
-        # Other people's outbox rows that carry their words or name them, found by structure
-        # (each row records its authors and the people it names), never by matching text: a
-        # partner's own messages that merely contain the same short words are left alone.
-        # A partner's own sent prompt keeps its row (their history and replies point at it),
-        # emptied of the message that named the member; every other such row is deleted.
-        about = "id IN (SELECT delivery_id FROM delivery_people WHERE user_id = :uid)"
+    # End the pairs and groups they were in, so nothing waits on a member who is gone.
+    ended: list[EndedPair] = []
+    live = await _rows(
+        conn,
+        "SELECT p.id, p.guild_id, p.kind FROM pairs AS p "
+        "JOIN pair_members AS pm ON pm.pair_id = p.id "
+        "WHERE pm.user_id = ? AND p.status IN ('active', 'paused') ORDER BY p.id",
+        (user_id,),
+    )
+    for pair in live:
         bump(
             updated,
-            "deliveries.payload",
+            "pairs.status",
             await _execute(
                 conn,
-                "UPDATE deliveries SET payload = '{}' WHERE user_id IS NOT :uid "
-                f"AND kind IN ('prompt', 'later') AND status != 'pending' AND {about}",
-                {"uid": user_id},
+                "UPDATE pairs SET status = 'ended', ended_at = ?, paused_until = NULL WHERE id = ?",
+                (stamp, pair["id"]),
             ),
         )
+        # A themed week cannot continue without the pair; stop it rather than leave it due.
         bump(
-            deleted,
-            "deliveries",
+            updated,
+            "challenges.status",
             await _execute(
                 conn,
-                "DELETE FROM deliveries WHERE user_id IS NOT :uid AND NOT "
-                f"(kind IN ('prompt', 'later') AND status != 'pending') AND {about}",
-                {"uid": user_id},
+                "UPDATE challenges SET status = 'stopped', ended_at = ? "
+                "WHERE pair_id = ? AND status = 'active'",
+                (stamp, pair["id"]),
             ),
         )
-        # Whatever is still queued for the pairs this ends would arrive after the pair is gone.
-        if ended:
-            bump(
-                updated,
-                "deliveries.status",
-                await _execute(
-                    conn,
-                    "UPDATE deliveries SET status = 'skipped', last_error = 'pair ended' "
-                    "WHERE status = 'pending' AND pair_id IN (SELECT value FROM json_each(:pairs))",
-                    {"pairs": json.dumps([e.pair_id for e in ended])},
-                ),
+        partners = await _rows(
+            conn,
+            "SELECT user_id FROM pair_members WHERE pair_id = ? AND user_id != ? ORDER BY user_id",
+            (pair["id"], user_id),
+        )
+        ended.append(
+            EndedPair(
+                pair_id=int(pair["id"]),
+                guild_id=int(pair["guild_id"]),
+                kind=str(pair["kind"]),
+                partner_ids=tuple(int(r["user_id"]) for r in partners),
             )
+        )
 
-        for column in USER_ID_COLUMNS:
-            n = await _execute(conn, _forget_sql(column), (user_id,))
-            if column.on_forget is OnForget.DELETE_ROW:
-                bump(deleted, column.table, n)
-            else:
-                bump(updated, f"{column.table}.{column.column}", n)
+    # Other people's outbox rows that carry their words or name them, found by structure
+    # (each row records its authors and the people it names), never by matching text: a
+    # partner's own messages that merely contain the same short words are left alone.
+    # A partner's own sent prompt keeps its row (their history and replies point at it),
+    # emptied of the message that named the member; every other such row is deleted.
+    about = "id IN (SELECT delivery_id FROM delivery_people WHERE user_id = :uid)"
+    bump(
+        updated,
+        "deliveries.payload",
+        await _execute(
+            conn,
+            "UPDATE deliveries SET payload = '{}' WHERE user_id IS NOT :uid "
+            f"AND kind IN ('prompt', 'later') AND status != 'pending' AND {about}",
+            {"uid": user_id},
+        ),
+    )
+    bump(
+        deleted,
+        "deliveries",
+        await _execute(
+            conn,
+            "DELETE FROM deliveries WHERE user_id IS NOT :uid AND NOT "
+            f"(kind IN ('prompt', 'later') AND status != 'pending') AND {about}",
+            {"uid": user_id},
+        ),
+    )
+    # Whatever is still queued for the pairs this ends would arrive after the pair is gone.
+    if ended:
+        bump(
+            updated,
+            "deliveries.status",
+            await _execute(
+                conn,
+                "UPDATE deliveries SET status = 'skipped', last_error = 'pair ended' "
+                "WHERE status = 'pending' AND pair_id IN (SELECT value FROM json_each(:pairs))",
+                {"pairs": json.dumps([e.pair_id for e in ended])},
+            ),
+        )
+
+    for column in USER_ID_COLUMNS:
+        n = await _execute(conn, _forget_sql(column), (user_id,))
+        if column.on_forget is OnForget.DELETE_ROW:
+            bump(deleted, column.table, n)
+        else:
+            bump(updated, f"{column.table}.{column.column}", n)
 
     return ForgetReport(user_id=user_id, ended_pairs=tuple(ended), deleted=deleted, updated=updated)
+
+
+async def forget_user(db: Database, user_id: int, now: datetime) -> ForgetReport:
+    async with db.transaction() as conn:
+        return await forget_user_in(conn, user_id, now)
 
 
 # --------------------------------------------------------------------------------------------
