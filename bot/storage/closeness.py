@@ -122,7 +122,8 @@ async def candidates(db: Database, started_before: datetime) -> list[Candidate]:
     older than four weeks, and every circle pair (their clock is the relationship's, not the
     round's)."""
     rows = await db.fetchall(
-        _CANDIDATES + "AND (p.created_at <= ? OR p.circle_id IS NOT NULL) ORDER BY p.id, pm.user_id",
+        _CANDIDATES
+        + "AND (p.created_at <= ? OR p.circle_id IS NOT NULL) ORDER BY p.id, pm.user_id",
         (to_db(started_before),),
     )
     return [
@@ -161,8 +162,7 @@ async def existing_keys(db: Database, keys: Iterable[str]) -> set[str]:
     if not wanted:
         return set()
     rows = await db.fetchall(
-        "SELECT dedupe_key FROM deliveries WHERE dedupe_key IN "
-        "(SELECT value FROM json_each(?))",
+        "SELECT dedupe_key FROM deliveries WHERE dedupe_key IN (SELECT value FROM json_each(?))",
         (json.dumps(wanted),),
     )
     return {str(r[0]) for r in rows}
@@ -171,10 +171,10 @@ async def existing_keys(db: Database, keys: Iterable[str]) -> set[str]:
 async def guild_scores(
     db: Database, guild_id: int, since: datetime, until: datetime
 ) -> list[tuple[int, int]]:
-    """(user id, score) of answered check-ins in a server in [since, until)."""
+    """(user id, score) of answered check-ins in a server in (since, until]."""
     rows = await db.fetchall(
         "SELECT user_id, score FROM closeness_checkins WHERE guild_id = ? AND score IS NOT NULL "
-        "AND created_at >= ? AND created_at < ?",
+        "AND created_at > ? AND created_at <= ?",
         (guild_id, to_db(since), to_db(until)),
     )
     return [(int(r[0]), int(r[1])) for r in rows]

@@ -19,12 +19,23 @@ class ViewSpec(TypedDict, total=False):
     activity: bool
     feelings: bool
     start: bool  # a timed together-activity: a Start button before the usual ones
+    switch: str  # the closeness check-in: offer to turn scheduled check-ins "off" or "on"
+
+
+class FileSpec(TypedDict, total=False):
+    """A picture to attach, drawn when the message is sent (see `bot.ui.pictures`)."""
+
+    filename: str
+    draw: str  # closeness_scale | card | feelings_wheel
+    alt: str  # what it shows, in words; also said in the message itself
+    data: dict[str, Any]
 
 
 class MessagePayload(TypedDict, total=False):
     content: str
     embed: dict[str, Any]
     view: ViewSpec
+    files: list[FileSpec]
 
 
 ACCENT = 0xE8A87C

@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, TypedDict
 
 from PIL import Image, ImageDraw, ImageFont
+
+from bot.ui.payload import FileSpec
 
 BACKGROUND = (255, 248, 240, 255)
 INK = (46, 42, 52, 255)
@@ -30,13 +31,6 @@ Colour = tuple[int, int, int]
 YOU: Colour = (232, 168, 124)  # the accent of Closer's embeds
 THEM: Colour = (93, 169, 166)
 SCALE = 2  # drawn at twice the size and scaled down: smooth edges without anti-aliasing APIs
-
-
-class FileSpec(TypedDict, total=False):
-    filename: str
-    draw: str  # closeness_scale | trend | card | feelings_wheel
-    alt: str
-    data: dict[str, Any]
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:

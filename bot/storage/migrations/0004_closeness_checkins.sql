@@ -21,6 +21,3 @@ CREATE TABLE closeness_optouts (
     user_id    INTEGER PRIMARY KEY REFERENCES members(user_id) ON DELETE CASCADE,
     created_at TEXT NOT NULL
 );
-
--- The producer looks up scheduled check-ins by key on every scan.
-CREATE INDEX deliveries_closeness ON deliveries (dedupe_key) WHERE kind = 'closeness';
