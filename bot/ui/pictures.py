@@ -165,16 +165,20 @@ def trend(series: Sequence[Series]) -> bytes:
 def card(title: str, lines: Sequence[str]) -> bytes:
     """A recap card: a title and a few short lines (counts, the member's own notes)."""
     width = 560
-    wrapped: list[str] = []
+    wrapped: list[tuple[str, bool]] = []
     for line in lines:
-        wrapped += textwrap.wrap(line, 52) or [""]
+        quote = line.startswith("“")
+        wrapped += [(part, quote) for part in textwrap.wrap(line, 52) or [""]]
     wrapped = wrapped[:14]
     height = 76 + 26 * len(wrapped) + 16
     image, draw = _canvas(width, height)
-    draw.rectangle((0, 0, 10 * SCALE, height * SCALE), fill=(*YOU, 255))
+    draw.rounded_rectangle(
+        (0, 0, 20 * SCALE, height * SCALE - 1), radius=16 * SCALE, fill=(*YOU, 255)
+    )
+    draw.rectangle((10 * SCALE, 0, 20 * SCALE, height * SCALE - 1), fill=BACKGROUND)
     _text(draw, (32, 22), title, 24)
-    for i, line in enumerate(wrapped):
-        _text(draw, (32, 72 + 26 * i), line, 16, INK if not line.startswith("“") else SOFT_INK)
+    for i, (line, quote) in enumerate(wrapped):
+        _text(draw, (32, 72 + 26 * i), line, 16, SOFT_INK if quote else INK)
     return _png(image)
 
 
