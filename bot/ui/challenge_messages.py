@@ -189,7 +189,7 @@ def recap_message(
         fields.append(("Your thank-yous, in one place" if i == 0 else "More thank-yous", chunk))
     card = recap_card(theme, together, categories, own_notes)
     return {
-        "content": f"-# Picture: {card['alt']}",
+        "content": "-# Picture: your week as a card, in the same words as below.",
         "embed": embed(
             f"Your {theme.name}",
             f"{together} {theme.closing}",

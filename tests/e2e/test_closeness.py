@@ -185,3 +185,24 @@ async def test_admin_stats_need_five_members(harness: Harness, bot: CloserBot) -
     assert "Average 5.8 of 7 from 5 members." in shown
     for person in people:
         assert person.name not in reply.text
+
+
+async def test_quiet_hours_and_pauses_are_respected(harness: Harness, bot: CloserBot) -> None:
+    ada, sam = harness.member("Ada"), harness.member("Sam")
+    await seed_pair(harness, [ada, sam])
+    await (await ada.slash("closer quiet-hours", start="18:00", end="21:00")).reply()
+    harness.clock.set(at(20, 8, 0))
+    await (await sam.slash("pair pause", days=30)).reply()
+    harness.clock.set(at(28, 19, 0, 30))
+    await harness.tick()
+    assert checkins_in(ada.unread()) == [] and checkins_in(sam.unread()) == []
+    # The pause ends on day 50: this period's check-in is still owed, at the next prompt time.
+    harness.clock.set(at(50, 8, 0, 30))
+    await harness.tick()
+    harness.clock.set(at(50, 19, 0, 30))
+    await harness.tick()
+    assert len(checkins_in(sam.unread())) == 1
+    assert checkins_in(ada.unread()) == []  # her quiet hours run until 21:00
+    harness.clock.set(at(50, 21, 0, 30))
+    await harness.tick()
+    assert len(checkins_in(ada.unread())) == 1
