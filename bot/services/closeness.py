@@ -43,6 +43,9 @@ SCAN_EVERY = timedelta(minutes=10)
 TOO_LATE = timedelta(hours=3)
 STALE_AFTER = timedelta(hours=12)
 KEY_CHUNK = 500
+# At most this many check-ins queued per scan, so the first scan after this feature ships (every
+# pair older than four weeks due at once) stays a short tick; the next tick carries on.
+MAX_PER_SCAN = 500
 INSIGHT_GAPS = 3
 
 
@@ -100,43 +103,58 @@ class Closeness:
         if self.scanned_at is not None and self.scanned_at <= now < self.scanned_at + SCAN_EVERY:
             return 0
         self.scanned_at = now
-        plans: list[tuple[str, store.Candidate, datetime]] = []
+        days = rules.EVERY.days
+        plans: list[tuple[str, store.Candidate, datetime]] = [
+            (
+                f"{store.KIND}:p{c.pair_id}:{c.user_id}:{c.period}",
+                c,
+                max(rules.period_start(c.created_at, c.period), c.created_at),
+            )
+            for c in await store.due_pair_members(self.db, now, days, MAX_PER_SCAN + 1)
+            if rules.eligible(c.kind)
+        ]
         histories: dict[int, list[tuple[int, datetime, frozenset[int]]]] = {}
-        for c in await store.candidates(self.db, now - rules.EVERY):
-            if c.circle_id is None:
-                ok, started, rel = rules.eligible(c.kind), c.created_at, f"p{c.pair_id}"
-            else:
-                if c.circle_id not in histories:
-                    histories[c.circle_id] = await store.circle_pairs(self.db, c.circle_id)
-                history = histories[c.circle_id]
-                members = next((h[2] for h in history if h[0] == c.pair_id), frozenset())
-                ok, started, rel = await self._circle_relationship(
-                    c.circle_id, c.pair_id, c.created_at, members, c.kind, history
-                )
+        for c in await store.circle_members(self.db, now, days):
+            circle_id = c.circle_id or 0
+            if circle_id not in histories:
+                histories[circle_id] = await store.circle_pairs(self.db, circle_id)
+            history = histories[circle_id]
+            members = next((h[2] for h in history if h[0] == c.pair_id), frozenset())
+            ok, started, rel = await self._circle_relationship(
+                circle_id, c.pair_id, c.created_at, members, c.kind, history
+            )
             period = rules.period_of(started, now)
-            if not ok or period < 1:
-                continue
-            begins = max(rules.period_start(started, period), c.created_at)
-            plans.append((f"{store.KIND}:{rel}:{c.user_id}:{period}", c, begins))
-        queued = 0
+            if ok and period >= 1:
+                begins = max(rules.period_start(started, period), c.created_at)
+                plans.append((f"{store.KIND}:{rel}:{c.user_id}:{period}", c, begins))
+        ready: list[NewDelivery] = []
         for i in range(0, len(plans), KEY_CHUNK):
             chunk = plans[i : i + KEY_CHUNK]
             existing = await store.existing_keys(self.db, (k for k, _, _ in chunk))
             for key, c, begins in chunk:
                 if key in existing:
                     continue
+                if len(ready) >= MAX_PER_SCAN:
+                    self.scanned_at = None  # more are due: scan again on the next tick
+                    break
                 try:
-                    queued += await self._queue(key, c, begins, now)
+                    delivery = await self._delivery(key, c, begins, now)
                 except Exception:
                     log.exception("closeness check-in failed", extra={"pair_id": c.pair_id})
+                    continue
+                if delivery is not None:
+                    ready.append(delivery)
+        queued = await outbox_store.enqueue(self.db, ready, now) if ready else 0
         if queued:
             self.wake()
         return queued
 
-    async def _queue(self, key: str, c: store.Candidate, begins: datetime, now: datetime) -> int:
+    async def _delivery(
+        self, key: str, c: store.Candidate, begins: datetime, now: datetime
+    ) -> NewDelivery | None:
         pair = await pair_store.get_pair(self.db, c.pair_id)
         if pair is None or not pair.active:
-            return 0
+            return None
         member = await member_store.get_member(self.db, c.user_id)
         zone, quiet = zone_of(member, self.default_zone), quiet_of(member)
         at = parse_hhmm(c.local_time)
@@ -147,25 +165,19 @@ class Closeness:
             slot = first_slot_after(now, at, zone)
         due = None if slot is None else move_out_of_quiet(slot, zone, quiet)
         if due is None:
-            return 0
+            return None
         names = await self.prompting.names_of(pair.member_ids)
         payload = copy.checkin_message(
             [names[m] for m in pair.partners_of(c.user_id)], pair_id=pair.id, user_id=c.user_id
         )
-        return await outbox_store.enqueue(
-            self.db,
-            [
-                NewDelivery(
-                    dedupe_key=key,
-                    kind=store.KIND,
-                    due_at=due,
-                    user_id=c.user_id,
-                    pair_id=pair.id,
-                    payload=dict(payload),
-                    stale_after=due + STALE_AFTER,
-                )
-            ],
-            now,
+        return NewDelivery(
+            dedupe_key=key,
+            kind=store.KIND,
+            due_at=due,
+            user_id=c.user_id,
+            pair_id=pair.id,
+            payload=dict(payload),
+            stale_after=due + STALE_AFTER,
         )
 
     # Asked for, and answered ---------------------------------------------------------------

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiosqlite
@@ -26,18 +26,6 @@ class CheckinRow:
     id: int
     pair_id: int
     score: int | None
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A member of an active pair who may be due a scheduled check-in."""
-
-    pair_id: int
-    user_id: int
-    kind: str
-    circle_id: int | None
-    local_time: str
     created_at: datetime
 
 
@@ -109,34 +97,70 @@ async def set_opted_out(db: Database, user_id: int, off: bool, now: datetime) ->
             await conn.execute("DELETE FROM closeness_optouts WHERE user_id = ?", (user_id,))
 
 
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A member of an active pair who may be due a scheduled check-in."""
+
+    pair_id: int
+    user_id: int
+    kind: str
+    circle_id: int | None
+    local_time: str
+    created_at: datetime
+    period: int  # four-week periods since the pair began (pairs outside circles)
+
+
 _CANDIDATES = (
-    "SELECT p.id AS pair_id, pm.user_id, p.kind, p.circle_id, p.local_time, p.created_at "
+    "SELECT p.id AS pair_id, pm.user_id, p.kind, p.circle_id, p.local_time, p.created_at, "
+    "CAST((julianday(:now) - julianday(p.created_at)) / :days AS INTEGER) AS period "
     "FROM pairs AS p JOIN pair_members AS pm ON pm.pair_id = p.id "
     "WHERE p.status = 'active' AND pm.pace != 'held' "
     "AND pm.user_id NOT IN (SELECT user_id FROM closeness_optouts) "
 )
 
 
-async def candidates(db: Database, started_before: datetime) -> list[Candidate]:
-    """Members of active pairs who have not switched check-ins off and are not held: pairs
-    older than four weeks, and every circle pair (their clock is the relationship's, not the
-    round's)."""
-    rows = await db.fetchall(
-        _CANDIDATES
-        + "AND (p.created_at <= ? OR p.circle_id IS NOT NULL) ORDER BY p.id, pm.user_id",
-        (to_db(started_before),),
+def _candidate(r: sqlite3.Row) -> Candidate:
+    return Candidate(
+        pair_id=int(r["pair_id"]),
+        user_id=int(r["user_id"]),
+        kind=str(r["kind"]),
+        circle_id=None if r["circle_id"] is None else int(r["circle_id"]),
+        local_time=str(r["local_time"]),
+        created_at=from_db(r["created_at"]),
+        period=int(r["period"]),
     )
-    return [
-        Candidate(
-            pair_id=int(r["pair_id"]),
-            user_id=int(r["user_id"]),
-            kind=str(r["kind"]),
-            circle_id=None if r["circle_id"] is None else int(r["circle_id"]),
-            local_time=str(r["local_time"]),
-            created_at=from_db(r["created_at"]),
-        )
-        for r in rows
-    ]
+
+
+async def due_pair_members(
+    db: Database, now: datetime, every_days: int, limit: int
+) -> list[Candidate]:
+    """Members of active pairs outside circles, four weeks or older, whose check-in for the
+    current period is not queued yet (the key is `closeness:p<pair>:<user>:<period>`): the
+    filtering is done in SQL so a scan of a large server returns only what is due."""
+    rows = await db.fetchall(
+        "SELECT * FROM ("
+        + _CANDIDATES
+        + "AND p.circle_id IS NULL AND p.created_at <= :cutoff) AS c "
+        "WHERE c.period >= 1 AND NOT EXISTS (SELECT 1 FROM deliveries AS d WHERE d.dedupe_key "
+        "= 'closeness:p' || c.pair_id || ':' || c.user_id || ':' || c.period) "
+        "ORDER BY c.pair_id, c.user_id LIMIT :limit",
+        {
+            "now": to_db(now),
+            "days": every_days,
+            "cutoff": to_db(now - timedelta(days=every_days)),
+            "limit": limit,
+        },
+    )
+    return [_candidate(r) for r in rows]
+
+
+async def circle_members(db: Database, now: datetime, every_days: int) -> list[Candidate]:
+    """Members of active circle pairs: their clock is the relationship's, not the round's."""
+    rows = await db.fetchall(
+        _CANDIDATES + "AND p.circle_id IS NOT NULL ORDER BY p.id, pm.user_id",
+        {"now": to_db(now), "days": every_days},
+    )
+    return [_candidate(r) for r in rows]
 
 
 async def circle_pairs(db: Database, circle_id: int) -> list[tuple[int, datetime, frozenset[int]]]:
