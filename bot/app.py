@@ -42,6 +42,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.prompting import PromptCommands, Prompting
 from bot.services.schedule import reschedule_pair
 from bot.settings import Settings
+from bot.storage import closeness as store_closeness
 from bot.storage.db import Database
 from bot.storage.meta import get_meta, set_meta
 from bot.storage.pairs import get_pair, resume_due_pauses
@@ -178,6 +179,7 @@ class CloserBot(commands.Bot):
         # "How close do we feel?": a private check-in every four weeks of a pair.
         self.closeness = Closeness(self.db, self.prompting, zone, now, wake)
         self.outbox.producers.append(self.closeness.schedule)
+        self.outbox.before_send[store_closeness.KIND] = self.closeness.still_wanted
 
     async def _resume_pauses(self, now: datetime) -> None:
         for pair_id in await resume_due_pauses(self.db, now):

@@ -59,6 +59,9 @@ class Outbox:
     after_send: dict[str, Callable[[store.Claimed, int], Awaitable[None]]] = field(
         default_factory=dict
     )
+    # Per kind: asked just before sending; False skips the row (e.g. a check-in queued hours
+    # ahead for a pair that has since paused).
+    before_send: dict[str, Callable[[store.Claimed], Awaitable[bool]]] = field(default_factory=dict)
     sent_count: int = 0
     in_flight: set[int] = field(default_factory=set)
 
@@ -136,6 +139,10 @@ class Outbox:
         if c.stale_after is not None and now > c.stale_after:
             await store.mark_final(self.db, c.id, "skipped", "too late")
             return Outcome("skipped", error="too late")
+        still_wanted = self.before_send.get(c.kind)
+        if still_wanted is not None and not await still_wanted(c):
+            await store.mark_final(self.db, c.id, "skipped", "no longer wanted")
+            return Outcome("skipped", error="no longer wanted")
         channel_id = c.channel_id
         if channel_id is None and c.user_id is not None:
             member = await member_store.get_member(self.db, c.user_id)

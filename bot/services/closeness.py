@@ -180,6 +180,13 @@ class Closeness:
             stale_after=due + STALE_AFTER,
         )
 
+    async def still_wanted(self, c: outbox_store.Claimed) -> bool:
+        """Just before a queued check-in goes out: the pair is still active, the member still
+        wants check-ins and has not gone quiet since it was queued."""
+        if c.pair_id is None or c.user_id is None:
+            return False
+        return await store.still_wanted(self.db, c.pair_id, c.user_id)
+
     # Asked for, and answered ---------------------------------------------------------------
     async def ask(self, pair: PairRow, user_id: int) -> MessagePayload:
         """The check-in now (`/closer checkin`), with the switch for scheduled ones."""

@@ -163,6 +163,17 @@ async def circle_members(db: Database, now: datetime, every_days: int) -> list[C
     return [_candidate(r) for r in rows]
 
 
+async def still_wanted(db: Database, pair_id: int, user_id: int) -> bool:
+    """The member is still asked: the pair is active, they are not held, not opted out."""
+    value = await db.fetchval(
+        "SELECT 1 FROM pairs AS p JOIN pair_members AS pm ON pm.pair_id = p.id "
+        "WHERE p.id = ? AND pm.user_id = ? AND p.status = 'active' AND pm.pace != 'held' "
+        "AND pm.user_id NOT IN (SELECT user_id FROM closeness_optouts)",
+        (pair_id, user_id),
+    )
+    return value is not None
+
+
 async def circle_pairs(db: Database, circle_id: int) -> list[tuple[int, datetime, frozenset[int]]]:
     """Every pair a circle ever formed: (pair id, formed at, members)."""
     rows = await db.fetchall(

@@ -206,3 +206,41 @@ async def test_quiet_hours_and_pauses_are_respected(harness: Harness, bot: Close
     harness.clock.set(at(50, 21, 0, 30))
     await harness.tick()
     assert len(checkins_in(ada.unread())) == 1
+
+
+async def test_a_circle_pair_is_asked_in_a_later_round_on_the_relationship_s_clock(
+    harness: Harness, bot: CloserBot
+) -> None:
+    ada, sam = harness.member("Ada"), harness.member("Sam")
+    circle_id = await make_circle(bot, harness, [ada, sam])
+    await seed_pair(harness, [ada, sam], kind=PairKind.CIRCLE, circle_id=circle_id)
+    harness.clock.set(at(13, 19, 0, 30))
+    await harness.tick()
+    assert checkins_in(ada.unread()) == []  # a first round together: never
+    async with bot.db.transaction() as conn:
+        await conn.execute("UPDATE pairs SET status = 'ended'")
+    # Paired again in a round on day 29: four weeks since they first met in the circle.
+    harness.clock.set(at(29, 12, 0))
+    await seed_pair(harness, [ada, sam], kind=PairKind.CIRCLE, circle_id=circle_id)
+    harness.clock.set(at(29, 19, 0, 30))
+    await harness.tick()
+    (dm,) = checkins_in(ada.unread())
+    assert "How close do you feel to Sam" in dm.text
+    assert len(checkins_in(sam.unread())) == 1
+
+
+async def test_a_check_in_queued_before_a_pause_is_not_sent_during_it(
+    harness: Harness, bot: CloserBot
+) -> None:
+    ada, sam = harness.member("Ada"), harness.member("Sam")
+    await seed_pair(harness, [ada, sam])
+    harness.clock.set(at(28, 8, 0, 30))
+    await harness.tick()  # the period began at 08:00: both check-ins are queued for 19:00
+    queued = "SELECT count(*) FROM deliveries WHERE kind = 'closeness' AND status = ?"
+    assert await bot.db.fetchval(queued, ("pending",)) == 2
+    harness.clock.set(at(28, 12, 0))
+    await (await sam.slash("pair pause", days=3)).reply()
+    harness.clock.set(at(28, 19, 0, 30))
+    await harness.tick()
+    assert checkins_in(ada.unread()) == [] and checkins_in(sam.unread()) == []
+    assert await bot.db.fetchval(queued, ("skipped",)) == 2
