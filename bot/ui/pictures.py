@@ -148,7 +148,12 @@ def trend(series: Sequence[Series]) -> bytes:
         dot = 6 * SCALE
         for x, y in xy:
             draw.ellipse((x - dot, y - dot, x + dot, y + dot), fill=(*THEM, 255), outline=INK)
-        _text(draw, (left + 12, plot_bottom + 10), f"{first:%b} {first.day}", 13, SOFT_INK)
+        if span > 0:
+            _text(draw, (left + 12, plot_bottom + 10), f"{first:%b} {first.day}", 13, SOFT_INK)
+        else:  # one check-in: its date under its dot
+            _text(
+                draw, (x_of(first), plot_bottom + 10), f"{first:%b} {first.day}", 13, SOFT_INK, "ma"
+            )
         if span > 0:
             _text(
                 draw,
