@@ -33,6 +33,7 @@ from bot.health import heartbeat_path, touch
 from bot.services.answers import AnswerService
 from bot.services.challenges import ChallengeService
 from bot.services.circles import CircleService
+from bot.services.closeness import Closeness
 from bot.services.followups import FollowUps
 from bot.services.guilds import GuildService
 from bot.services.members import MemberService
@@ -41,6 +42,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.prompting import PromptCommands, Prompting
 from bot.services.schedule import reschedule_pair
 from bot.settings import Settings
+from bot.storage import closeness as store_closeness
 from bot.storage.db import Database
 from bot.storage.meta import get_meta, set_meta
 from bot.storage.pairs import get_pair, resume_due_pauses
@@ -62,6 +64,7 @@ COG_MODULES = (
     "bot.cogs.admin",
     "bot.cogs.circle",
     "bot.cogs.challenge",
+    "bot.cogs.closeness",
 )
 
 # Discord's minimum spacing between two IDENTIFYs for a bot with max_concurrency 1.
@@ -173,6 +176,10 @@ class CloserBot(commands.Bot):
         self.prompting.planner = self.challenges.plan_day
         self.prompting.cadence_override = self.challenges.cadence_override
         self.outbox.producers.append(self.challenges.tick)
+        # "How close do we feel?": a private check-in every four weeks of a pair.
+        self.closeness = Closeness(self.db, self.prompting, zone, now, wake)
+        self.outbox.producers.append(self.closeness.schedule)
+        self.outbox.before_send[store_closeness.KIND] = self.closeness.still_wanted
 
     async def _resume_pauses(self, now: datetime) -> None:
         for pair_id in await resume_due_pauses(self.db, now):

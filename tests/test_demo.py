@@ -28,6 +28,14 @@ def test_the_sandbox_demo_shows_a_prompt_an_answer_a_reveal_and_the_recap(tmp_pa
     assert "answers in the form" in out or "replies by DM" in out, "an answer"
     assert "answered" in out and " wrote " in out, "a reveal"
     assert "Your Gratitude Week" in out, "the themed week's recap"
+    assert "How close do you feel to Sam right now?" in out, "the closeness check-in"
+    saved = [
+        line.split("picture saved: ", 1)[1]
+        for line in out.splitlines()
+        if "picture saved: " in line
+    ]
+    assert [Path(p).name for p in saved] == ["closer-demo-checkin.png", "closer-demo-insights.png"]
+    assert all(Path(p).read_bytes().startswith(b"\x89PNG") for p in saved)
     assert "Summary" in out.splitlines()[-14:] or "Summary" in out
 
 

@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.errors import UserFacingError
 from bot.storage import guilds as guild_store
 from bot.storage.stats import GuildStats, guild_stats
+from bot.ui import closeness_messages as closeness_copy
 from bot.ui import trust
 from bot.ui.payload import embed
 
@@ -100,9 +101,16 @@ class AdminCog(
         guild_id = require_manage_guild(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         stats = await guild_stats(self.bot.db, guild_id, self.bot.clock.now())
-        await interaction.followup.send(
-            embed=discord.Embed.from_dict(stats_embed(stats)), ephemeral=True
+        data = stats_embed(stats)
+        # Check-ins are a distribution only, and only with enough members behind it.
+        data["fields"].append(
+            {
+                "name": closeness_copy.STATS_NAME,
+                "value": await self.bot.closeness.guild_summary(guild_id),
+                "inline": False,
+            },
         )
+        await interaction.followup.send(embed=discord.Embed.from_dict(data), ephemeral=True)
 
 
 class GuildLifecycle(commands.Cog):

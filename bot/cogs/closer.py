@@ -9,8 +9,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs import render
+from bot.cogs import closeness, render
 from bot.cogs.components import confirm_view, history_view
+from bot.cogs.pair import guild_only, partner_autocomplete, with_user_id
 from bot.core.cadence import zone_choices
 from bot.services.privacy import EXPORT_FILENAME
 from bot.ui import trust
@@ -83,6 +84,25 @@ class CloserCog(
         )
         if view is not None:
             view.stop()
+
+    @app_commands.command(
+        name="checkin", description="How close do you feel? A private check-in, just for you"
+    )
+    @app_commands.rename(with_="with")
+    @app_commands.describe(with_="Which pair, if you have more than one")
+    @app_commands.autocomplete(with_=partner_autocomplete)
+    async def checkin(self, interaction: discord.Interaction, with_: str | None = None) -> None:
+        guild_id = guild_only(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        pair = await self.bot.pairs.resolve(guild_id, interaction.user.id, with_user_id(with_))
+        await closeness.checkin(self.bot, interaction, pair)
+
+    @app_commands.command(
+        name="insights", description="Your own check-ins over time, with what you did together"
+    )
+    async def insights(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await closeness.insights(self.bot, interaction)
 
     # Privacy and support (trust) ---------------------------------------------------------
     @app_commands.command(

@@ -401,6 +401,10 @@ def build_view(spec: ViewSpec) -> discord.ui.View | None:
         pair = int(spec.get("pair", 0))
         for choice in ("weekly", "pause", "keep"):
             view.add_item(PaceButton(choice, pair, user))
+    elif kind == "closeness":
+        from bot.cogs.closeness import closeness_view
+
+        return closeness_view(spec)
     else:
         return None
     return view

@@ -61,6 +61,9 @@ class Outbox:
     )
     # When a DM may reach a member, if they are in their quiet hours now (None: no gate).
     quiet_until: Callable[[int, datetime], Awaitable[datetime | None]] | None = None
+    # Per kind: asked just before sending; False skips the row (e.g. a check-in queued hours
+    # ahead for a pair that has since paused).
+    before_send: dict[str, Callable[[store.Claimed], Awaitable[bool]]] = field(default_factory=dict)
     sent_count: int = 0
     in_flight: set[int] = field(default_factory=set)
 
@@ -138,6 +141,10 @@ class Outbox:
         if c.stale_after is not None and now > c.stale_after:
             await store.mark_final(self.db, c.id, "skipped", "too late")
             return Outcome("skipped", error="too late")
+        still_wanted = self.before_send.get(c.kind)
+        if still_wanted is not None and not await still_wanted(c):
+            await store.mark_final(self.db, c.id, "skipped", "no longer wanted")
+            return Outcome("skipped", error="no longer wanted")
         if c.user_id is not None and self.quiet_until is not None:
             # Quiet hours are a window with no DMs at all, whatever queued the message.
             until = await self.quiet_until(c.user_id, now)

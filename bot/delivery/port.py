@@ -7,6 +7,7 @@ Errors are translated into the three things the outbox decides on: the member ca
 from __future__ import annotations
 
 import asyncio
+import io
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -14,7 +15,7 @@ import aiohttp
 import discord
 
 from bot.delivery.limiter import RateLimiter
-from bot.ui.payload import MessagePayload
+from bot.ui.payload import FileSpec, MessagePayload
 
 CANNOT_DM = 50007
 UNKNOWN_CHANNEL = 10003
@@ -68,6 +69,17 @@ def translate(exc: BaseException) -> SendError:
     return Transient(f"{type(exc).__name__}: {exc}")
 
 
+def attachment(spec: FileSpec) -> discord.File:
+    """A stored picture spec, drawn now; the alt text travels as the attachment's description."""
+    from bot.ui.pictures import render  # Pillow is loaded only once a picture is sent
+
+    return discord.File(
+        io.BytesIO(render(spec)),
+        filename=spec.get("filename") or "picture.png",
+        description=spec.get("alt") or None,
+    )
+
+
 class BotPort:
     """The real thing, over discord.py, with every call charged to one shared limiter."""
 
@@ -94,6 +106,9 @@ class BotPort:
             kwargs["embed"] = discord.Embed.from_dict(message["embed"])
         if "embeds" in message:
             kwargs["embeds"] = [discord.Embed.from_dict(e) for e in message["embeds"]]
+        files = [attachment(spec) for spec in message.get("files") or []]
+        if files:
+            kwargs["files"] = files
         view = self._views(message["view"]) if "view" in message else None
         if view is not None:
             kwargs["view"] = view

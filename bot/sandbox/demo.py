@@ -122,6 +122,9 @@ class Demo:
         person = self.people[name]
         buttons = labels(dm)
         quiet = person.goes_quiet_after is not None and self.day > person.goes_quiet_after
+        if {"1", "7", "Skip"} <= set(buttons):  # the closeness check-in
+            await self._press(person, dm, self.rng.choice(("4", "5", "6")))
+            return
         if "Weekly instead" in buttons:
             await self._press(person, dm, "Weekly instead")
             return
@@ -255,6 +258,22 @@ async def _skip_to_recap(world: World, demo: Demo, out: Transcript) -> None:
             return
 
 
+async def _closeness(demo: Demo, out: Transcript) -> None:
+    """The private closeness check-in and Ada's own trend, its pictures saved to print paths."""
+    out.line()
+    out.line("── How close do we feel? (only Ada sees this) ──")
+    ask = await demo.command("Ada", "closer checkin")
+    if ask is not None:
+        await demo._press(demo.people["Ada"], ask, "6")
+    insights = await demo.command("Ada", "closer insights")
+    folder = Path(tempfile.gettempdir())
+    for reply, name in ((ask, "closer-demo-checkin.png"), (insights, "closer-demo-insights.png")):
+        if reply is not None and reply.files:
+            path = folder / name
+            path.write_bytes(reply.files[0]["data"])
+            out.always(f"  picture saved: {path}")
+
+
 async def _play(world: World, days: int, seed: int, out: Transcript) -> int:
     await world.start_bot()
     cast = {
@@ -301,6 +320,7 @@ async def _play(world: World, days: int, seed: int, out: Transcript) -> int:
             await demo.command("Ada", "pair status")
     if not demo.stats.counts.get("recaps"):
         await _skip_to_recap(world, demo, out)
+    await _closeness(demo, out)
     out.always("")
     out.always("Summary")
     for key in ("DMs received", "prompts", "answers", "reveals", "nudges", "check-ins", "recaps"):

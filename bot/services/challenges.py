@@ -572,6 +572,7 @@ class ChallengeService:
                 group=len(pair.member_ids) > 2,
                 categories=categories,
                 notes=mine,
+                own_notes=[text for _, author, text in notes if author == reader],
             )
             member = members.get(reader)
             due = move_out_of_quiet(now, zone_of(member, self.default_zone), quiet_of(member))

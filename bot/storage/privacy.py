@@ -46,6 +46,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.storage import closeness as closeness_store
 from bot.storage.db import Database, Params
 from bot.storage.timecodec import to_db
 
@@ -102,6 +103,8 @@ USER_ID_COLUMNS: tuple[UserIdColumn, ...] = (
     UserIdColumn("challenges", "started_by", OnForget.SET_NULL),
     UserIdColumn("pairs", "paused_by", OnForget.SET_NULL),
     UserIdColumn("delivery_people", "user_id", OnForget.DELETE_ROW),
+    UserIdColumn("closeness_checkins", "user_id", OnForget.DELETE_ROW),
+    UserIdColumn("closeness_optouts", "user_id", OnForget.DELETE_ROW),
     UserIdColumn("members", "user_id", OnForget.DELETE_ROW),
 )
 
@@ -139,6 +142,8 @@ NON_USER_ID_COLUMNS: frozenset[tuple[str, str]] = frozenset(
         ("delivery_people", "delivery_id"),
         ("schedules", "pair_id"),
         ("activity_timers", "instance_id"),
+        ("closeness_checkins", "pair_id"),
+        ("closeness_checkins", "guild_id"),
     }
 )
 
@@ -363,6 +368,7 @@ _FIELDS: dict[str, dict[str, str]] = {
         "user_id": "Your Discord user id.",
         "pressed_at": "When you pressed Start (UTC).",
     },
+    **closeness_store.EXPORT_FIELDS,
 }
 
 _NOTES = (
@@ -532,6 +538,8 @@ async def export_user(db: Database, user_id: int, *, now: datetime | None = None
                 conn, "SELECT * FROM activity_timers WHERE user_id = :uid ORDER BY instance_id", p
             )
         ]
+        for table, rows in (await closeness_store.export_tables(conn, user_id)).items():
+            tables[table] = [_plain(r) for r in rows]
     return {
         "format": {
             "format": EXPORT_FORMAT,
@@ -728,6 +736,7 @@ _PURGE_STATEMENTS: tuple[str, ...] = (
     "DELETE FROM schedules WHERE pair_id IN (SELECT id FROM pairs WHERE guild_id = :gid)",
     "DELETE FROM depth_votes WHERE pair_id IN (SELECT id FROM pairs WHERE guild_id = :gid)",
     "DELETE FROM pair_muted_topics WHERE pair_id IN (SELECT id FROM pairs WHERE guild_id = :gid)",
+    closeness_store.PURGE_STATEMENT,
     "DELETE FROM prompt_instances WHERE pair_id IN (SELECT id FROM pairs WHERE guild_id = :gid)",
     "DELETE FROM challenges WHERE guild_id = :gid "
     "OR pair_id IN (SELECT id FROM pairs WHERE guild_id = :gid) "

@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from bot.core.models import Category, Challenge
 from bot.ui.circle_messages import counts_text
 from bot.ui.messages import names
-from bot.ui.payload import MessagePayload, embed
+from bot.ui.payload import FileSpec, MessagePayload, embed
 
 __all__ = ["names"]  # re-exported: services format lists of people the same way
 
 # Discord caps an embed field value at 1,024 characters and an embed at 25 fields / 6,000 chars.
 FIELD_LIMIT = 1024
 NOTE_LIMIT = 300
+CARD_NOTE_LIMIT = 120  # a card is a glance; the full notes are in the message
 MAX_NOTE_FIELDS = 4
 
 
@@ -167,8 +168,10 @@ def recap_message(
     group: bool,
     categories: Sequence[Category],
     notes: Sequence[tuple[str, str]],
+    own_notes: Sequence[str] = (),
 ) -> MessagePayload:
-    """`notes`: (author, text) of revealed gratitude answers, oldest first."""
+    """`notes`: (author, text) of revealed gratitude answers, oldest first; `own_notes`: the
+    reader's own among them, the only words the recap card shows."""
     who = "you all" if group else "you both"
     if days_together == len(theme.days):
         together = f"This week {who} showed up every single day."
@@ -184,7 +187,9 @@ def recap_message(
         fields.append(("What you explored", ", ".join(c.label for c in categories)))
     for i, chunk in enumerate(_note_chunks(notes)):
         fields.append(("Your thank-yous, in one place" if i == 0 else "More thank-yous", chunk))
+    card = recap_card(theme, together, categories, own_notes)
     return {
+        "content": "-# Picture: your week as a card, in the same words as below.",
         "embed": embed(
             f"Your {theme.name}",
             f"{together} {theme.closing}",
@@ -192,7 +197,30 @@ def recap_message(
             footer="Just for your group: only answers you'd already seen are here."
             if group
             else "Just for the two of you: only answers you'd already seen are here.",
-        )
+        ),
+        "files": [card],
+    }
+
+
+def recap_card(
+    theme: Challenge, together: str, categories: Sequence[Category], own_notes: Sequence[str]
+) -> FileSpec:
+    """The week as a card: counts and the reader's own notes, nobody else's words."""
+    lines = [together]
+    if categories:
+        lines.append("What you explored: " + ", ".join(c.label for c in categories))
+    if own_notes:
+        lines.append("Your own thank-yous:")
+        lines += [
+            f"“{n if len(n) <= CARD_NOTE_LIMIT else n[: CARD_NOTE_LIMIT - 1] + '…'}”"
+            for n in own_notes[:3]
+        ]
+    alt = f"A card for your {theme.name}. " + " ".join(lines)
+    return {
+        "filename": "recap.png",
+        "draw": "card",
+        "alt": alt[:1000],
+        "data": {"title": f"Your {theme.name}", "lines": lines},
     }
 
 

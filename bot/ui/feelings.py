@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import discord
 
+from bot.ui.payload import FileSpec
+
 FEELINGS: dict[str, tuple[str, ...]] = {
     "Joy": ("happy", "grateful", "proud", "hopeful", "playful"),
     "Calm": ("calm", "relieved", "content", "safe"),
@@ -29,3 +31,16 @@ def feeling_options() -> list[discord.SelectOption]:
         for group, words in FEELINGS.items()
         for word in words
     ]
+
+
+WHEEL_FILE = "feelings.png"
+
+
+def wheel_alt() -> str:
+    families = "; ".join(f"{group}: {', '.join(words)}" for group, words in FEELINGS.items())
+    return f"A feelings wheel: seven families of feelings, each with its words. {families}."
+
+
+def wheel_file() -> FileSpec:
+    """The feelings wheel beside the feelings picker, so a word is easier to find."""
+    return {"filename": WHEEL_FILE, "draw": "feelings_wheel", "alt": wheel_alt()}

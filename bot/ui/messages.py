@@ -72,10 +72,18 @@ def prompt_message(
     }
     if start:
         view["start"] = True
-    return {
+    message: MessagePayload = {
         "embed": embed(prompt.category.label, description, footer=footer, fields=fields),
         "view": view,
     }
+    if view["feelings"]:
+        from bot.ui.feelings import WHEEL_FILE, wheel_file
+
+        # The wheel beside the picker; its words are in the picker itself, so no second list.
+        message["files"] = [wheel_file()]
+        message["embed"]["image"] = {"url": f"attachment://{WHEEL_FILE}"}
+        message["content"] = "-# Picture: a feelings wheel; its words are in the list below."
+    return message
 
 
 def invite_message(invite_id: int, invitee_id: int, inviter: str, when: str) -> MessagePayload:

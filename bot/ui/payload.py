@@ -20,6 +20,16 @@ class ViewSpec(TypedDict, total=False):
     feelings: bool
     start: bool  # a timed together-activity: a Start button before the usual ones
     reflection: bool  # "saved": a reflection also gets Share
+    switch: str  # the closeness check-in: offer to turn scheduled check-ins "off" or "on"
+
+
+class FileSpec(TypedDict, total=False):
+    """A picture to attach, drawn when the message is sent (see `bot.ui.pictures`)."""
+
+    filename: str
+    draw: str  # closeness_scale | card | feelings_wheel
+    alt: str  # what it shows, in words; also said in the message itself
+    data: dict[str, Any]
 
 
 class MessagePayload(TypedDict, total=False):
@@ -29,6 +39,7 @@ class MessagePayload(TypedDict, total=False):
     # holds 4,096 characters and a message's embeds 6,000 in all).
     embeds: list[dict[str, Any]]
     view: ViewSpec
+    files: list[FileSpec]
 
 
 ACCENT = 0xE8A87C

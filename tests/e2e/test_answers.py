@@ -175,10 +175,10 @@ async def test_nudge_without_answers_waits_out_quiet_hours_and_skips_activities(
     harness: Harness, bot: CloserBot
 ) -> None:
     ada, sam = harness.member("Ada"), harness.member("Sam")
-    await (await sam.slash("closer quiet-hours", start="07:00", end="09:30")).reply()
     pair_id = await seed_pair(harness, [ada, sam])
     instance_id = await send_prompt(harness, pair_id, QUESTION)  # Monday 08:00
     await ada.next_dm(), await sam.next_dm()
+    await (await sam.slash("closer quiet-hours", start="07:00", end="09:30")).reply()
     harness.clock.set(at(1, 8, 1))
     await harness.tick()
     nudge_a = await ada.next_dm()

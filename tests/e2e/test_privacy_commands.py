@@ -68,6 +68,10 @@ async def lived_in(harness: Harness) -> tuple[Member, Member, Member]:
     # A pending invite from Ada to Kit, so `invites` holds her id on both sides of some row.
     await (await ada.slash("pair invite", member=kit)).reply()
     await seed_the_rest(harness, ada, sam)
+    # A closeness check-in, and scheduled ones switched off: both hers alone.
+    checkin = await (await ada.slash("closer checkin")).reply()
+    await (await ada.click(checkin, "Turn scheduled check-ins off")).reply()
+    await (await ada.click(checkin, "5")).reply()
     return ada, sam, kit
 
 

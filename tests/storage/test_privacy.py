@@ -124,6 +124,17 @@ SEED: list[tuple[str, tuple[Any, ...]]] = [
     ("INSERT INTO schedules VALUES (1, ?, ?, '2025-03-09')", (ALICE, t(155))),
     ("INSERT INTO schedules VALUES (1, ?, ?, '2025-03-09')", (BOB, t(155))),
     (
+        "INSERT INTO closeness_checkins (pair_id, user_id, guild_id, score, created_at, "
+        "updated_at) VALUES (1, ?, ?, 6, ?, ?)",
+        (ALICE, GUILD_A, t(156), t(156)),
+    ),
+    (
+        "INSERT INTO closeness_checkins (pair_id, user_id, guild_id, score, created_at, "
+        "updated_at) VALUES (1, ?, ?, 5, ?, ?)",
+        (BOB, GUILD_A, t(157), t(157)),
+    ),
+    ("INSERT INTO closeness_optouts VALUES (?, ?)", (ALICE, t(158))),
+    (
         "INSERT INTO circles (id, guild_id, name, name_key, cadence, weekday, local_time, "
         "timezone, anchor_date, seed, created_by, created_at) VALUES (1, ?, 'Book Nook', "
         "'book nook', 'weekly', 2, '19:00', 'Europe/Paris', '2025-03-05', 11, ?, ?)",
@@ -192,6 +203,11 @@ SEED: list[tuple[str, tuple[Any, ...]]] = [
         (GUILD_B, ALICE, DAN, t(150), t(198)),
     ),
     ("INSERT INTO schedules VALUES (4, ?, ?, '2025-03-15')", (ALICE, t(300))),
+    (
+        "INSERT INTO closeness_checkins (pair_id, user_id, guild_id, score, created_at, "
+        "updated_at) VALUES (3, ?, ?, 4, ?, ?)",
+        (BOB, GUILD_B, t(159), t(159)),
+    ),
     (
         "INSERT INTO prompt_instances (id, pair_id, prompt_id, category, kind, slot_key, status, "
         "created_at) VALUES (4, 3, 'new-things-002', 'new_things', 'question', '2025-03-04', "
@@ -596,6 +612,8 @@ async def test_forget_reports_counts_per_table(db: Database) -> None:
         "pair_members": 3,
         "circle_members": 1,
         "invites": 3,
+        "closeness_checkins": 1,
+        "closeness_optouts": 1,
         "members": 1,
     }
     assert report.updated == {
@@ -606,7 +624,7 @@ async def test_forget_reports_counts_per_table(db: Database) -> None:
         "pairs.paused_by": 1,
         "deliveries.payload": 2,
     }
-    assert report.total_deleted == 23
+    assert report.total_deleted == 25
 
 
 async def test_forget_is_idempotent(db: Database) -> None:
