@@ -183,9 +183,7 @@ def _day(
                 if not any(_fits(p, day.category, kind) for p in prompts.values())
             ]
             if missing:
-                message = (
-                    f"{label}: no light prompts in '{day.category}' for {', '.join(missing)}"
-                )
+                message = f"{label}: no light prompts in '{day.category}' for {', '.join(missing)}"
                 yield item.problem("category", message)
 
 
@@ -214,7 +212,7 @@ def _prompt_day(
             why = target.depth.value if target.depth is not Depth.LIGHT else f"a {target.kind}"
             message = (
                 f"{label}: '{prompt_id}' is {why}, so a new pair can't get it yet; add "
-                f"stand_in = \"<a light {target.category} prompt id>\" that fits the title"
+                f'stand_in = "<a light {target.category} prompt id>" that fits the title'
             )
             yield item.problem("prompt", message)
         return
@@ -231,7 +229,9 @@ def _prompt_day(
         yield item.problem("stand_in", message)
     if stand_in.depth is not Depth.LIGHT or not selectable_kind(stand_in.kind):
         what = stand_in.depth.value if stand_in.depth is not Depth.LIGHT else stand_in.kind
-        yield item.problem("stand_in", f"{label}: stand-in '{day.stand_in}' must be light, not {what}")
+        yield item.problem(
+            "stand_in", f"{label}: stand-in '{day.stand_in}' must be light, not {what}"
+        )
     left_out = _left_out(stand_in, audience)
     if left_out:
         message = f"{label}: stand-in '{day.stand_in}' is not for {left_out}, who this week is for"

@@ -19,6 +19,8 @@ class ViewSpec(TypedDict, total=False):
     activity: bool
     feelings: bool
     start: bool  # a timed together-activity: a Start button before the usual ones
+    proposer: int  # a proposed change of relationship kind: who asked
+    relationship: str  # ... and the kind they proposed
 
 
 class MessagePayload(TypedDict, total=False):

@@ -99,9 +99,9 @@ async def test_refuses_duplicates_and_second_couples(harness: Harness, bot: Clos
     invite = await sam.next_dm()
     await (await sam.click(invite, "Accept")).reply()
     mine = await (await ada.slash("pair invite", member=kim)).reply()
-    assert mine.text.startswith("You're already in a couple pair here.")
+    assert mine.text.startswith("You're already in a pair you chose here.")
     theirs = await (await kim.slash("pair invite", member=sam)).reply()
-    assert theirs.text == "Sam is already in a couple pair here."
+    assert theirs.text == "Sam is already in a pair they chose here."
 
 
 async def test_closed_dms_tell_the_inviter_how_to_fix_it(harness: Harness, bot: CloserBot) -> None:
