@@ -65,7 +65,8 @@ class Handlers:
             slot = plan.next_prompts.get(interaction.user.id)
             when = f" Your first prompt comes {when_text(slot)}." if slot else ""
             await interaction.response.edit_message(
-                content=f"You and **{partner}** are paired.{when} "
+                content=f"You and **{partner}** are paired {messages.AS_WHAT[pair.relationship]}."
+                f"{when} "
                 "When you've both answered, you'll each see the other's answer.",
                 embed=None,
                 view=None,

@@ -46,7 +46,8 @@ def _block(library: Library, relationship: Relationship) -> str:
     no_light = [
         c.value
         for c in Category
-        if not any(p.category is c and p.depth is Depth.LIGHT for p in mine)
+        if c is not Category.VULNERABILITY  # medium or deep by design, so never a gap
+        and not any(p.category is c and p.depth is Depth.LIGHT for p in mine)
     ]
     if no_light:
         lines.append(f"  no light prompts in: {', '.join(no_light)}")
