@@ -76,9 +76,9 @@ def resources_embed() -> dict[str, Any]:
     lines = "\n".join(f"• [{name}]({url}) — {note}" for name, url, note in DIRECTORIES)
     return embed(
         "Finding support",
-        "Sometimes it helps to talk to someone. A couples therapist can help two people work "
-        "on closeness together; individual therapy can help too, and what you learn there "
-        "carries into all your relationships.",
+        "Sometimes it helps to talk to someone. A couples or family therapist can help two "
+        "people work on closeness together; individual therapy can help too, and what you "
+        "learn there carries into all your relationships.",
         fields=[
             ("Therapy directories", lines),
             (
