@@ -159,7 +159,18 @@ async def test_relationship_refusals(harness: Harness, bot: CloserBot) -> None:
 
 
 @pytest.fixture
-async def half_partners(library: Library, tmp_path: Path) -> AsyncIterator[Harness]:
+def roomy_dm_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two dozen prompts in a second of real time: Discord's real-time 5-per-5 s DM bucket would
+    stretch this test to half a minute (429 handling is test_delivery's subject)."""
+    from bot.sandbox.limits import RouteBuckets
+
+    monkeypatch.setitem(RouteBuckets.LIMITS, "POST /channels/{channel_id}/messages", (500, 5.0))
+
+
+@pytest.fixture
+async def half_partners(
+    library: Library, tmp_path: Path, roomy_dm_buckets: None
+) -> AsyncIterator[Harness]:
     """The real library with every other prompt made partners-only, so a selection that ignored
     the relationship would hand a friends pair one almost at once."""
     tailored = Library(
