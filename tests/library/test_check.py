@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from bot.library.check import run_check
 from bot.library.stats import run_stats
 from tests.library.builders import ACTIVITY, base_pack, prompt_toml, write
@@ -78,3 +80,15 @@ def test_stats_of_an_invalid_library_exit_2(root: Path) -> None:
         "prompts/humor.toml:6: audience is empty; list at least one of: "
         "partners, friends, family, circle"
     )
+
+
+def test_the_command_line_runs_check_and_stats(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.__main__ import main
+
+    directory = str(write(root, {"humor.toml": base_pack()}))
+    assert main(["prompts", "stats", directory]) == 0
+    assert capsys.readouterr().out.startswith("partners: 3 prompts\n")
+    assert main(["prompts", "check", directory]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("prompts 3,")
