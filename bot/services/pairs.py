@@ -69,14 +69,12 @@ def parse_cadence_option(value: str | None) -> Cadence:
 
 
 def parse_relationship_option(value: str | None) -> Relationship:
-    try:
-        chosen = Relationship((value or "").strip().lower())
-    except ValueError:
-        chosen = None
-    if chosen not in CHOSEN_RELATIONSHIPS:
-        raise UserFacingError("Relationship must be partners, friends or family.") from None
-    assert chosen is not None  # noqa: S101
-    return chosen
+    """What two people can choose to be; `circle` is only ever given by a circle round."""
+    text = (value or "").strip().lower()
+    for kind in CHOSEN_RELATIONSHIPS:
+        if kind.value == text:
+            return kind
+    raise UserFacingError("Relationship must be partners, friends or family.")
 
 
 def describe_schedule(local_time: str, cadence: Cadence) -> str:
