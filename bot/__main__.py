@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run | sandbox | prompts check [DIR] | backup PATH`.
+"""Command line: `python -m bot run | sandbox | prompts check|stats [DIR] | backup PATH`.
 
 The only module that prints: everything an operator reads on a terminal goes through here, and
 every expected failure is one line on stderr with exit code 2, never a traceback.
@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     prompts_sub = prompts.add_subparsers(dest="prompts_command", metavar="ACTION", required=True)
     check = prompts_sub.add_parser("check", help="validate prompt packs and challenges")
     check.add_argument("directory", nargs="?", type=Path, help="default: PROMPTS_DIR")
+    stats = prompts_sub.add_parser(
+        "stats", help="what each relationship kind can receive, by depth and kind"
+    )
+    stats.add_argument("directory", nargs="?", type=Path, help="default: PROMPTS_DIR")
     sub.add_parser(
         "health", help="exit 0 if the running bot is connected and ticking (for health checks)"
     )
@@ -64,11 +68,13 @@ def _settings() -> Settings:
         raise CliError(str(exc)) from None
 
 
-def cmd_prompts_check(directory: Path | None) -> int:
+def cmd_prompts(action: str, directory: Path | None) -> int:
     from bot.library.check import run_check
+    from bot.library.stats import run_stats
 
     target = directory if directory is not None else _settings().prompts_dir
-    return run_check(target, sys.stdout, sys.stderr)
+    run = run_stats if action == "stats" else run_check
+    return run(target, sys.stdout, sys.stderr)
 
 
 def cmd_run() -> int:
@@ -126,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sandbox":
             return cmd_sandbox(args.days, args.seed, args.quiet)
         if args.command == "prompts":
-            return cmd_prompts_check(args.directory)
+            return cmd_prompts(args.prompts_command, args.directory)
         if args.command == "health":
             return cmd_health()
         if args.command == "backup":

@@ -16,7 +16,7 @@ import discord
 from discord.ext import commands
 
 from bot.cogs.errors import reply_ephemeral
-from bot.core.models import Depth
+from bot.core.models import Depth, Relationship
 from bot.errors import UserFacingError
 from bot.ui.payload import ViewSpec
 
@@ -191,6 +191,51 @@ class DeeperButton(
             )
 
 
+class RelationshipButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"closer:relationship:(?P<action>accept|decline):(?P<pair>\d+):(?P<proposer>\d+):(?P<kind>partners|friends|family):(?P<user>\d+)",
+):
+    """Accept / Decline on a proposed change of relationship kind, like an invite's."""
+
+    def __init__(self, action: str, pair_id: int, proposer_id: int, kind: str, user_id: int):
+        self.action, self.pair_id, self.proposer_id = action, pair_id, proposer_id
+        self.kind, self.user_id = kind, user_id
+        super().__init__(
+            discord.ui.Button(
+                label="Accept" if action == "accept" else "Decline",
+                style=discord.ButtonStyle.success
+                if action == "accept"
+                else discord.ButtonStyle.secondary,
+                custom_id=f"closer:relationship:{action}:{pair_id}:{proposer_id}:{kind}:{user_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> RelationshipButton:
+        return cls(
+            match["action"],
+            int(match["pair"]),
+            int(match["proposer"]),
+            match["kind"],
+            int(match["user"]),
+        )
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if await _guard(interaction, self.user_id):
+            await _run(
+                interaction,
+                closer(interaction).handlers.relationship(
+                    interaction,
+                    self.action == "accept",
+                    self.pair_id,
+                    self.proposer_id,
+                    Relationship(self.kind),
+                ),
+            )
+
+
 class ConfirmButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"closer:confirm:(?P<what>end|forget|replace):(?P<answer>yes|no):(?P<target>\d+):(?P<user>\d+)(?::(?P<extra>[a-z0-9_-]+))?",
@@ -353,6 +398,7 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     PromptButton,
     FeelingSelect,
     DeeperButton,
+    RelationshipButton,
     ConfirmButton,
     PaceButton,
     HistoryButton,
@@ -397,6 +443,11 @@ def build_view(spec: ViewSpec) -> discord.ui.View | None:
         pair, depth = int(spec.get("pair", 0)), str(spec.get("depth", "medium"))
         view.add_item(DeeperButton("yes", pair, user, depth))
         view.add_item(DeeperButton("no", pair, user, depth))
+    elif kind == "relationship":
+        pair, proposer = int(spec.get("pair", 0)), int(spec.get("proposer", 0))
+        chosen = str(spec.get("relationship", "friends"))
+        for action in ("accept", "decline"):
+            view.add_item(RelationshipButton(action, pair, proposer, chosen, user))
     elif kind == "pace":
         pair = int(spec.get("pair", 0))
         for choice in ("weekly", "pause", "keep"):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.cogs.components import build_view, history_view
-from bot.core.models import Depth
+from bot.core.models import Depth, Relationship
 from bot.core.text import ANSWER_LIMIT
 from bot.errors import UserFacingError
 from bot.services.pairs import when_text
@@ -66,7 +66,8 @@ class Handlers:
             slot = plan.next_prompts.get(interaction.user.id)
             when = f" Your first prompt comes {when_text(slot)}." if slot else ""
             await interaction.response.edit_message(
-                content=f"You and **{partner}** are paired.{when} "
+                content=f"You and **{partner}** are paired {messages.AS_WHAT[pair.relationship]}."
+                f"{when} "
                 "When you've both answered, you'll each see the other's answer.",
                 embed=None,
                 view=None,
@@ -79,6 +80,25 @@ class Handlers:
                 embed=None,
                 view=None,
             )
+
+    async def relationship(
+        self,
+        interaction: discord.Interaction,
+        accept: bool,
+        pair_id: int,
+        proposer_id: int,
+        kind: Relationship,
+    ) -> None:
+        now = await self.bot.pairs.answer_relationship(
+            pair_id, interaction.user.id, proposer_id, kind, accept
+        )
+        text = (
+            f"Done — you're now paired {messages.AS_WHAT[now]}. Your prompts will suit that."
+            if accept
+            else "Okay, nothing changes. They'll only hear that you'd rather keep things as "
+            "they are."
+        )
+        await interaction.response.edit_message(content=text, embed=None, view=None)
 
     async def prompt(
         self,
@@ -181,8 +201,10 @@ class Handlers:
         self, interaction: discord.Interaction, yes: bool, pair_id: int, depth: Depth
     ) -> None:
         if not yes:
+            await self.bot.pairs.not_yet_deeper(pair_id, interaction.user.id, depth)
             await interaction.response.edit_message(
-                content="No problem. You'll stay where you are; the offer may come round again.",
+                content="No problem — you'll stay where you are. I'll ask again in about four "
+                "weeks, and nobody else is told.",
                 embed=None,
                 view=None,
             )

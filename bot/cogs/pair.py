@@ -22,6 +22,11 @@ CADENCES = [
     app_commands.Choice(name="weekdays", value="weekdays"),
     app_commands.Choice(name="weekly", value="weekly"),
 ]
+RELATIONSHIPS = [
+    app_commands.Choice(name="partners", value="partners"),
+    app_commands.Choice(name="friends", value="friends"),
+    app_commands.Choice(name="family", value="family"),
+]
 DEPTHS = [
     app_commands.Choice(name="light", value="light"),
     app_commands.Choice(name="medium", value="medium"),
@@ -82,25 +87,50 @@ class PairCog(
     @app_commands.command(name="invite", description="Invite a member to pair with you")
     @app_commands.describe(
         member="Who you'd like to pair with",
+        relationship="What you are to each other: it decides which prompts suit you",
         time="When prompts arrive, HH:MM in your time zone (default 19:00)",
         cadence="How often (default daily)",
     )
-    @app_commands.choices(cadence=CADENCES)
+    @app_commands.choices(cadence=CADENCES, relationship=RELATIONSHIPS)
     async def invite(
         self,
         interaction: discord.Interaction,
         member: discord.User,
+        relationship: str,
         time: str | None = None,
         cadence: str | None = None,
     ) -> None:
         guild_id = guild_only(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.bot.pairs.invite(
-            guild_id, person(interaction.user), person(member), time, cadence
+            guild_id, person(interaction.user), person(member), time, cadence, relationship
         )
         await interaction.followup.send(
-            f"Invite sent to {member.display_name}. I'll let you know when they answer; "
-            "it stays open for 7 days.",
+            f"Invite sent to {member.display_name} to pair as {relationship}. I'll let you "
+            "know when they answer; it stays open for 7 days.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="relationship", description="Propose a different relationship kind for your pair"
+    )
+    @app_commands.rename(with_="with")
+    @app_commands.describe(
+        kind="What you are to each other; it changes when your partner accepts",
+        with_="Which pair, if you have more than one",
+    )
+    @app_commands.choices(kind=RELATIONSHIPS)
+    @app_commands.autocomplete(with_=partner_autocomplete)
+    async def relationship(
+        self, interaction: discord.Interaction, kind: str, with_: str | None = None
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        pair = await self._pair(interaction, with_)
+        chosen = await self.bot.pairs.propose_relationship(pair, interaction.user.id, kind)
+        names = await self.bot.pairs.partner_names(pair, interaction.user.id)
+        await interaction.followup.send(
+            f"I've asked {', '.join(names)} whether you'd like to be paired as {chosen.value}. "
+            "Nothing changes unless they accept, and I'll let you know either way.",
             ephemeral=True,
         )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import discord
 
-from bot.core.models import PairKind
 from bot.services.pairs import PairStatus, describe_schedule
 
 ACCENT = discord.Colour(0xE8A87C)
@@ -59,9 +58,8 @@ def status_embed(
 ) -> discord.Embed:
     pair = status.pair
     partner = ", ".join(status.partners) or "your partner"
-    kind = "Couple" if pair.kind is PairKind.COUPLE else "Circle round"
     embed = discord.Embed(title=f"You and {partner}", colour=ACCENT)
-    embed.add_field(name="Pair", value=kind, inline=True)
+    embed.add_field(name="Relationship", value=pair.relationship.label, inline=True)
     embed.add_field(
         name="Schedule", value=describe_schedule(pair.local_time, pair.cadence), inline=True
     )
@@ -85,6 +83,13 @@ def status_embed(
     if status.open_prompts:
         summary += f" {status.open_prompts} open right now."
     embed.add_field(name="So far", value=summary, inline=False)
+    if pair.proposed_relationship is not None:
+        asked = "You've" if pair.proposed_by == user_id else "Your partner has"
+        embed.add_field(
+            name="Waiting for a yes",
+            value=f"{asked} proposed pairing as {pair.proposed_relationship.value}.",
+            inline=False,
+        )
     if status.muted:
         embed.add_field(
             name="Muted topics",

@@ -56,6 +56,10 @@ _DAY = dt.timedelta(days=1)
 TIME_FORMAT_MESSAGE = "Time must look like 19:30 (24-hour HH:MM)."
 ZONE_MESSAGE = "Unknown time zone. Pick one from the list, like Europe/Berlin."
 QUIET_EQUAL_MESSAGE = "Quiet hours need different start and end times."
+QUIET_MAX = dt.timedelta(hours=20)
+QUIET_TOO_LONG_MESSAGE = (
+    "Quiet hours can be up to 20 hours long, so there's still a little time each day for prompts."
+)
 
 # [0-9], not \d: \d also matches Arabic-Indic, fullwidth and other Unicode digits.
 _HHMM = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
@@ -227,7 +231,8 @@ class QuietHours:
     """A daily window [start, end) in the member's local time; wraps midnight when start > end.
 
     start == end is rejected rather than meaning "none" or "all day": "no quiet hours" is spelled
-    `None`, and a window covering the whole day would leave nowhere to move a prompt to.
+    `None`, and a window covering the whole day would leave nowhere to move a prompt to. Members
+    may set at most `QUIET_MAX` (see `allows_a_slot_each_day`); the maths here takes any window.
     """
 
     start: dt.time
@@ -238,6 +243,18 @@ class QuietHours:
         _require_wall_time(self.end, "end")
         if self.start == self.end:
             raise ValueError(QUIET_EQUAL_MESSAGE)
+
+    @property
+    def allows_a_slot_each_day(self) -> bool:
+        """With less than `24h - QUIET_MAX` open, a day's only open minutes can fall inside a
+        daylight-saving gap, and two days' prompts would land on the same instant."""
+        return self.length <= QUIET_MAX
+
+    @property
+    def length(self) -> dt.timedelta:
+        start = dt.timedelta(hours=self.start.hour, minutes=self.start.minute)
+        end = dt.timedelta(hours=self.end.hour, minutes=self.end.minute)
+        return (end - start) % dt.timedelta(days=1)
 
     @property
     def wraps_midnight(self) -> bool:

@@ -21,6 +21,14 @@ class Category(StrEnum):
     NEW_THINGS = "new_things"
     SUPPORT = "support"
     VULNERABILITY = "vulnerability"
+    FIRST_IMPRESSIONS = "first_impressions"
+    PLANS = "plans"
+    DISAGREEMENT = "disagreement"
+    CARED_FOR = "cared_for"
+    MEMORY_LANE = "memory_lane"
+    LONG_DISTANCE = "long_distance"
+    FAMILY = "family"
+    MILESTONES = "milestones"
 
     @property
     def label(self) -> str:
@@ -38,6 +46,14 @@ CATEGORY_LABELS: dict[Category, str] = {
     Category.NEW_THINGS: "Something new",
     Category.SUPPORT: "Support",
     Category.VULNERABILITY: "Opening up",
+    Category.FIRST_IMPRESSIONS: "First impressions",
+    Category.PLANS: "Making plans",
+    Category.DISAGREEMENT: "Disagreeing well",
+    Category.CARED_FOR: "Feeling cared for",
+    Category.MEMORY_LANE: "Memory lane",
+    Category.LONG_DISTANCE: "Apart, yet close",
+    Category.FAMILY: "Family ties",
+    Category.MILESTONES: "Milestones",
 }
 
 
@@ -67,14 +83,47 @@ class Kind(StrEnum):
     QUESTION = "question"
     ACTIVITY = "activity"
     REFLECTION = "reflection"
+    GUESS = "guess"
+    PICK = "pick"
 
 
-class Audience(StrEnum):
-    ANY = "any"
-    COUPLE = "couple"
+class Relationship(StrEnum):
+    """What two people are to each other; a prompt's `audience` lists the ones it suits."""
+
+    PARTNERS = "partners"
+    FRIENDS = "friends"
+    FAMILY = "family"
+    CIRCLE = "circle"
+    """Put together by a rotating circle this round: they may have just met."""
+
+    @property
+    def label(self) -> str:
+        return RELATIONSHIP_LABELS[self]
+
+
+RELATIONSHIP_LABELS: dict[Relationship, str] = {
+    Relationship.PARTNERS: "Partners",
+    Relationship.FRIENDS: "Friends",
+    Relationship.FAMILY: "Family",
+    Relationship.CIRCLE: "Circle round",
+}
+
+CHOSEN_RELATIONSHIPS: tuple[Relationship, ...] = (
+    Relationship.PARTNERS,
+    Relationship.FRIENDS,
+    Relationship.FAMILY,
+)
+"""The kinds two people can choose with `/pair invite` or `/pair relationship`."""
+
+Audience = frozenset[Relationship]
+"""The relationship kinds a prompt or themed week suits."""
+
+EVERYONE: Audience = frozenset(Relationship)
 
 
 class PairKind(StrEnum):
+    """How a pair came to be: chosen by invite ('couple', the stored name) or a circle round."""
+
     COUPLE = "couple"
     CIRCLE = "circle"
 
@@ -104,6 +153,8 @@ class Prompt:
     text: str
     minutes: int | None = None
     follow_up: str | None = None
+    options: tuple[str, ...] = ()
+    """A `pick` prompt's choices, in the pack's order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +166,9 @@ class ChallengeDay:
     prompt_id: str | None = None
     category: Category | None = None
     depth: Depth | None = None
+    stand_in_id: str | None = None
+    """A light prompt of the same category that fits the title, for pairs not yet deep enough
+    (or not the kind) for `prompt_id`."""
 
 
 @dataclass(frozen=True, slots=True)

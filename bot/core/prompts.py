@@ -6,7 +6,8 @@ seed always give the same prompt, whatever order the library arrives in (it is s
 Rules, strongest first. Hard rules are never relaxed; each soft rule gives way only when nothing
 that satisfies it is left among the prompts the stronger rules allow.
 
-1. Hard: `couple` prompts only for couple pairs; never a muted category; never deeper than the
+1. Hard: only prompts whose `audience` lists the pair's relationship kind; only kinds Closer can
+   deliver (see ``GUESS_AND_PICK_ENABLED``); never a muted category; never deeper than the
    pair's tier. What remains is the pair's *eligible pool*; empty pool -> ``None``.
 2. An active challenge day comes first (see ``_from_challenge`` for its fallbacks).
 3. No repeat before the pool is used up. The history is replayed against the current pool in
@@ -39,7 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from bot.core.models import Audience, Category, ChallengeDay, Depth, PairKind, Prompt
+from bot.core.models import Category, ChallengeDay, Depth, Kind, Prompt, Relationship
 
 BALANCE_WINDOW = 7
 """How many recent prompts the category balance looks at: one week of daily prompts."""
@@ -48,6 +49,10 @@ CURRENT_TIER_WEIGHT = 3.0
 """Draw weight of a prompt at the pair's own tier; lighter prompts weigh 1."""
 
 LIGHTER_TIER_WEIGHT = 1.0
+
+GUESS_AND_PICK_ENABLED = False
+"""`guess` and `pick` prompts need their own DM interaction (a two-field form, a select menu).
+Until it exists they are loaded and validated but never chosen; flip this when it ships."""
 
 DEEPER_OFFER_THRESHOLD = 5
 """Prompts answered together at a tier before Closer offers "Go a little deeper?"."""
@@ -63,7 +68,8 @@ class SentPrompt(NamedTuple):
 
 @dataclass(frozen=True)
 class SelectionContext:
-    pair_kind: PairKind
+    relationship: Relationship
+    """What the two are to each other: a prompt must list it in its audience."""
     depth: Depth
     """The pair's tier: prompts of this tier or lighter."""
     muted: frozenset[Category] = frozenset()
@@ -96,6 +102,12 @@ def should_offer_deeper(
     return depth.deeper() is not None and light_answered_together >= threshold
 
 
+def selectable_kind(kind: Kind) -> bool:
+    """Whether selection may send prompts of this kind at all (the loader asks too, so that a
+    themed week never counts on a prompt nobody can receive yet)."""
+    return GUESS_AND_PICK_ENABLED or kind not in (Kind.GUESS, Kind.PICK)
+
+
 def _by_id(prompts: Sequence[Prompt]) -> dict[str, Prompt]:
     """The library keyed by id, in id order, so the caller's ordering cannot leak into the result.
 
@@ -108,13 +120,13 @@ def _by_id(prompts: Sequence[Prompt]) -> dict[str, Prompt]:
     return library
 
 
-def _sort_key(p: Prompt) -> tuple[str, str, str, str, str, str, str, int]:
+def _sort_key(p: Prompt) -> tuple[str, str, str, str, tuple[str, ...], str, str, int]:
     return (
         p.id,
         p.category,
         p.depth,
         p.kind,
-        p.audience,
+        tuple(sorted(p.audience)),
         p.text,
         p.follow_up or "",
         -1 if p.minutes is None else p.minutes,
@@ -122,8 +134,8 @@ def _sort_key(p: Prompt) -> tuple[str, str, str, str, str, str, str, int]:
 
 
 def _allowed(p: Prompt, ctx: SelectionContext) -> bool:
-    """The hard rules. Only `any` prompts reach circles, so an unknown audience never leaks."""
-    if p.audience != Audience.ANY and ctx.pair_kind != PairKind.COUPLE:
+    """The hard rules: nothing outside the pair's relationship kind, nothing undeliverable."""
+    if ctx.relationship not in p.audience or not selectable_kind(p.kind):
         return False
     if p.category in ctx.muted:
         return False
@@ -145,8 +157,11 @@ def _from_challenge(
 
     - A named prompt the pair may receive is used as is, even if sent or answered before: the plan
       is explicit and the pair opted into it.
-    - A named prompt that is too deep, or couple-only for a circle, keeps the day's theme: a prompt
-      of its category at min(its depth, the pair's tier), chosen like any other.
+    - A named prompt the pair may not receive (too deep, another relationship kind, a kind not yet
+      deliverable) gives way to the day's declared stand-in, if the pair may receive that; the
+      loader makes sure every week has one where a new pair would need it.
+    - Otherwise the day keeps its theme: a prompt of its category at min(its depth, the pair's
+      tier), chosen like any other.
     - A day naming a category picks within it at min(day depth, pair tier), default light as in
       the pack format, with the usual non-repeat and answered-elsewhere rules. The category rules
       (no twice in a row, balance) do not apply: a themed week repeats its theme on purpose.
@@ -163,6 +178,9 @@ def _from_challenge(
             return None
         if _allowed(planned, ctx):
             return planned
+        stand_in = library.get(day.stand_in_id) if day.stand_in_id is not None else None
+        if stand_in is not None and stand_in.category not in ctx.muted and _allowed(stand_in, ctx):
+            return stand_in
         category = planned.category
         cap = _shallower(planned.depth, ctx.depth)
     elif day.category is not None:

@@ -194,10 +194,11 @@ def _prompt(entry: PromptEntry) -> Prompt:
         category=entry.category,
         depth=entry.depth,
         kind=entry.kind,
-        audience=entry.audience,
+        audience=frozenset(entry.audience),
         text=entry.text,
         minutes=entry.minutes,
         follow_up=entry.follow_up,
+        options=tuple(entry.options or ()),
     )
 
 
@@ -207,12 +208,13 @@ def _challenge(entry: ChallengeEntry, days: Sequence[Located[DayEntry]]) -> Chal
         name=entry.name,
         intro=entry.intro,
         closing=entry.closing,
-        audience=entry.audience,
+        audience=frozenset(entry.audience),
         days=tuple(
             ChallengeDay(
                 day=number,
                 title=item.entry.title,
                 prompt_id=item.entry.prompt,
+                stand_in_id=item.entry.stand_in,
                 category=item.entry.category,
                 # The pack format documents "light" as the default depth of a category day.
                 depth=(item.entry.depth or Depth.LIGHT) if item.entry.category else None,

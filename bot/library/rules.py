@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 
-from bot.core.models import Audience, Category, Depth, Kind
+from bot.core.models import Category, Depth, Kind, Relationship
+from bot.core.prompts import selectable_kind
 from bot.library.problems import Problem
 from bot.library.schema import ChallengeEntry, DayEntry, PromptEntry
 from bot.library.similarity import near_duplicates
@@ -17,6 +18,8 @@ from bot.library.source import Located
 TEXT_LIMIT = 300
 MIN_MINUTES, MAX_MINUTES = 5, 120
 MIN_DAYS, MAX_DAYS = 5, 7
+MIN_OPTIONS, MAX_OPTIONS, OPTION_LIMIT = 2, 4, 60
+GUESS_DEPTHS = (Depth.LIGHT, Depth.MEDIUM)
 
 _PROMPT_ID = re.compile(r"(?P<category>[a-z_]+)\.[a-z0-9]+(?:-[a-z0-9]+)*")
 _CHALLENGE_ID = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
@@ -62,6 +65,7 @@ def check_challenges(
         if seen is not item:
             message = f"duplicate challenge id '{challenge.id}' (first at {seen.where('id')})"
             yield item.problem("id", message)
+        yield from _audience(item, challenge.audience)
         for key in ("name", "intro", "closing"):
             if not str(getattr(challenge, key)).strip():
                 yield item.problem(key, f"{key} is empty")
@@ -71,7 +75,8 @@ def check_challenges(
                 None, f"challenge has {count} days; it needs {MIN_DAYS} to {MAX_DAYS}"
             )
         for day in days:
-            yield from _day(day, challenge.audience, prompts, known_ids, check_pools)
+            audience = frozenset(challenge.audience)
+            yield from _day(day, audience, prompts, known_ids, check_pools)
 
 
 def _prompt_fields(item: Located[PromptEntry]) -> Iterator[Problem]:
@@ -81,7 +86,11 @@ def _prompt_fields(item: Located[PromptEntry]) -> Iterator[Problem]:
         yield item.problem("id", f"invalid id '{p.id}': use <category>.<slug>, slug of a-z 0-9 -")
     elif match["category"] != p.category:
         yield item.problem("id", f"id '{p.id}' must start with '{p.category}.'")
+    yield from _audience(item, p.audience)
     yield from _text(item, "text", p.text)
+    yield from _options(item)
+    if p.kind is Kind.GUESS and p.depth not in GUESS_DEPTHS:
+        yield item.problem("depth", f"guess prompts are light or medium, not {p.depth}")
     if p.kind is Kind.ACTIVITY:
         if p.minutes is None:
             yield item.problem(None, "missing field 'minutes' (required for activities)")
@@ -100,6 +109,43 @@ def _prompt_fields(item: Located[PromptEntry]) -> Iterator[Problem]:
         yield item.problem("depth", "vulnerability prompts must be medium or deep, not light")
 
 
+def _audience(
+    item: Located[PromptEntry] | Located[ChallengeEntry], audience: Sequence[Relationship]
+) -> Iterator[Problem]:
+    if not audience:
+        allowed = ", ".join(r.value for r in Relationship)
+        yield item.problem("audience", f"audience is empty; list at least one of: {allowed}")
+    repeated = sorted({r.value for r in audience if audience.count(r) > 1})
+    if repeated:
+        yield item.problem("audience", f"audience lists {', '.join(repeated)} more than once")
+
+
+def _options(item: Located[PromptEntry]) -> Iterator[Problem]:
+    p = item.entry
+    if p.kind is not Kind.PICK:
+        if p.options is not None:
+            yield item.problem("options", f"'options' is only for pick prompts, not a {p.kind}")
+        return
+    if p.options is None:
+        yield item.problem(None, "missing field 'options' (required for pick prompts)")
+        return
+    count = len(p.options)
+    if not MIN_OPTIONS <= count <= MAX_OPTIONS:
+        message = f"pick has {count} options; it needs {MIN_OPTIONS} to {MAX_OPTIONS}"
+        yield item.problem("options", message)
+    seen: set[str] = set()
+    for option in p.options:
+        if not option.strip():
+            yield item.problem("options", "an option is empty")
+        elif len(option) > OPTION_LIMIT:
+            message = f"option '{option[:20]}…' is {len(option)} characters; the limit is 60"
+            yield item.problem("options", message)
+        key = " ".join(option.casefold().split())
+        if key in seen:
+            yield item.problem("options", f"option '{option}' appears twice")
+        seen.add(key)
+
+
 def _text(item: Located[PromptEntry], key: str, value: str) -> Iterator[Problem]:
     if not value.strip():
         yield item.problem(key, f"{key} is empty")
@@ -109,11 +155,13 @@ def _text(item: Located[PromptEntry], key: str, value: str) -> Iterator[Problem]
 
 def _day(
     item: Located[DayEntry],
-    audience: Audience,
+    audience: frozenset[Relationship],
     prompts: Mapping[str, PromptEntry],
     known_ids: frozenset[str],
     check_pools: bool,
 ) -> Iterator[Problem]:
+    """A day must reach every pair the week is for, as written, from the very first day of a
+    pair's life (light): its prompt, its declared stand-in, or a light prompt of its category."""
     day, label = item.entry, f"day {_day_number(item)}"
     if not day.title.strip():
         yield item.problem("title", f"{label}: title is empty")
@@ -124,25 +172,83 @@ def _day(
     elif day.prompt is not None:
         if day.depth is not None:
             yield item.problem("depth", f"{label}: 'depth' only goes with 'category'")
-        target = prompts.get(day.prompt)
-        if day.prompt not in known_ids:
-            yield item.problem("prompt", f"{label}: unknown prompt '{day.prompt}'")
-        elif target is not None and audience is Audience.ANY and target.audience is Audience.COUPLE:
-            message = f"{label}: '{day.prompt}' is a couple prompt in a challenge for any audience"
+        yield from _prompt_day(item, label, day.prompt, audience, prompts, known_ids)
+    elif day.category is not None:
+        if day.stand_in is not None:
+            yield item.problem("stand_in", f"{label}: 'stand_in' only goes with 'prompt'")
+        if check_pools:
+            missing = [
+                kind.value
+                for kind in sorted(audience, key=list(Relationship).index)
+                if not any(_fits(p, day.category, kind) for p in prompts.values())
+            ]
+            if missing:
+                message = f"{label}: no light prompts in '{day.category}' for {', '.join(missing)}"
+                yield item.problem("category", message)
+
+
+def _prompt_day(
+    item: Located[DayEntry],
+    label: str,
+    prompt_id: str,
+    audience: frozenset[Relationship],
+    prompts: Mapping[str, PromptEntry],
+    known_ids: frozenset[str],
+) -> Iterator[Problem]:
+    day = item.entry
+    target = prompts.get(prompt_id)
+    if prompt_id not in known_ids:
+        yield item.problem("prompt", f"{label}: unknown prompt '{prompt_id}'")
+        return
+    if target is None:
+        return  # The prompt itself is invalid and already reported.
+    left_out = _left_out(target, audience)
+    if left_out:
+        message = f"{label}: '{prompt_id}' is not for {left_out}, who this week is for"
+        yield item.problem("prompt", message)
+    ready = target.depth is Depth.LIGHT and selectable_kind(target.kind)
+    if day.stand_in is None:
+        if not ready:
+            why = target.depth.value if target.depth is not Depth.LIGHT else f"a {target.kind}"
+            message = (
+                f"{label}: '{prompt_id}' is {why}, so a new pair can't get it yet; add "
+                f'stand_in = "<a light {target.category} prompt id>" that fits the title'
+            )
             yield item.problem("prompt", message)
-    elif day.category is not None and check_pools:
-        depth = day.depth or Depth.LIGHT
-        if not any(_fits(p, day.category, depth, audience) for p in prompts.values()):
-            scope = "'any' prompts" if audience is Audience.ANY else "prompts"
-            message = f"{label}: no {scope} in '{day.category}' at '{depth}' or lighter"
-            yield item.problem("category", message)
+        return
+    stand_in = prompts.get(day.stand_in)
+    if day.stand_in not in known_ids:
+        yield item.problem("stand_in", f"{label}: unknown stand-in '{day.stand_in}'")
+        return
+    if stand_in is None:
+        return
+    if stand_in.category is not target.category:
+        message = (
+            f"{label}: stand-in '{day.stand_in}' is {stand_in.category}, not {target.category}"
+        )
+        yield item.problem("stand_in", message)
+    if stand_in.depth is not Depth.LIGHT or not selectable_kind(stand_in.kind):
+        what = stand_in.depth.value if stand_in.depth is not Depth.LIGHT else stand_in.kind
+        yield item.problem(
+            "stand_in", f"{label}: stand-in '{day.stand_in}' must be light, not {what}"
+        )
+    left_out = _left_out(stand_in, audience)
+    if left_out:
+        message = f"{label}: stand-in '{day.stand_in}' is not for {left_out}, who this week is for"
+        yield item.problem("stand_in", message)
 
 
-def _fits(prompt: PromptEntry, category: Category, depth: Depth, audience: Audience) -> bool:
+def _left_out(prompt: PromptEntry, audience: frozenset[Relationship]) -> str:
+    missing = [r.value for r in Relationship if r in audience and r not in prompt.audience]
+    return ", ".join(missing)
+
+
+def _fits(prompt: PromptEntry, category: Category, kind: Relationship) -> bool:
     return (
         prompt.category is category
-        and depth.allows(prompt.depth)
-        and (audience is Audience.COUPLE or prompt.audience is Audience.ANY)
+        and prompt.depth is Depth.LIGHT
+        and kind in prompt.audience
+        and selectable_kind(prompt.kind)
     )
 
 

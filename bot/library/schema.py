@@ -12,7 +12,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 from pydantic_core import ErrorDetails
 
-from bot.core.models import Audience, Category, Depth, Kind
+from bot.core.models import Category, Depth, Kind, Relationship
 from bot.library.toml_lines import Loc
 
 # Enums stay lax (a TOML string must become the enum); scalars are strict so that `minutes = "20"`
@@ -29,10 +29,12 @@ class PromptEntry(_Model):
     category: Category
     depth: Depth
     kind: Kind
-    audience: Audience
+    # A list, not a set: duplicates are reported by rules.py rather than silently merged.
+    audience: list[Relationship]
     text: StrictStr
     minutes: StrictInt | None = None
     follow_up: StrictStr | None = None
+    options: list[StrictStr] | None = None
 
 
 class DayEntry(_Model):
@@ -40,12 +42,13 @@ class DayEntry(_Model):
     prompt: StrictStr | None = None
     category: Category | None = None
     depth: Depth | None = None
+    stand_in: StrictStr | None = None
 
 
 class ChallengeEntry(_Model):
     id: StrictStr
     name: StrictStr
-    audience: Audience
+    audience: list[Relationship]
     intro: StrictStr
     closing: StrictStr
     # Days are validated one by one so a bad day does not hide problems in the others.
@@ -66,8 +69,11 @@ _ENUMS: dict[str, type[StrEnum]] = {
     "category": Category,
     "depth": Depth,
     "kind": Kind,
-    "audience": Audience,
+    "audience": Relationship,
 }
+
+# Keys whose value is a list of plain strings (every other list in the format holds tables).
+_STRING_LISTS = {"audience": 'e.g. ["partners", "friends"]', "options": 'e.g. ["Tea", "Coffee"]'}
 
 
 def validate(model: type[M], data: object) -> tuple[M | None, list[tuple[Loc, str]]]:
@@ -96,6 +102,8 @@ def describe(error: ErrorDetails) -> str:
     if kind == "int_type":
         return f"'{name}' must be a whole number"
     if kind == "list_type":
+        if name in _STRING_LISTS:
+            return f"'{name}' must be a list, {_STRING_LISTS[name]}"
         return f"'{name}' must be a list of tables"
     if kind in ("dict_type", "model_type"):
         return f"'{name}' must be a table"

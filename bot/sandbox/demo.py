@@ -298,7 +298,12 @@ async def _play(world: World, days: int, seed: int, out: Transcript) -> int:
         await demo.command(name, "closer timezone", zone=person.zone)
     await demo.command("Sam", "closer quiet-hours", start="23:00", end="07:00")
     await demo.command(
-        "Ada", "pair invite", member=people["Sam"].member, time="19:00", cadence="daily"
+        "Ada",
+        "pair invite",
+        member=people["Sam"].member,
+        relationship="partners",
+        time="19:00",
+        cadence="daily",
     )
     await demo.run_hour()
     await demo.command(

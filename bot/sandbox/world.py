@@ -49,11 +49,16 @@ class World:
         return load_settings(**values)
 
     async def seed_couple(
-        self, a: Member, b: Member, local_time: str = "19:00", cadence: str = "daily"
+        self,
+        a: Member,
+        b: Member,
+        local_time: str = "19:00",
+        cadence: str = "daily",
+        relationship: str = "partners",
     ) -> int:
-        """A couple made directly in storage (for tests that need many pairs quickly)."""
+        """A chosen pair made directly in storage (for tests that need many pairs quickly)."""
         bot = self.running()
-        from bot.core.models import Cadence, PairKind
+        from bot.core.models import Cadence, PairKind, Relationship
         from bot.services.schedule import reschedule_pair
         from bot.storage import members, pairs
 
@@ -71,6 +76,7 @@ class World:
                 anchor=now.date(),
                 seed=7,
                 now=now,
+                relationship=Relationship(relationship),
             )
         pair = await pairs.get_pair(db, pair_id)
         if pair is None:

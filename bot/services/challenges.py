@@ -36,7 +36,7 @@ from datetime import date, datetime, time, timedelta
 import aiosqlite
 
 from bot.core.cadence import local_date, local_slot, move_out_of_quiet, parse_hhmm, parse_zone
-from bot.core.models import Audience, Cadence, Category, Challenge, Kind, Library, PairKind, Prompt
+from bot.core.models import Cadence, Category, Challenge, Kind, Library, Prompt, Relationship
 from bot.errors import UserFacingError
 from bot.services.answers import AnswerService
 from bot.services.prompting import PlannedDay, Prompting
@@ -69,7 +69,6 @@ CHECKIN_FALLBACK = "How was it?"
 UNKNOWN_THEME = "I don't know that theme. Pick one from the list, or see /challenge list."
 PAUSED = "Your prompts are paused. Use /pair resume first, then start the week."
 NOTHING_TO_STOP = "There's no themed week running for your pair, so there's nothing to stop."
-COUPLES_ONLY = "That theme is written for couples, so it can't run for a friend group."
 CIRCLE_NEEDS_MANAGE = (
     "Starting a week for a whole circle needs the Manage Server permission. "
     "Leave out `circle` to start one for your own pair."
@@ -139,8 +138,8 @@ class ChallengeService:
         self, pair: PairRow, user_id: int, theme_id: str | None, *, replace: bool = False
     ) -> Outcome:
         theme = self.theme(theme_id)
-        if theme.audience is Audience.COUPLE and pair.kind is not PairKind.COUPLE:
-            raise UserFacingError(COUPLES_ONLY)
+        if pair.relationship not in theme.audience:
+            raise UserFacingError(copy.not_for_you_text(theme))
         if pair.status == "ended":
             raise UserFacingError("This pair has ended, so a themed week can't start for it.")
         if pair.status != "active":
@@ -196,8 +195,8 @@ class ChallengeService:
                 f"There's no circle called “{shown[:40]}” here. "
                 "/circle status lists this server's circles."
             )
-        if theme.audience is Audience.COUPLE:
-            raise UserFacingError(COUPLES_ONLY)
+        if Relationship.CIRCLE not in theme.audience:
+            raise UserFacingError(copy.not_for_you_text(theme))
         current = await store.active_parent(self.db, circle.id)
         if current is not None and not replace:
             return NeedsReplace(

@@ -36,7 +36,7 @@ from bot.core.cadence import (
     parse_hhmm,
     parse_zone,
 )
-from bot.core.models import Cadence, CircleCadence, Depth, PairKind
+from bot.core.models import Cadence, CircleCadence, Depth, PairKind, Relationship
 from bot.core.pairing import form_round
 from bot.core.seeds import stable_seed
 from bot.errors import UserFacingError
@@ -480,6 +480,7 @@ class CircleService:
             seed=seed,
             created_at=now,
             member_ids=tuple(sorted(group)),
+            relationship=Relationship.CIRCLE,
         )
 
     async def _names(

@@ -16,7 +16,9 @@ Producers here only insert rows (the outbox sends them). The rules, from the voi
   like prompts to come. No choice in 7 days means weekly. Partners hear only that the pace
   changed, never why or whose.
 * **Depth offer**: after 5 revealed prompts at the pair's tier, everyone is asked "Go a little
-  deeper?" once per tier (the delivery's dedupe key is the once).
+  deeper?" once per tier (the delivery's dedupe key is the once). A member who answered "Not
+  yet" is asked again at the first reveal `OFFER_AGAIN_AFTER` (4 weeks) later, and again
+  4 weeks after each further "Not yet"; a yes stands and is never asked again.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ PAUSE_FOR = timedelta(days=14)
 # was at least this long ago (6½ days, so a slot drifting by DST or quiet hours still fits).
 WEEKLY_GAP = timedelta(days=6, hours=12)
 REVEALS_PER_TIER = 5
+# "Not yet" to going deeper is an answer for now, not forever; the voice guide's "gently".
+OFFER_AGAIN_AFTER = timedelta(weeks=4)
 
 PACE_CHOICES = ("weekly", "pause", "keep")
 
@@ -359,23 +363,29 @@ class FollowUps:
         if at_tier < REVEALS_PER_TIER:
             return
         now = self.now()
-        await outbox_store.enqueue(
-            self.db,
-            [
+        answers = await pair_store.depth_answers(self.db, pair.id, deeper)
+        deliveries = []
+        for uid in pair.member_ids:
+            # The key makes it once per tier (or per "Not yet"), however many reveals follow.
+            key = f"deeper-offer:{pair.id}:{deeper.value}:{uid}"
+            if uid in answers:
+                answer, when = answers[uid]
+                if answer == "yes" or now < when + OFFER_AGAIN_AFTER:
+                    continue
+                key += f":again:{int(when.timestamp())}"
+            deliveries.append(
                 NewDelivery(
-                    # The key makes it once per tier, however many reveals follow.
-                    dedupe_key=f"deeper-offer:{pair.id}:{deeper.value}:{uid}",
+                    dedupe_key=key,
                     kind="notice",
                     due_at=await self._out_of_quiet(uid, now),
                     user_id=uid,
                     pair_id=pair.id,
                     payload=dict(messages.depth_offer_message(pair.id, uid, deeper.value)),
                 )
-                for uid in pair.member_ids
-            ],
-            now,
-        )
-        self.wake()
+            )
+        if deliveries:
+            await outbox_store.enqueue(self.db, deliveries, now)
+            self.wake()
 
     # History -------------------------------------------------------------------------------
     async def history(self, user_id: int, page: int) -> HistoryPage:

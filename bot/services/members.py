@@ -6,7 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.cadence import QuietHours, format_hhmm, parse_hhmm, parse_zone
+from bot.core.cadence import (
+    QUIET_TOO_LONG_MESSAGE,
+    QuietHours,
+    format_hhmm,
+    parse_hhmm,
+    parse_zone,
+)
 from bot.errors import UserFacingError
 from bot.services.schedule import member_next_slot, quiet_until
 from bot.storage import members as member_store
@@ -45,6 +51,8 @@ class MemberService:
             raise UserFacingError(
                 f"{exc} Quiet hours need a start and an end, like 22:00 and 07:30."
             ) from None
+        if begins != ends and not QuietHours(begins, ends).allows_a_slot_each_day:
+            raise UserFacingError(QUIET_TOO_LONG_MESSAGE)
         await self.touch(user_id, name)
         if begins == ends:
             await member_store.set_quiet_hours(self.db, user_id, None, None, self.now())

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core.cadence import Slot, format_hhmm, parse_hhmm
-from bot.core.models import Cadence, Category, Depth, PairKind
+from bot.core.models import (
+    CHOSEN_RELATIONSHIPS,
+    Cadence,
+    Category,
+    Depth,
+    PairKind,
+    Relationship,
+)
 from bot.core.seeds import stable_seed
 from bot.delivery.outbox import Outbox
 from bot.errors import UserFacingError
@@ -59,6 +66,15 @@ def parse_cadence_option(value: str | None) -> Cadence:
         return Cadence((value or "daily").strip().lower())
     except ValueError:
         raise UserFacingError("Cadence must be daily, weekdays or weekly.") from None
+
+
+def parse_relationship_option(value: str | None) -> Relationship:
+    """What two people can choose to be; `circle` is only ever given by a circle round."""
+    text = (value or "").strip().lower()
+    for kind in CHOSEN_RELATIONSHIPS:
+        if kind.value == text:
+            return kind
+    raise UserFacingError("Relationship must be partners, friends or family.")
 
 
 def describe_schedule(local_time: str, cadence: Cadence) -> str:
@@ -132,8 +148,15 @@ class PairService:
 
     # Invites -----------------------------------------------------------------------------
     async def invite(
-        self, guild_id: int, inviter: Person, invitee: Person, time: str | None, cadence: str | None
+        self,
+        guild_id: int,
+        inviter: Person,
+        invitee: Person,
+        time: str | None,
+        cadence: str | None,
+        relationship: str | None = None,
     ) -> InviteOutcome:
+        kind = parse_relationship_option(relationship)
         local_time = parse_time_option(time)
         chosen = parse_cadence_option(cadence)
         if invitee.id == inviter.id:
@@ -149,10 +172,11 @@ class PairService:
         await member_store.upsert_member(self.db, invitee.id, invitee.name, now)
         if await pair_store.couple_of(self.db, guild_id, inviter.id):
             raise UserFacingError(
-                "You're already in a couple pair here. Use /pair end first if you'd like a new one."
+                "You're already in a pair you chose here. Use /pair end first if you'd like a "
+                "new one."
             )
         if await pair_store.couple_of(self.db, guild_id, invitee.id):
-            raise UserFacingError(f"{invitee.name} is already in a couple pair here.")
+            raise UserFacingError(f"{invitee.name} is already in a pair they chose here.")
         pending = await pair_store.pending_invite_between(
             self.db, guild_id, inviter.id, invitee.id, now
         )
@@ -170,9 +194,10 @@ class PairService:
             cadence=chosen,
             now=now,
             expires_at=now + INVITE_TTL,
+            relationship=kind,
         )
         payload = messages.invite_message(
-            invite_id, invitee.id, inviter.name, describe_schedule(local_time, chosen)
+            invite_id, invitee.id, inviter.name, describe_schedule(local_time, chosen), kind
         )
         await outbox_store.enqueue(
             self.db,
@@ -232,6 +257,7 @@ class PairService:
                 anchor=now.date(),
                 seed=stable_seed("couple", invite.guild_id, invite.id),
                 now=now,
+                relationship=invite.relationship,
             )
             if not await pair_store.decide_invite(conn, invite.id, "accepted", now, pair_id):
                 raise UserFacingError("This invite was already answered.")
@@ -243,7 +269,7 @@ class PairService:
             [invite.inviter_id],
             f"paired:{pair.id}",
             messages.paired_message(
-                names[invite.invitee_id], when_text(plan[invite.inviter_id]), PairKind.COUPLE
+                names[invite.invitee_id], when_text(plan[invite.inviter_id]), pair.relationship
             ),
         )
         return pair
@@ -385,6 +411,71 @@ class PairService:
             )
             return True
         return False
+
+    async def not_yet_deeper(self, pair_id: int, user_id: int, depth: Depth) -> None:
+        """ "Not yet" to a depth offer: remembered, so the offer comes back after a while."""
+        pair = await pair_store.get_pair(self.db, pair_id)
+        if pair is None or user_id not in pair.member_ids or pair.status == "ended":
+            raise UserFacingError("That offer isn't for you any more.")
+        if pair.depth.rank < depth.rank:
+            await pair_store.not_yet_deeper(self.db, pair.id, user_id, depth, self.now())
+
+    # Relationship kind -------------------------------------------------------------------
+    async def propose_relationship(self, pair: PairRow, user_id: int, kind: str) -> Relationship:
+        """Ask the other member to change what the pair is; it changes when they accept."""
+        chosen = parse_relationship_option(kind)
+        if pair.kind is not PairKind.COUPLE:
+            raise UserFacingError(
+                "Circle groups change every round, so their relationship can't be changed. "
+                "/pair invite someone to pair as partners, friends or family."
+            )
+        if pair.status == "ended":
+            raise UserFacingError("This pair has ended.")
+        if chosen is pair.relationship:
+            raise UserFacingError(
+                f"You're already paired as {chosen.value}, so there's nothing to change."
+            )
+        await pair_store.propose_relationship(self.db, pair.id, chosen, user_id)
+        names = await self.prompting.names_of(pair.member_ids)
+        now = self.now()
+        deliveries = [
+            NewDelivery(
+                dedupe_key=f"relationship:{pair.id}:{chosen.value}:{int(now.timestamp())}:{uid}",
+                kind="notice",
+                due_at=now,
+                user_id=uid,
+                pair_id=pair.id,
+                payload=dict(
+                    messages.relationship_proposal_message(
+                        pair.id, uid, user_id, names[user_id], pair.relationship, chosen
+                    )
+                ),
+            )
+            for uid in pair.partners_of(user_id)
+        ]
+        await outbox_store.enqueue(self.db, deliveries, now)
+        self.wake()
+        return chosen
+
+    async def answer_relationship(
+        self, pair_id: int, user_id: int, proposer_id: int, kind: Relationship, accept: bool
+    ) -> Relationship:
+        """The other member's Accept or Decline; the proposer is told kindly either way."""
+        pair = await pair_store.get_pair(self.db, pair_id)
+        if pair is None or user_id not in pair.member_ids or user_id == proposer_id:
+            raise UserFacingError("That question isn't for you.")
+        if not await pair_store.settle_proposal(self.db, pair.id, kind, proposer_id, accept):
+            raise UserFacingError(
+                "This question has already been answered, or a newer one replaced it."
+            )
+        names = await self.prompting.names_of(pair.member_ids)
+        now = self.now()
+        await self.notify(
+            [proposer_id],
+            f"relationship-{'yes' if accept else 'no'}:{pair.id}:{int(now.timestamp())}",
+            messages.relationship_answer_message(names[user_id], kind, accept),
+        )
+        return kind if accept else pair.relationship
 
     async def set_topic(self, pair: PairRow, category: str, on: bool) -> tuple[Category, bool]:
         try:

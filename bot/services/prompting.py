@@ -47,10 +47,14 @@ class PlannedDay:
 
 
 def planned_note(planned: PlannedDay | None, prompt: Prompt) -> str | None:
-    """The day's note; without its title when a stand-in replaced the day's named prompt."""
+    """The day's note; without its title when a lighter prompt of the day's category replaced
+    its named prompt. A declared stand-in keeps the title: it was chosen to fit it."""
     if planned is None:
         return None
-    stand_in = planned.day.prompt_id is not None and planned.day.prompt_id != prompt.id
+    stand_in = planned.day.prompt_id is not None and prompt.id not in (
+        planned.day.prompt_id,
+        planned.day.stand_in_id,
+    )
     return planned.note_without_title or planned.note if stand_in else planned.note
 
 
@@ -75,7 +79,7 @@ class Prompting:
     async def choose_for(self, pair: PairRow, planned: PlannedDay | None = None) -> Prompt | None:
         history = await instance_store.pair_history(self.db, pair.id)
         ctx = SelectionContext(
-            pair_kind=pair.kind,
+            relationship=pair.relationship,
             depth=pair.depth,
             muted=await pair_store.muted_topics(self.db, pair.id),
             sent=history,

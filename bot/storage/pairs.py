@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from bot.core.models import Cadence, Category, Depth, PairKind
+from bot.core.models import Cadence, Category, Depth, PairKind, Relationship
 from bot.storage.db import Database
 from bot.storage.timecodec import from_db, to_db
 
@@ -28,6 +28,9 @@ class PairRow:
     seed: int
     created_at: datetime
     member_ids: tuple[int, ...]
+    relationship: Relationship = Relationship.PARTNERS
+    proposed_relationship: Relationship | None = None
+    proposed_by: int | None = None
 
     @property
     def active(self) -> bool:
@@ -48,11 +51,13 @@ class InviteRow:
     status: str
     expires_at: datetime
     pair_id: int | None
+    relationship: Relationship = Relationship.PARTNERS
 
 
 _PAIR_COLUMNS = (
     "p.id, p.guild_id, p.kind, p.circle_id, p.local_time, p.cadence, p.anchor_date, p.depth, "
-    "p.status, p.paused_until, p.seed, p.created_at, "
+    "p.status, p.paused_until, p.seed, p.created_at, p.relationship, p.proposed_relationship, "
+    "p.proposed_by, "
     "(SELECT group_concat(user_id) FROM pair_members pm WHERE pm.pair_id = p.id) AS members"
 )
 
@@ -73,6 +78,11 @@ def _pair(row: sqlite3.Row) -> PairRow:
         seed=int(row["seed"]),
         created_at=from_db(row["created_at"]),
         member_ids=tuple(sorted(int(m) for m in members.split(",") if m)),
+        relationship=Relationship(row["relationship"]),
+        proposed_relationship=(
+            Relationship(row["proposed_relationship"]) if row["proposed_relationship"] else None
+        ),
+        proposed_by=row["proposed_by"],
     )
 
 
@@ -87,6 +97,7 @@ def _invite(row: sqlite3.Row) -> InviteRow:
         status=str(row["status"]),
         expires_at=from_db(row["expires_at"]),
         pair_id=row["pair_id"],
+        relationship=Relationship(row["relationship"]),
     )
 
 
@@ -103,14 +114,18 @@ async def insert_pair(
     now: datetime,
     circle_id: int | None = None,
     round_id: int | None = None,
+    relationship: Relationship | None = None,
 ) -> int:
     """Insert a pair inside the caller's transaction (pairs are born with other rows)."""
+    if relationship is None:
+        relationship = Relationship.CIRCLE if kind is PairKind.CIRCLE else Relationship.PARTNERS
     cur = await conn.execute(
-        "INSERT INTO pairs (guild_id, kind, circle_id, round_id, local_time, cadence, "
-        "anchor_date, seed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO pairs (guild_id, kind, relationship, circle_id, round_id, local_time, "
+        "cadence, anchor_date, seed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             guild_id,
             kind.value,
+            relationship.value,
             circle_id,
             round_id,
             local_time,
@@ -219,15 +234,66 @@ async def vote_deeper(
     """Record a member's yes to `depth`; returns everyone who has said yes to it so far."""
     async with db.transaction() as conn:
         await conn.execute(
-            "INSERT OR IGNORE INTO depth_votes (pair_id, user_id, depth, created_at) "
-            "VALUES (?, ?, ?, ?)",
+            "INSERT INTO depth_votes (pair_id, user_id, depth, created_at, answer) "
+            "VALUES (?, ?, ?, ?, 'yes') ON CONFLICT (pair_id, user_id, depth) "
+            "DO UPDATE SET answer = 'yes', created_at = excluded.created_at "
+            "WHERE depth_votes.answer != 'yes'",
             (pair_id, user_id, depth.value, to_db(now)),
         )
         cur = await conn.execute(
-            "SELECT user_id FROM depth_votes WHERE pair_id = ? AND depth = ?",
+            "SELECT user_id FROM depth_votes WHERE pair_id = ? AND depth = ? AND answer = 'yes'",
             (pair_id, depth.value),
         )
         return {int(r[0]) for r in await cur.fetchall()}
+
+
+async def not_yet_deeper(
+    db: Database, pair_id: int, user_id: int, depth: Depth, now: datetime
+) -> None:
+    """Record "Not yet" to `depth` (replacing an earlier answer), timed so the offer can return."""
+    await db.execute(
+        "INSERT INTO depth_votes (pair_id, user_id, depth, created_at, answer) "
+        "VALUES (?, ?, ?, ?, 'not_yet') ON CONFLICT (pair_id, user_id, depth) "
+        "DO UPDATE SET answer = 'not_yet', created_at = excluded.created_at",
+        (pair_id, user_id, depth.value, to_db(now)),
+    )
+
+
+async def depth_answers(
+    db: Database, pair_id: int, depth: Depth
+) -> dict[int, tuple[str, datetime]]:
+    """Each member's answer to the offer of `depth` so far: ('yes' | 'not_yet', when)."""
+    rows = await db.fetchall(
+        "SELECT user_id, answer, created_at FROM depth_votes WHERE pair_id = ? AND depth = ?",
+        (pair_id, depth.value),
+    )
+    return {int(r[0]): (str(r[1]), from_db(r[2])) for r in rows}
+
+
+# Relationship kinds ------------------------------------------------------------------------
+async def propose_relationship(
+    db: Database, pair_id: int, relationship: Relationship, proposed_by: int
+) -> None:
+    """A new proposal replaces any earlier one still waiting."""
+    await db.execute(
+        "UPDATE pairs SET proposed_relationship = ?, proposed_by = ? WHERE id = ?",
+        (relationship.value, proposed_by, pair_id),
+    )
+
+
+async def settle_proposal(
+    db: Database, pair_id: int, relationship: Relationship, proposed_by: int, accept: bool
+) -> bool:
+    """Accept or decline the waiting proposal, if it is still this one; False otherwise."""
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            "UPDATE pairs SET proposed_relationship = NULL, proposed_by = NULL, "
+            "relationship = CASE WHEN ? THEN proposed_relationship ELSE relationship END "
+            "WHERE id = ? AND proposed_relationship = ? AND proposed_by = ? "
+            "AND status != 'ended'",
+            (1 if accept else 0, pair_id, relationship.value, proposed_by),
+        )
+        return cur.rowcount > 0
 
 
 async def muted_topics(db: Database, pair_id: int) -> frozenset[Category]:
@@ -273,6 +339,7 @@ async def create_invite(
     cadence: Cadence,
     now: datetime,
     expires_at: datetime,
+    relationship: Relationship = Relationship.PARTNERS,
 ) -> int:
     async with db.transaction() as conn:
         # An expired invite still marked pending would block the unique index; settle it first.
@@ -282,7 +349,7 @@ async def create_invite(
         )
         cur = await conn.execute(
             "INSERT INTO invites (guild_id, inviter_id, invitee_id, local_time, cadence, "
-            "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "created_at, expires_at, relationship) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 guild_id,
                 inviter_id,
@@ -291,6 +358,7 @@ async def create_invite(
                 cadence.value,
                 to_db(now),
                 to_db(expires_at),
+                relationship.value,
             ),
         )
         return int(cur.lastrowid or 0)

@@ -105,6 +105,7 @@ USER_ID_COLUMNS: tuple[UserIdColumn, ...] = (
     UserIdColumn("delivery_people", "user_id", OnForget.DELETE_ROW),
     UserIdColumn("closeness_checkins", "user_id", OnForget.DELETE_ROW),
     UserIdColumn("closeness_optouts", "user_id", OnForget.DELETE_ROW),
+    UserIdColumn("pairs", "proposed_by", OnForget.SET_NULL),
     UserIdColumn("members", "user_id", OnForget.DELETE_ROW),
 )
 
@@ -236,6 +237,7 @@ _FIELDS: dict[str, dict[str, str]] = {
         "expires_at": "When it would expire (UTC).",
         "decided_at": "When it was answered or cancelled (UTC).",
         "pair_id": "The pair it created, if accepted.",
+        "relationship": "What the invite asked to pair as: partners, friends or family.",
     },
     "circles": {
         "id": "The circle's number.",
@@ -273,6 +275,9 @@ _FIELDS: dict[str, dict[str, str]] = {
         "seed": "A random number that makes prompt order repeatable.",
         "created_at": "When it was formed (UTC).",
         "ended_at": "When it ended (UTC), if it did.",
+        "relationship": "What you are to each other: partners, friends, family or circle.",
+        "proposed_relationship": "A change of relationship waiting for a yes, if any.",
+        "proposed_by": "Who proposed that change (a user id), if any.",
         "member_ids": "The user ids of everyone in it, you included.",
         "muted_topics": "Prompt categories the pair chose not to receive.",
     },
@@ -286,8 +291,9 @@ _FIELDS: dict[str, dict[str, str]] = {
     "depth_votes": {
         "pair_id": "The pair you voted in.",
         "user_id": "Your Discord user id.",
-        "depth": "The depth you agreed to go to.",
-        "created_at": "When you voted (UTC).",
+        "depth": "The depth you were offered.",
+        "created_at": "When you answered (UTC).",
+        "answer": "'yes', or 'not_yet' if you'd rather wait (the offer returns later).",
     },
     "challenges": {
         "id": "The challenge's number.",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.core.models import Category, Challenge
+from bot.core.models import Category, Challenge, Relationship
 from bot.ui.circle_messages import counts_text
 from bot.ui.messages import names
 from bot.ui.payload import FileSpec, MessagePayload, embed
@@ -33,9 +33,30 @@ def day_note(theme: Challenge, day: int, *, titled: bool = True) -> str:
 
 TIMER_NOTE = "Time's up — how was it?"
 
+_WHO = {
+    Relationship.PARTNERS: "partners",
+    Relationship.FRIENDS: "friends",
+    Relationship.FAMILY: "family",
+    Relationship.CIRCLE: "circle groups",
+}
+
+
+def audience_text(theme: Challenge) -> str:
+    """Who a week is written for, in words: "everyone", "partners", "friends and circle groups"."""
+    if theme.audience >= frozenset(Relationship):
+        return "everyone"
+    return names([_WHO[r] for r in Relationship if r in theme.audience])
+
+
+def not_for_you_text(theme: Challenge) -> str:
+    return (
+        f"{theme.name} is written for {audience_text(theme)}, so it isn't one for this pair. "
+        "/challenge list shows who each week is for."
+    )
+
 
 def list_embed(themes: Sequence[Challenge]) -> MessagePayload:
-    fields = [(f"{t.name} · {len(t.days)} days", t.intro) for t in themes]
+    fields = [(f"{t.name} · {len(t.days)} days · for {audience_text(t)}", t.intro) for t in themes]
     return {
         "embed": embed(
             "Themed weeks",

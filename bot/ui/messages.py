@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from bot.core.models import Kind, PairKind, Prompt
+from bot.core.models import Depth, Kind, Prompt, Relationship
 from bot.ui.payload import MessagePayload, ViewSpec, embed
 
 __all__ = ["MessagePayload"]
@@ -62,7 +62,10 @@ def prompt_message(
         footer = privacy_line(partners)
     if start:
         footer = f"Press Start when you're ready; I'll keep time once {names(partners)} does too."
-    description = prompt.text if note is None else f"*{note}*\n\n{prompt.text}"
+    text = prompt.text
+    if prompt.depth is Depth.DEEP:
+        text = f"{text}\n\n*{OPT_OUT_LINE}*"
+    description = text if note is None else f"*{note}*\n\n{text}"
     view: ViewSpec = {
         "kind": "prompt",
         "instance": instance_id,
@@ -86,22 +89,40 @@ def prompt_message(
     return message
 
 
-def invite_message(invite_id: int, invitee_id: int, inviter: str, when: str) -> MessagePayload:
+OPT_OUT_LINE = "Only if you'd like to — skipping is always fine."
+"""Added under every deep prompt by the renderer, so no pack has to remember it."""
+
+AS_WHAT = {
+    Relationship.PARTNERS: "as partners",
+    Relationship.FRIENDS: "as friends",
+    Relationship.FAMILY: "as family",
+    Relationship.CIRCLE: "in a circle round",
+}
+
+
+def invite_message(
+    invite_id: int,
+    invitee_id: int,
+    inviter: str,
+    when: str,
+    relationship: Relationship = Relationship.PARTNERS,
+) -> MessagePayload:
     return {
         "embed": embed(
             "An invitation to grow closer",
-            f"**{inviter}** would like to pair with you on Closer: one small prompt {when}, "
-            "in DMs, just for the two of you. Answers stay between you.",
+            f"**{inviter}** would like to pair with you {AS_WHAT[relationship]} on Closer: one "
+            f"small prompt {when}, in DMs, just for the two of you. Answers stay between you.",
             footer="No pressure either way. This invite expires in 7 days.",
         ),
         "view": {"kind": "invite", "invite": invite_id, "user": invitee_id},
     }
 
 
-def paired_message(partner: str, when: str, kind: PairKind) -> MessagePayload:
-    what = "You and" if kind is PairKind.COUPLE else "This round, you're paired with"
+def paired_message(partner: str, when: str, relationship: Relationship) -> MessagePayload:
     sentence = (
-        f"{what} **{partner}** are paired." if kind is PairKind.COUPLE else f"{what} **{partner}**."
+        f"This round, you're paired with **{partner}**."
+        if relationship is Relationship.CIRCLE
+        else f"You and **{partner}** are paired {AS_WHAT[relationship]}."
     )
     return {
         "embed": embed(
@@ -110,6 +131,46 @@ def paired_message(partner: str, when: str, kind: PairKind) -> MessagePayload:
             "When you've both answered, you'll each see the other's answer.",
             footer="/pair status shows what's next; /pair pause gives you a break anytime.",
         )
+    }
+
+
+def relationship_proposal_message(
+    pair_id: int,
+    user_id: int,
+    proposer_id: int,
+    proposer: str,
+    current: Relationship,
+    proposed: Relationship,
+) -> MessagePayload:
+    return {
+        "embed": embed(
+            "A change of relationship?",
+            f"**{proposer}** would like your Closer pair to be {AS_WHAT[proposed]} rather than "
+            f"{AS_WHAT[current]}. That changes which prompts you both get. Nothing changes "
+            "unless you accept.",
+            footer="No pressure either way; they'll only hear your answer.",
+        ),
+        "view": {
+            "kind": "relationship",
+            "pair": pair_id,
+            "user": user_id,
+            "proposer": proposer_id,
+            "relationship": proposed.value,
+        },
+    }
+
+
+def relationship_answer_message(
+    partner: str, proposed: Relationship, accepted: bool
+) -> MessagePayload:
+    if accepted:
+        return {
+            "content": f"{partner} said yes: you're now paired {AS_WHAT[proposed]}, and your "
+            "prompts will suit that from the next one."
+        }
+    return {
+        "content": f"{partner} would rather keep things as they are for now, so your pair "
+        "stays the same. That's okay — nothing else changes."
     }
 
 
@@ -149,7 +210,9 @@ def depth_offer_message(pair_id: int, user_id: int, depth: str) -> MessagePayloa
             "Go a little deeper?",
             "You've shared a few answers now. Would you like prompts that are a bit more "
             "personal? You'll only move on if you both say yes, and either of you can step "
-            "back anytime with /pair depth.",
+            "back anytime with /pair depth. If you'd like more support than prompts can "
+            "give, /closer resources lists places to find it.",
+            footer="Not yet is a fine answer: I'll ask again in about four weeks.",
         ),
         "view": {"kind": "deeper", "pair": pair_id, "user": user_id, "depth": depth},
     }

@@ -21,6 +21,8 @@ class ViewSpec(TypedDict, total=False):
     start: bool  # a timed together-activity: a Start button before the usual ones
     reflection: bool  # "saved": a reflection also gets Share
     switch: str  # the closeness check-in: offer to turn scheduled check-ins "off" or "on"
+    proposer: int  # a proposed change of relationship kind: who asked
+    relationship: str  # ... and the kind they proposed
 
 
 class FileSpec(TypedDict, total=False):

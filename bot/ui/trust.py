@@ -54,11 +54,21 @@ def partner_left_message(*, circle: bool) -> MessagePayload:
     }
 
 
-# Named in the research Closer's prompts are built on; both let you filter by location,
-# speciality and more. Links go to each directory's home page only.
+# Directories only, never a single service: each lets you filter by place and speciality. The
+# first two reach well beyond the US; links go to each directory's home page.
 DIRECTORIES: tuple[tuple[str, str, str], ...] = (
-    ("InnoPsych", "https://www.innopsych.com", "therapists of color"),
-    ("Open Path Psychotherapy Collective", "https://openpathcollective.org", "low-cost therapy"),
+    (
+        "Psychology Today",
+        "https://www.psychologytoday.com",
+        "therapists and couples counsellors in many countries (pick yours at the top)",
+    ),
+    ("Find A Helpline", "https://findahelpline.com", "free crisis lines, worldwide, by country"),
+    ("InnoPsych", "https://www.innopsych.com", "therapists of color (US)"),
+    (
+        "Open Path Psychotherapy Collective",
+        "https://openpathcollective.org",
+        "low-cost therapy (US)",
+    ),
 )
 
 
@@ -66,9 +76,9 @@ def resources_embed() -> dict[str, Any]:
     lines = "\n".join(f"• [{name}]({url}) — {note}" for name, url, note in DIRECTORIES)
     return embed(
         "Finding support",
-        "Sometimes it helps to talk to someone. A couples therapist can help two people work "
-        "on closeness together; individual therapy can help too, and what you learn there "
-        "carries into all your relationships.",
+        "Sometimes it helps to talk to someone. A couples or family therapist can help two "
+        "people work on closeness together; individual therapy can help too, and what you "
+        "learn there carries into all your relationships.",
         fields=[
             ("Therapy directories", lines),
             (
@@ -79,7 +89,8 @@ def resources_embed() -> dict[str, Any]:
             (
                 "In a crisis",
                 "If you or someone else is in danger, contact your local emergency services "
-                "now, or a crisis line where you live.",
+                "now. To talk to someone tonight, Find A Helpline (above) lists free crisis "
+                "lines in your country.",
             ),
         ],
         footer="Only you can see this.",

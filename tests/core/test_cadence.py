@@ -17,6 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.cadence import (
+    QUIET_MAX,
+    QUIET_TOO_LONG_MESSAGE,
     TIME_FORMAT_MESSAGE,
     ZONE_MESSAGE,
     QuietHours,
@@ -134,10 +136,23 @@ cadences = st.sampled_from(list(Cadence))
 
 @st.composite
 def quiet_hours(draw: st.DrawFn) -> QuietHours | None:
+    """Windows a member can set (at most QUIET_MAX; the maths itself takes any, see test_quiet)."""
     if draw(st.booleans()):
         return None
     start = draw(wall_times)
-    end = draw(wall_times.filter(lambda t: t != start))
+    end = draw(
+        wall_times.filter(
+            lambda t: (
+                t != start
+                and (
+                    dt.timedelta(hours=t.hour, minutes=t.minute)
+                    - dt.timedelta(hours=start.hour, minutes=start.minute)
+                )
+                % dt.timedelta(days=1)
+                <= QUIET_MAX
+            )
+        )
+    )
     return QuietHours(start, end)
 
 
@@ -675,3 +690,23 @@ def test_fake_clock() -> None:
     assert clock.now() == utc(2020, 1, 1)
     with pytest.raises(ValueError, match="forward"):
         clock.advance(dt.timedelta(seconds=-1))
+
+
+def test_quiet_hours_leave_some_open_time_each_day() -> None:
+    assert QuietHours(dt.time(2), dt.time(22)).length == QUIET_MAX
+    assert QuietHours(dt.time(2), dt.time(22)).allows_a_slot_each_day
+    assert not QuietHours(dt.time(2, 1), dt.time(2, 0)).allows_a_slot_each_day
+    assert QUIET_TOO_LONG_MESSAGE.startswith("Quiet hours can be up to 20 hours")
+
+
+def test_the_dst_gap_day_keeps_its_own_slot_under_the_longest_quiet_hours() -> None:
+    # Berlin skips 02:00-03:00 on 2020-03-29; quiet 06:00-02:00 leaves 02:00-06:00 open.
+    berlin = ZoneInfo("Europe/Berlin")
+    quiet = QuietHours(dt.time(6), dt.time(2))
+    after = dt.datetime(2020, 3, 28, 12, 0, tzinfo=berlin)
+    days = []
+    for _ in range(3):
+        slot = next_slot(after, dt.time(2), berlin, Cadence.DAILY, dt.date(2020, 1, 1), quiet)
+        days.append(slot.day)
+        after = slot.due
+    assert days == [dt.date(2020, 3, 29), dt.date(2020, 3, 30), dt.date(2020, 3, 31)]

@@ -21,7 +21,17 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bot.core.models import Audience, Category, ChallengeDay, Depth, Kind, PairKind, Prompt
+from bot.core import prompts as prompts_module
+from bot.core.models import (
+    EVERYONE,
+    Audience,
+    Category,
+    ChallengeDay,
+    Depth,
+    Kind,
+    Prompt,
+    Relationship,
+)
 from bot.core.prompts import (
     SelectionContext,
     SentPrompt,
@@ -30,6 +40,15 @@ from bot.core.prompts import (
 )
 
 CATEGORIES = list(Category)
+ANY: Audience = EVERYONE
+COUPLE: Audience = frozenset({Relationship.PARTNERS})
+# Audiences as packs write them: everyone, the chosen kinds, partners only, one odd mix.
+AUDIENCES: list[Audience] = [
+    ANY,
+    frozenset({Relationship.PARTNERS, Relationship.FRIENDS, Relationship.FAMILY}),
+    COUPLE,
+    frozenset({Relationship.FRIENDS, Relationship.CIRCLE}),
+]
 DEPTHS = list(Depth)
 PACKS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 
@@ -65,7 +84,10 @@ def libraries(draw: st.DrawFn, min_size: int = 1, max_size: int = 40) -> list[Pr
             st.tuples(
                 st.sampled_from(CATEGORIES),
                 st.sampled_from(DEPTHS),
-                st.sampled_from(list(Audience)),
+                st.one_of(
+                    st.sampled_from(AUDIENCES),
+                    st.frozensets(st.sampled_from(list(Relationship)), min_size=1),
+                ),
                 st.sampled_from(list(Kind)),
             ),
             min_size=min_size,
@@ -107,7 +129,7 @@ def contexts(
         else frozenset[str]()
     )
     return SelectionContext(
-        pair_kind=draw(st.sampled_from(list(PairKind))),
+        relationship=draw(st.sampled_from(list(Relationship))),
         depth=draw(st.sampled_from(DEPTHS)),
         muted=draw(st.frozensets(st.sampled_from(CATEGORIES), max_size=max_muted)),
         sent=tuple(draw(histories(library, max_history))),
@@ -124,7 +146,8 @@ def _eligible(library: Sequence[Prompt], ctx: SelectionContext) -> list[Prompt]:
     return [
         p
         for p in library
-        if (p.audience == Audience.ANY or ctx.pair_kind == PairKind.COUPLE)
+        if ctx.relationship in p.audience
+        and p.kind not in (Kind.GUESS, Kind.PICK)
         and p.category not in ctx.muted
         and p.depth.rank <= ctx.depth.rank
     ]
@@ -191,8 +214,8 @@ def test_hard_rules_hold_over_many_picks(data: st.DataObject, seed: int) -> None
     assert len(picks) == 40
     for p in picks:
         assert p in pool
-        if ctx.pair_kind == PairKind.CIRCLE:
-            assert p.audience != Audience.COUPLE
+        assert ctx.relationship in p.audience
+        assert p.kind not in (Kind.GUESS, Kind.PICK)
         assert ctx.depth.allows(p.depth)
         assert p.category not in ctx.muted
 
@@ -217,11 +240,11 @@ def test_none_when_every_category_is_muted(data: st.DataObject, seed: int) -> No
 
 
 def test_none_when_nothing_is_eligible() -> None:
-    couple_only = [_prompt(0, Category.FEELINGS, Depth.LIGHT, Audience.COUPLE, Kind.QUESTION)]
-    circle = SelectionContext(pair_kind=PairKind.CIRCLE, depth=Depth.DEEP)
+    couple_only = [_prompt(0, Category.FEELINGS, Depth.LIGHT, COUPLE, Kind.QUESTION)]
+    circle = SelectionContext(relationship=Relationship.CIRCLE, depth=Depth.DEEP)
     assert choose_prompt(couple_only, circle, 1) is None
     assert choose_prompt([], circle, 1) is None
-    deep_only = [_prompt(0, Category.SUPPORT, Depth.DEEP, Audience.ANY, Kind.QUESTION)]
+    deep_only = [_prompt(0, Category.SUPPORT, Depth.DEEP, ANY, Kind.QUESTION)]
     assert choose_prompt(deep_only, replace(circle, depth=Depth.MEDIUM), 1) is None
 
 
@@ -300,12 +323,9 @@ def test_no_category_twice_in_a_row_while_two_are_eligible(data: st.DataObject, 
 
 def test_single_eligible_category_repeats() -> None:
     """Everything else muted: the one category left is used day after day."""
-    library = [
-        _prompt(i, c, Depth.LIGHT, Audience.ANY, Kind.QUESTION)
-        for i, c in enumerate(CATEGORIES * 3)
-    ]
+    library = [_prompt(i, c, Depth.LIGHT, ANY, Kind.QUESTION) for i, c in enumerate(CATEGORIES * 3)]
     ctx = SelectionContext(
-        pair_kind=PairKind.CIRCLE,
+        relationship=Relationship.CIRCLE,
         depth=Depth.LIGHT,
         muted=frozenset(CATEGORIES) - {Category.HUMOR},
     )
@@ -321,7 +341,7 @@ def balanced_libraries(draw: st.DrawFn) -> list[Prompt]:
     specs: list[tuple[Category, Depth, Audience, Kind]] = []
     for category in chosen:
         for _ in range(draw(st.integers(9, 12))):
-            specs.append((category, draw(st.sampled_from(DEPTHS)), Audience.ANY, Kind.QUESTION))
+            specs.append((category, draw(st.sampled_from(DEPTHS)), ANY, Kind.QUESTION))
     return [_prompt(i, *spec) for i, spec in enumerate(specs)]
 
 
@@ -350,10 +370,9 @@ def test_balance_over_a_long_run(seed: int) -> None:
     """Ten categories of twenty prompts from an empty history: every 7-pick window is distinct,
     and over 100 picks no category is starved or overused."""
     library = [
-        _prompt(i, CATEGORIES[i % 10], DEPTHS[i % 3], Audience.ANY, Kind.QUESTION)
-        for i in range(200)
+        _prompt(i, CATEGORIES[i % 10], DEPTHS[i % 3], ANY, Kind.QUESTION) for i in range(200)
     ]
-    ctx = SelectionContext(pair_kind=PairKind.COUPLE, depth=Depth.DEEP)
+    ctx = SelectionContext(relationship=Relationship.PARTNERS, depth=Depth.DEEP)
     cats = [p.category for p in _simulate(library, ctx, seed, 100)]
     for i in range(len(cats) - 6):
         assert len(set(cats[i : i + 7])) == 7
@@ -365,10 +384,10 @@ def test_balance_over_a_long_run(seed: int) -> None:
 
 def test_current_tier_is_favoured_but_lighter_still_appears() -> None:
     library = [
-        _prompt(i, CATEGORIES[i % 10], DEPTHS[(i // 10) % 2], Audience.ANY, Kind.QUESTION)
+        _prompt(i, CATEGORIES[i % 10], DEPTHS[(i // 10) % 2], ANY, Kind.QUESTION)
         for i in range(200)
     ]
-    ctx = SelectionContext(pair_kind=PairKind.CIRCLE, depth=Depth.MEDIUM)
+    ctx = SelectionContext(relationship=Relationship.CIRCLE, depth=Depth.MEDIUM)
     depths = Counter(p.depth for p in _simulate(library, ctx, 3, 50))
     # Half the library is medium; with weight 3 about 3/4 of early picks should be medium.
     assert depths[Depth.MEDIUM] > 30
@@ -378,12 +397,11 @@ def test_current_tier_is_favoured_but_lighter_still_appears() -> None:
 def test_going_deeper_unlocks_new_prompts_first() -> None:
     """A pair that sent every light prompt and moves to medium gets the medium ones next."""
     library = [
-        _prompt(i, CATEGORIES[i % 5], DEPTHS[(i // 5) % 2], Audience.ANY, Kind.QUESTION)
-        for i in range(40)
+        _prompt(i, CATEGORIES[i % 5], DEPTHS[(i // 5) % 2], ANY, Kind.QUESTION) for i in range(40)
     ]
     lights = [p for p in library if p.depth == Depth.LIGHT]
     ctx = SelectionContext(
-        pair_kind=PairKind.COUPLE, depth=Depth.MEDIUM, sent=tuple(_sent(p) for p in lights)
+        relationship=Relationship.PARTNERS, depth=Depth.MEDIUM, sent=tuple(_sent(p) for p in lights)
     )
     picks = _simulate(library, ctx, 11, 20)
     assert all(p.depth == Depth.MEDIUM for p in picks)
@@ -397,9 +415,19 @@ def _normal(library: Sequence[Prompt], ctx: SelectionContext, seed: int) -> Prom
 
 
 def _day(
-    prompt_id: str | None = None, category: Category | None = None, depth: Depth | None = None
+    prompt_id: str | None = None,
+    category: Category | None = None,
+    depth: Depth | None = None,
+    stand_in_id: str | None = None,
 ) -> ChallengeDay:
-    return ChallengeDay(day=1, title="Today", prompt_id=prompt_id, category=category, depth=depth)
+    return ChallengeDay(
+        day=1,
+        title="Today",
+        prompt_id=prompt_id,
+        category=category,
+        depth=depth,
+        stand_in_id=stand_in_id,
+    )
 
 
 @FAST
@@ -472,19 +500,19 @@ def test_challenge_category_days_do_not_repeat(data: st.DataObject, seed: int) -
 
 
 def test_challenge_fallbacks_by_example() -> None:
-    couple_only = _prompt(0, Category.QUALITY_TIME, Depth.LIGHT, Audience.COUPLE, Kind.QUESTION)
-    too_deep = _prompt(1, Category.SUPPORT, Depth.DEEP, Audience.ANY, Kind.QUESTION)
-    light_time = _prompt(2, Category.QUALITY_TIME, Depth.LIGHT, Audience.ANY, Kind.QUESTION)
-    light_support = _prompt(3, Category.SUPPORT, Depth.LIGHT, Audience.ANY, Kind.QUESTION)
-    humor = _prompt(4, Category.HUMOR, Depth.LIGHT, Audience.ANY, Kind.QUESTION)
+    couple_only = _prompt(0, Category.QUALITY_TIME, Depth.LIGHT, COUPLE, Kind.QUESTION)
+    too_deep = _prompt(1, Category.SUPPORT, Depth.DEEP, ANY, Kind.QUESTION)
+    light_time = _prompt(2, Category.QUALITY_TIME, Depth.LIGHT, ANY, Kind.QUESTION)
+    light_support = _prompt(3, Category.SUPPORT, Depth.LIGHT, ANY, Kind.QUESTION)
+    humor = _prompt(4, Category.HUMOR, Depth.LIGHT, ANY, Kind.QUESTION)
     library = [couple_only, too_deep, light_time, light_support, humor]
-    circle = SelectionContext(pair_kind=PairKind.CIRCLE, depth=Depth.LIGHT)
+    circle = SelectionContext(relationship=Relationship.CIRCLE, depth=Depth.LIGHT)
 
     def pick(ctx: SelectionContext, day: ChallengeDay) -> Prompt | None:
         return choose_prompt(library, replace(ctx, challenge_day=day), 5)
 
     assert pick(circle, _day(prompt_id=couple_only.id)) == light_time
-    couple = replace(circle, pair_kind=PairKind.COUPLE)
+    couple = replace(circle, relationship=Relationship.PARTNERS)
     assert pick(couple, _day(prompt_id=couple_only.id)) == couple_only
     assert pick(circle, _day(prompt_id=too_deep.id)) == light_support
     assert pick(replace(circle, depth=Depth.DEEP), _day(prompt_id=too_deep.id)) == too_deep
@@ -494,6 +522,68 @@ def test_challenge_fallbacks_by_example() -> None:
     assert pick(circle, _day(category=Category.HUMOR)) == humor
     # Nothing in the category fits the pair: normal selection, not None.
     assert pick(circle, _day(category=Category.REPAIR)) == _normal(library, circle, 5)
+
+
+def test_a_declared_stand_in_replaces_a_prompt_the_pair_cannot_get() -> None:
+    deep = _prompt(0, Category.SUPPORT, Depth.DEEP, ANY, Kind.QUESTION)
+    stand_in = _prompt(1, Category.SUPPORT, Depth.LIGHT, ANY, Kind.QUESTION)
+    other = _prompt(2, Category.SUPPORT, Depth.LIGHT, ANY, Kind.QUESTION)
+    partners = _prompt(3, Category.HUMOR, Depth.LIGHT, COUPLE, Kind.QUESTION)
+    humor = _prompt(4, Category.HUMOR, Depth.LIGHT, ANY, Kind.QUESTION)
+    library = [deep, stand_in, other, partners, humor]
+    new_pair = SelectionContext(relationship=Relationship.FRIENDS, depth=Depth.LIGHT)
+    for seed in range(10):
+        day = _day(prompt_id=deep.id, stand_in_id=stand_in.id)
+        assert choose_prompt(library, replace(new_pair, challenge_day=day), seed) == stand_in
+        day = _day(prompt_id=partners.id, stand_in_id=humor.id)
+        assert choose_prompt(library, replace(new_pair, challenge_day=day), seed) == humor
+    deep_pair = replace(new_pair, depth=Depth.DEEP, challenge_day=_day(deep.id, None, None, "x"))
+    assert choose_prompt(library, deep_pair, 1) == deep
+
+
+@FAST
+@given(data=st.data(), seed=SEEDS)
+def test_friends_family_and_circles_never_get_a_prompt_outside_their_kind(
+    data: st.DataObject, seed: int
+) -> None:
+    """Issue 13's promise, over whole runs of selection including themed-week days whose named
+    prompts and stand-ins may be written for someone else."""
+    library = data.draw(libraries(min_size=1, max_size=30))
+    relationship = data.draw(
+        st.sampled_from([Relationship.FRIENDS, Relationship.FAMILY, Relationship.CIRCLE])
+    )
+    ctx = replace(data.draw(contexts(library)), relationship=relationship)
+    ids = [p.id for p in library]
+    days = st.one_of(
+        st.none(),
+        st.builds(
+            _day,
+            prompt_id=st.sampled_from(ids),
+            stand_in_id=st.one_of(st.none(), st.sampled_from(ids)),
+        ),
+        st.builds(_day, category=st.sampled_from(CATEGORIES), depth=st.sampled_from(DEPTHS)),
+    )
+    history = list(ctx.sent)
+    for i in range(30):
+        day = data.draw(days)
+        p = choose_prompt(library, replace(ctx, sent=tuple(history), challenge_day=day), seed + i)
+        if p is None:
+            assert not _eligible(library, ctx)
+            break
+        assert relationship in p.audience, (relationship, p)
+        assert p.kind not in (Kind.GUESS, Kind.PICK)
+        assert ctx.depth.allows(p.depth)
+        assert p.category not in ctx.muted
+        history.append(_sent(p))
+
+
+def test_guess_and_pick_wait_behind_one_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    guess = _prompt(0, Category.HUMOR, Depth.LIGHT, ANY, Kind.GUESS)
+    pick = _prompt(1, Category.CURIOSITY, Depth.LIGHT, ANY, Kind.PICK)
+    ctx = SelectionContext(relationship=Relationship.PARTNERS, depth=Depth.LIGHT)
+    assert choose_prompt([guess, pick], ctx, 3) is None
+    monkeypatch.setattr(prompts_module, "GUESS_AND_PICK_ENABLED", True)
+    assert {choose_prompt([guess, pick], ctx, seed) for seed in range(20)} == {guess, pick}
 
 
 # ---------------------------------------------------------------- determinism
@@ -520,10 +610,8 @@ def test_deterministic_and_independent_of_input_order(data: st.DataObject, seed:
 
 
 def test_seed_varies_the_choice() -> None:
-    library = [
-        _prompt(i, CATEGORIES[i % 10], Depth.LIGHT, Audience.ANY, Kind.QUESTION) for i in range(60)
-    ]
-    ctx = SelectionContext(pair_kind=PairKind.COUPLE, depth=Depth.LIGHT)
+    library = [_prompt(i, CATEGORIES[i % 10], Depth.LIGHT, ANY, Kind.QUESTION) for i in range(60)]
+    ctx = SelectionContext(relationship=Relationship.PARTNERS, depth=Depth.LIGHT)
     assert len({choose_prompt(library, ctx, seed) for seed in range(30)}) > 5
 
 
@@ -543,12 +631,12 @@ def test_should_offer_deeper() -> None:
 
 def test_fast_on_a_full_library_and_long_history() -> None:
     library = [
-        _prompt(i, CATEGORIES[i % 10], DEPTHS[i % 3], list(Audience)[i % 2], Kind.QUESTION)
+        _prompt(i, CATEGORIES[i % 10], DEPTHS[i % 3], AUDIENCES[i % 4], Kind.QUESTION)
         for i in range(300)
     ]
     history = tuple(_sent(library[(i * 37) % 300]) for i in range(1000))
     ctx = SelectionContext(
-        pair_kind=PairKind.COUPLE,
+        relationship=Relationship.PARTNERS,
         depth=Depth.DEEP,
         muted=frozenset({Category.HUMOR}),
         sent=history,
@@ -578,7 +666,7 @@ def _load_packs() -> list[Prompt]:
                     category=Category(raw["category"]),
                     depth=Depth(raw["depth"]),
                     kind=Kind(raw["kind"]),
-                    audience=Audience(raw["audience"]),
+                    audience=frozenset(Relationship(a) for a in raw["audience"]),
                     text=raw["text"],
                     minutes=raw.get("minutes"),
                     follow_up=raw.get("follow_up"),
@@ -587,18 +675,18 @@ def _load_packs() -> list[Prompt]:
     return prompts
 
 
-@pytest.mark.parametrize("pair_kind", list(PairKind))
+@pytest.mark.parametrize("relationship", list(Relationship))
 @pytest.mark.parametrize("depth", DEPTHS)
-def test_real_packs_200_selections(pair_kind: PairKind, depth: Depth) -> None:
+def test_real_packs_200_selections(relationship: Relationship, depth: Depth) -> None:
     """Runs on prompts/*.toml once they exist. They are written in parallel, so a missing or
     half-written pack skips this test; the library loader's own tests judge the packs."""
     try:
         library = _load_packs()
-    except (tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
+    except (tomllib.TOMLDecodeError, KeyError, ValueError, TypeError) as exc:
         pytest.skip(f"prompt packs not loadable yet: {exc!r}")
     if not library:
         pytest.skip("no prompt packs yet")
-    ctx = SelectionContext(pair_kind=pair_kind, depth=depth)
+    ctx = SelectionContext(relationship=relationship, depth=depth)
     pool = _eligible(library, ctx)
     picks = _simulate(library, ctx, 2024, 200)
     assert len(picks) == (200 if pool else 0)

@@ -107,7 +107,8 @@ async def take_part(bot: CloserBot, member: Member, reply: Reply, text: str) -> 
         done = await (await member.click(reply, "We did it")).reply()
         assert done.ephemeral
         return
-    await member.send_dm(text)
+    # A Discord reply to the day's prompt: earlier days may still be open too.
+    await member.send_dm(text, reply_to=reply.message_id)
 
     async def answered() -> bool:
         return await state(bot, instance_id, member.id) == "answered"
@@ -122,7 +123,7 @@ async def skip(bot: CloserBot, member: Member, reply: Reply) -> None:
 
 def follows_plan(bot: CloserBot, prompt_id: str, planned: ChallengeDay, depth: Depth) -> bool:
     """The planned prompt; or, for a day naming a category, one of it at the day's depth (capped
-    by the pair's); or, when the named prompt is deeper than the pair, one of its category."""
+    by the pair's); or, when the named prompt is deeper than the pair, its declared stand-in."""
     prompt = bot.library.prompt(prompt_id)
     assert prompt is not None
     if planned.prompt_id is not None:
@@ -130,6 +131,8 @@ def follows_plan(bot: CloserBot, prompt_id: str, planned: ChallengeDay, depth: D
         assert named is not None
         if depth.allows(named.depth):
             return prompt_id == planned.prompt_id
+        if planned.stand_in_id is not None:
+            return prompt_id == planned.stand_in_id
         return prompt.category == named.category and depth.allows(prompt.depth)
     assert planned.category is not None
     cap = planned.depth or Depth.LIGHT
@@ -502,10 +505,9 @@ async def test_a_circle_week_with_a_late_group_and_a_quiet_member_posts_counts_o
             instance = await instance_store.get_instance(bot.db, instance_of(got[0]))
             assert instance is not None
             day = theme.days[n - 1]
-            # A stand-in for a named prompt too deep for a light pair drops the day's title.
-            stand_in = day.prompt_id is not None and day.prompt_id != instance.prompt_id
-            title = "" if stand_in else f": {day.title}"
-            assert description(got[0]).startswith(f"*Day {n} of Curiosity Week{title}*")
+            # A declared stand-in for a named prompt too deep for a light pair keeps the day's
+            # title: it was chosen to fit it (Gratitude Week's days 4 and 6 used to lose theirs).
+            assert description(got[0]).startswith(f"*Day {n} of Curiosity Week: {day.title}*")
             assert follows_plan(bot, instance.prompt_id, theme.days[n - 1], Depth.LIGHT)
             if m is dov:
                 await skip(bot, m, got[0])
@@ -550,3 +552,31 @@ async def test_a_circle_week_with_a_late_group_and_a_quiet_member_posts_counts_o
         for said in words:
             assert said not in post
         assert "octopus" not in post.lower()
+
+
+async def test_a_new_pair_keeps_every_day_title_of_gratitude_week(
+    harness: Harness, bot: CloserBot
+) -> None:
+    """Days 4 and 6 name medium prompts; a light pair gets their declared stand-ins, titled."""
+    ada, sam = harness.member("Ada"), harness.member("Sam")
+    await harness.seed_couple(ada, sam)
+    theme = bot.library.challenge("gratitude-week")
+    assert theme is not None
+    await (await ada.slash("challenge start", theme="gratitude-week")).reply()
+    await tick(harness)
+    ada.unread(), sam.unread()
+    for n in range(1, len(theme.days) + 1):
+        harness.clock.set(at(n, 19))
+        await tick(harness)
+        got = themed(ada.unread())
+        sam.unread()
+        assert len(got) == 1, n
+        day = theme.days[n - 1]
+        assert description(got[0]).startswith(f"*Day {n} of Gratitude Week: {day.title}*"), n
+        instance = await instance_store.get_instance(bot.db, instance_of(got[0]))
+        assert instance is not None
+        assert follows_plan(bot, instance.prompt_id, day, Depth.LIGHT), (n, instance.prompt_id)
+        if n in (4, 6):
+            assert day.stand_in_id is not None and instance.prompt_id == day.stand_in_id
+        # Skipped together, so nobody looks like they've gone quiet.
+        await bot.prompt_service.skip_open((await pair_store.live_pairs_of(bot.db, ada.id))[0])

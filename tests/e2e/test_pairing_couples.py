@@ -12,7 +12,9 @@ pytestmark = pytest.mark.e2e
 
 
 async def invite_and_accept(harness: Harness, a: Member, b: Member, **options: str) -> None:
-    reply = await (await a.slash("pair invite", member=b, **options)).reply()
+    reply = await (
+        await a.slash("pair invite", member=b, relationship="partners", **options)
+    ).reply()
     assert "Invite sent" in reply.text, reply.text
     invite = await b.next_dm()
     assert "would like to pair with you" in invite.text
@@ -23,7 +25,9 @@ async def invite_and_accept(harness: Harness, a: Member, b: Member, **options: s
 async def test_invite_accept_then_status(harness: Harness, bot: CloserBot) -> None:
     ada, sam = harness.member("Ada"), harness.member("Sam")
     reply = await (
-        await ada.slash("pair invite", member=sam, time="20:30", cadence="weekdays")
+        await ada.slash(
+            "pair invite", member=sam, relationship="partners", time="20:30", cadence="weekdays"
+        )
     ).reply()
     assert reply.ephemeral and "Invite sent to Sam" in reply.text
     invite = await sam.next_dm()
@@ -45,7 +49,7 @@ async def test_decline_tells_the_inviter_only_that_it_was_not_accepted(
     harness: Harness, bot: CloserBot
 ) -> None:
     ada, sam = harness.member("Ada"), harness.member("Sam")
-    await (await ada.slash("pair invite", member=sam)).reply()
+    await (await ada.slash("pair invite", member=sam, relationship="partners")).reply()
     invite = await sam.next_dm()
     declined = await (await sam.click(invite, "Decline")).reply()
     assert "declined" in declined.text
@@ -70,7 +74,7 @@ async def test_decline_tells_the_inviter_only_that_it_was_not_accepted(
 async def test_invite_refusals(harness: Harness, bot: CloserBot, case: str, expected: str) -> None:
     ada = harness.member("Ada")
     sam = harness.member("Sam")
-    options: dict[str, object] = {"member": sam}
+    options: dict[str, object] = {"member": sam, "relationship": "partners"}
     if case == "self":
         options["member"] = ada
     elif case == "bot":
@@ -91,34 +95,34 @@ async def test_invite_refusals(harness: Harness, bot: CloserBot, case: str, expe
 
 async def test_refuses_duplicates_and_second_couples(harness: Harness, bot: CloserBot) -> None:
     ada, sam, kim = harness.member("Ada"), harness.member("Sam"), harness.member("Kim")
-    await (await ada.slash("pair invite", member=sam)).reply()
-    again = await (await ada.slash("pair invite", member=sam)).reply()
+    await (await ada.slash("pair invite", member=sam, relationship="partners")).reply()
+    again = await (await ada.slash("pair invite", member=sam, relationship="partners")).reply()
     assert again.text.startswith("There's already an invite waiting between you and Sam.")
-    reverse = await (await sam.slash("pair invite", member=ada)).reply()
+    reverse = await (await sam.slash("pair invite", member=ada, relationship="partners")).reply()
     assert reverse.text.startswith("There's already an invite waiting between you and Ada.")
     invite = await sam.next_dm()
     await (await sam.click(invite, "Accept")).reply()
-    mine = await (await ada.slash("pair invite", member=kim)).reply()
-    assert mine.text.startswith("You're already in a couple pair here.")
-    theirs = await (await kim.slash("pair invite", member=sam)).reply()
-    assert theirs.text == "Sam is already in a couple pair here."
+    mine = await (await ada.slash("pair invite", member=kim, relationship="partners")).reply()
+    assert mine.text.startswith("You're already in a pair you chose here.")
+    theirs = await (await kim.slash("pair invite", member=sam, relationship="partners")).reply()
+    assert theirs.text == "Sam is already in a pair they chose here."
 
 
 async def test_closed_dms_tell_the_inviter_how_to_fix_it(harness: Harness, bot: CloserBot) -> None:
     ada, sam = harness.member("Ada"), harness.member("Sam")
     sam.close_dms()
-    reply = await (await ada.slash("pair invite", member=sam)).reply()
+    reply = await (await ada.slash("pair invite", member=sam, relationship="partners")).reply()
     assert reply.text.startswith("I couldn't send Sam a DM: their DMs are closed to me.")
     assert "Privacy Settings" in reply.text
     # The invite was withdrawn, so once DMs are open a fresh invite works.
     sam.close_dms(False)
-    again = await (await ada.slash("pair invite", member=sam)).reply()
+    again = await (await ada.slash("pair invite", member=sam, relationship="partners")).reply()
     assert "Invite sent" in again.text
 
 
 async def test_only_the_invitee_can_accept(harness: Harness, bot: CloserBot) -> None:
     ada, sam, eve = harness.member("Ada"), harness.member("Sam"), harness.member("Eve")
-    await (await ada.slash("pair invite", member=sam)).reply()
+    await (await ada.slash("pair invite", member=sam, relationship="partners")).reply()
     invite = await sam.next_dm()
     forged = await (await eve.click(invite, "Accept")).reply()
     assert forged.text == "This button was sent to someone else, so it can't act for you."
@@ -130,7 +134,7 @@ async def test_invite_expires_after_seven_days(harness: Harness, bot: CloserBot)
     from datetime import timedelta
 
     ada, sam = harness.member("Ada"), harness.member("Sam")
-    await (await ada.slash("pair invite", member=sam)).reply()
+    await (await ada.slash("pair invite", member=sam, relationship="partners")).reply()
     invite = await sam.next_dm()
     harness.clock.advance(timedelta(days=7, minutes=1))
     late = await (await sam.click(invite, "Accept")).reply()
@@ -139,7 +143,7 @@ async def test_invite_expires_after_seven_days(harness: Harness, bot: CloserBot)
 
 async def test_buttons_survive_a_restart(harness: Harness, bot: CloserBot) -> None:
     ada, sam = harness.member("Ada"), harness.member("Sam")
-    await (await ada.slash("pair invite", member=sam)).reply()
+    await (await ada.slash("pair invite", member=sam, relationship="partners")).reply()
     invite = await sam.next_dm()
     await harness.stop_bot()
     await harness.start_bot()

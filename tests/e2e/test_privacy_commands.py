@@ -66,7 +66,7 @@ async def lived_in(harness: Harness) -> tuple[Member, Member, Member]:
     await (await ada.slash("closer timezone", zone="Europe/Berlin")).reply()
     await converse(harness, ada, sam, (ADA_WORDS, SAM_WORDS))
     # A pending invite from Ada to Kit, so `invites` holds her id on both sides of some row.
-    await (await ada.slash("pair invite", member=kit)).reply()
+    await (await ada.slash("pair invite", member=kit, relationship="partners")).reply()
     await seed_the_rest(harness, ada, sam)
     # A closeness check-in, and scheduled ones switched off: both hers alone.
     checkin = await (await ada.slash("closer checkin")).reply()
@@ -183,3 +183,6 @@ async def test_resources_point_to_therapy_and_say_closer_is_not_a_crisis_service
     assert "Open Path Psychotherapy Collective" in text and "low-cost" in text
     assert "not a therapist and not a crisis service" in text
     assert "local emergency services" in text
+    # Not only the US: a worldwide crisis-line directory and a multi-country therapist directory.
+    assert "https://findahelpline.com" in text and "worldwide" in text
+    assert "https://www.psychologytoday.com" in text and "many countries" in text

@@ -75,3 +75,13 @@ async def test_prompt_now_is_limited_per_local_day(harness: Harness, bot: Closer
     harness.clock.set(datetime(2026, 3, 3, 0, 0, 30, tzinfo=UTC))
     again = await (await sam.slash("prompt now")).reply()
     assert again.text.startswith("On its way")
+
+
+async def test_quiet_hours_longer_than_twenty_hours_are_refused(
+    harness: Harness, bot: CloserBot
+) -> None:
+    ada = harness.member("Ada")
+    refused = await (await ada.slash("closer quiet-hours", start="02:01", end="02:00")).reply()
+    assert refused.ephemeral and refused.text.startswith("Quiet hours can be up to 20 hours")
+    member = await bot.db.fetchone("SELECT quiet_start FROM members WHERE user_id = ?", (ada.id,))
+    assert member is None or member[0] is None

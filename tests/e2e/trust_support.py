@@ -50,9 +50,10 @@ async def wait_until(
         await asyncio.sleep(0.02)
 
 
-async def answer_latest(member: Member, text: str) -> Reply:
-    """Answer the open prompt by DM, as a person would, and return the bot's acknowledgement."""
-    await member.send_dm(text)
+async def answer_latest(member: Member, text: str, prompt: Reply | None = None) -> Reply:
+    """Answer by DM, as a person would (a Discord reply to `prompt` if given), and return the
+    bot's acknowledgement."""
+    await member.send_dm(text, reply_to=prompt.message_id if prompt else None)
     return await member.next_dm()
 
 
@@ -61,21 +62,18 @@ async def converse(harness: Harness, a: Member, b: Member, words: tuple[str, str
     await invite_and_accept(harness, a, b)
     await harness.tick()
     a.unread(), b.unread()
-    # Prompts are drawn at random; an activity is not answered in words and a reflection is
-    # never revealed, so draw until a question comes (the library has plenty).
-    for _ in range(8):
-        reply = await (await a.slash("prompt now")).reply()
-        assert reply.text.startswith("On its way"), reply.text
-        await harness.tick()
-        prompt, _ = await a.next_dm(), await b.next_dm()
-        if "Answer" in {str(c.get("label")) for c in _buttons(prompt)} and (
-            "will see your answer" in prompt.text
-        ):
-            break
-    else:
-        raise AssertionError("no question prompt in 8 draws")
-    await answer_latest(a, words[0])
-    await answer_latest(b, words[1])
+    # A question (an activity is not answered in words and a reflection is never revealed),
+    # given as /prompt now would give it.
+    bot = harness.running()
+    pair = await bot.pairs.resolve(harness.guild.id, a.id)
+    question = next(
+        p for p in bot.library.prompts if p.kind.value == "question" and p.depth.value == "light"
+    )
+    await bot.prompt_service.deliver(pair, question)
+    await harness.tick()
+    prompt_a, prompt_b = await a.next_dm(), await b.next_dm()
+    await answer_latest(a, words[0], prompt_a)
+    await answer_latest(b, words[1], prompt_b)
     await harness.tick()
 
 

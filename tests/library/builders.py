@@ -15,13 +15,14 @@ import pytest
 from bot.library.loader import LibraryError, load_library
 
 Fields = Mapping[str, object]
+EVERYONE = ["partners", "friends", "family", "circle"]
 
 PROMPT: dict[str, object] = {
     "id": "humor.funniest-memory",
     "category": "humor",
     "depth": "light",
     "kind": "question",
-    "audience": "any",
+    "audience": EVERYONE,
     "text": "What is the funniest thing that happened to you at school?",
 }
 
@@ -30,7 +31,7 @@ ACTIVITY: dict[str, object] = {
     "category": "humor",
     "depth": "light",
     "kind": "activity",
-    "audience": "any",
+    "audience": EVERYONE,
     "text": "Each draw the other's portrait with your eyes closed, then swap and compare.",
     "minutes": 15,
     "follow_up": "Whose drawing got the bigger laugh?",
@@ -41,14 +42,14 @@ COUPLE: dict[str, object] = {
     "category": "humor",
     "depth": "medium",
     "kind": "question",
-    "audience": "couple",
+    "audience": ["partners"],
     "text": "Which silly nickname for me would you secretly love to try out?",
 }
 
 CHALLENGE: dict[str, object] = {
     "id": "laugh-week",
     "name": "Laugh Week",
-    "audience": "any",
+    "audience": EVERYONE,
     "intro": "Five small laughs, one a day.",
     "closing": "That was a week of laughing together.",
 }
@@ -57,6 +58,8 @@ CATEGORY_DAY: dict[str, object] = {"title": "Something silly", "category": "humo
 
 
 def value(v: object) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(value(item) for item in v) + "]"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):

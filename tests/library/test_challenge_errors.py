@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.core.models import Category, Depth
+import pytest
+
+from bot.core.models import Category, Depth, Relationship
 from bot.library.loader import load_library
 from tests.library.builders import (
     CATEGORY_DAY,
     CHALLENGE,
     COUPLE,
+    PROMPT,
     Fields,
     base_pack,
     challenge_toml,
@@ -94,7 +97,8 @@ def test_day_unknown_category(root: Path) -> None:
     days: list[Fields] = [{"title": "Odd", "category": "jokes"}, *FIVE_DAYS[1:]]
     message = (
         "unknown category 'jokes' (allowed: quality_time, curiosity, gratitude, feelings, repair, "
-        "humor, tech_free, new_things, support, vulnerability)"
+        "humor, tech_free, new_things, support, vulnerability, first_impressions, plans, "
+        "disagreement, cared_for, memory_lane, long_distance, family, milestones)"
     )
     assert check(root, challenge_toml(days)) == [f"prompts/challenges.toml:10: {message}"]
 
@@ -116,11 +120,12 @@ def test_depth_without_category(root: Path) -> None:
 def test_category_day_with_no_prompts_to_offer(root: Path) -> None:
     days: list[Fields] = [{"title": "Feelings", "category": "feelings"}, *FIVE_DAYS[1:]]
     assert check(root, challenge_toml(days)) == [
-        "prompts/challenges.toml:10: day 1: no 'any' prompts in 'feelings' at 'light' or lighter"
+        "prompts/challenges.toml:10: day 1: no light prompts in 'feelings' "
+        "for partners, friends, family, circle"
     ]
 
 
-def test_category_day_with_only_couple_prompts_in_an_any_challenge(root: Path) -> None:
+def test_category_day_needs_light_prompts_for_every_kind_of_the_week(root: Path) -> None:
     support = prompt_toml(
         COUPLE,
         id="support.hold-hands",
@@ -131,11 +136,30 @@ def test_category_day_with_only_couple_prompts_in_an_any_challenge(root: Path) -
     days: list[Fields] = [*FIVE_DAYS[:4], {"title": "Support", "category": "support"}]
     files = {"humor.toml": base_pack(), "support.toml": support}
     assert problems(root, {**files, "challenges.toml": challenge_toml(days)}) == [
-        "prompts/challenges.toml:26: day 5: no 'any' prompts in 'support' at 'light' or lighter"
+        "prompts/challenges.toml:26: day 5: no light prompts in 'support' "
+        "for friends, family, circle"
     ]
-    couple_week = challenge_toml(days, audience="couple")
-    library = load_library(write(root, {**files, "challenges.toml": couple_week}))
+    partners_week = challenge_toml(days, audience=["partners"])
+    library = load_library(write(root, {**files, "challenges.toml": partners_week}))
     assert library.challenges[0].days[4].category is Category.SUPPORT
+    assert library.challenges[0].audience == {Relationship.PARTNERS}
+
+
+def test_category_day_only_medium_prompts_is_refused(root: Path) -> None:
+    """Medium prompts don't reach a new pair, so a day naming only them can't be delivered."""
+    medium = prompt_toml(
+        PROMPT,
+        id="support.medium-only",
+        category="support",
+        depth="medium",
+        text="What kind of help is hardest for you to accept?",
+    )
+    days: list[Fields] = [*FIVE_DAYS[:4], {"title": "Support", "category": "support"}]
+    files = {"humor.toml": base_pack(), "support.toml": medium}
+    assert problems(root, {**files, "challenges.toml": challenge_toml(days)}) == [
+        "prompts/challenges.toml:26: day 5: no light prompts in 'support' "
+        "for partners, friends, family, circle"
+    ]
 
 
 def test_deeper_category_day_may_use_lighter_prompts(root: Path) -> None:
@@ -162,19 +186,126 @@ def test_invalid_challenge_id(root: Path) -> None:
     ]
 
 
-def test_couple_prompt_in_a_challenge_for_any_audience(root: Path) -> None:
-    days: list[Fields] = [{"title": "Nicknames", "prompt": "humor.pet-names"}, *FIVE_DAYS[1:]]
-    assert check(root, challenge_toml(days)) == [
-        "prompts/challenges.toml:10: day 1: 'humor.pet-names' is a couple prompt "
-        "in a challenge for any audience"
+def test_partners_prompt_in_a_week_for_everyone(root: Path) -> None:
+    days: list[Fields] = [
+        {"title": "Nicknames", "prompt": "humor.pet-names", "stand_in": "humor.light-partners"},
+        *FIVE_DAYS[1:],
+    ]
+    light = prompt_toml(
+        COUPLE, id="humor.light-partners", depth="light", text="Which song makes you both dance?"
+    )
+    files = {"humor.toml": pack(base_pack(), light), "challenges.toml": challenge_toml(days)}
+    assert problems(root, files) == [
+        "prompts/challenges.toml:10: day 1: 'humor.pet-names' is not for friends, family, "
+        "circle, who this week is for",
+        "prompts/challenges.toml:11: day 1: stand-in 'humor.light-partners' is not for "
+        "friends, family, circle, who this week is for",
     ]
 
 
-def test_couple_prompt_in_a_couple_challenge_is_fine(root: Path) -> None:
+def test_partners_prompt_with_a_light_stand_in_in_a_partners_week_is_fine(root: Path) -> None:
+    days: list[Fields] = [
+        {"title": "Nicknames", "prompt": "humor.pet-names", "stand_in": "humor.funniest-memory"},
+        *FIVE_DAYS[1:],
+    ]
+    week = challenge_toml(days, audience=["partners"])
+    library = load_library(write(root, {"humor.toml": base_pack(), "challenges.toml": week}))
+    day = library.challenges[0].days[0]
+    assert (day.prompt_id, day.stand_in_id) == ("humor.pet-names", "humor.funniest-memory")
+
+
+def test_a_medium_prompt_day_needs_a_stand_in(root: Path) -> None:
     days: list[Fields] = [{"title": "Nicknames", "prompt": "humor.pet-names"}, *FIVE_DAYS[1:]]
-    files = {"humor.toml": base_pack(), "challenges.toml": challenge_toml(days, audience="couple")}
-    library = load_library(write(root, files))
-    assert library.challenges[0].days[0].prompt_id == "humor.pet-names"
+    week = challenge_toml(days, audience=["partners"])
+    assert check(root, week) == [
+        "prompts/challenges.toml:10: day 1: 'humor.pet-names' is medium, so a new pair can't "
+        'get it yet; add stand_in = "<a light humor prompt id>" that fits the title'
+    ]
+
+
+@pytest.mark.parametrize(
+    ("stand_in", "extra", "message"),
+    [
+        ("humor.nowhere", "", "day 1: unknown stand-in 'humor.nowhere'"),
+        (
+            "support.light-one",
+            "support",
+            "day 1: stand-in 'support.light-one' is support, not humor",
+        ),
+        (
+            "humor.medium-one",
+            "medium",
+            "day 1: stand-in 'humor.medium-one' must be light, not medium",
+        ),
+        ("humor.pick-one", "pick", "day 1: stand-in 'humor.pick-one' must be light, not pick"),
+    ],
+)
+def test_stand_in_must_be_a_known_light_prompt_of_the_same_category(
+    root: Path, stand_in: str, extra: str, message: str
+) -> None:
+    others = {
+        "support": prompt_toml(
+            PROMPT, id="support.light-one", category="support", text="What small thing cheers you?"
+        ),
+        "medium": prompt_toml(
+            PROMPT,
+            id="humor.medium-one",
+            depth="medium",
+            text="Who is the funniest person you know?",
+        ),
+        "pick": prompt_toml(
+            PROMPT,
+            id="humor.pick-one",
+            kind="pick",
+            text="Which would you rather watch tonight?",
+            options=["A comedy", "A cartoon"],
+        ),
+    }
+    days: list[Fields] = [
+        {"title": "Nicknames", "prompt": "humor.pet-names", "stand_in": stand_in},
+        *FIVE_DAYS[1:],
+    ]
+    files = {
+        "humor.toml": pack(base_pack(), others.get(extra, "")),
+        "challenges.toml": challenge_toml(days, audience=["partners"]),
+    }
+    assert problems(root, files) == [f"prompts/challenges.toml:11: {message}"]
+
+
+def test_stand_in_only_goes_with_a_prompt(root: Path) -> None:
+    days: list[Fields] = [{**CATEGORY_DAY, "stand_in": "humor.funniest-memory"}, *FIVE_DAYS[1:]]
+    assert check(root, challenge_toml(days)) == [
+        "prompts/challenges.toml:11: day 1: 'stand_in' only goes with 'prompt'"
+    ]
+
+
+def test_a_pick_prompt_day_needs_a_stand_in_until_picks_can_be_sent(root: Path) -> None:
+    pick = prompt_toml(
+        PROMPT,
+        id="humor.pick-one",
+        kind="pick",
+        text="Which would you rather watch tonight?",
+        options=["A comedy", "A cartoon"],
+    )
+    days: list[Fields] = [{"title": "Choose", "prompt": "humor.pick-one"}, *FIVE_DAYS[1:]]
+    files = {"humor.toml": pack(base_pack(), pick), "challenges.toml": challenge_toml(days)}
+    assert problems(root, files) == [
+        "prompts/challenges.toml:10: day 1: 'humor.pick-one' is a pick, so a new pair can't "
+        'get it yet; add stand_in = "<a light humor prompt id>" that fits the title'
+    ]
+
+
+@pytest.mark.parametrize(
+    ("audience", "message"),
+    [
+        ([], "audience is empty; list at least one of: partners, friends, family, circle"),
+        (["friends", "friends"], "audience lists friends more than once"),
+        ("any", 'audience\' must be a list, e.g. ["partners", "friends"]'),
+    ],
+)
+def test_challenge_audience_is_a_list_of_kinds(root: Path, audience: object, message: str) -> None:
+    text = challenge_toml(FIVE_DAYS, audience=audience)
+    assert [p.split(": ", 1)[1].lstrip("'") for p in check(root, text)] == [message.lstrip("'")]
 
 
 def test_challenge_problems_are_all_reported(root: Path) -> None:
@@ -184,9 +315,10 @@ def test_challenge_problems_are_all_reported(root: Path) -> None:
         {"title": "Free day"},
         {**CATEGORY_DAY, "depth": "abyss"},
     ]
-    text = pack(challenge_toml(days, audience="friends"), challenge_toml(FIVE_DAYS, intro=" "))
+    text = pack(challenge_toml(days, audience=["pals"]), challenge_toml(FIVE_DAYS, intro=" "))
     assert check(root, text) == [
-        "prompts/challenges.toml:4: unknown audience 'friends' (allowed: any, couple)",
+        "prompts/challenges.toml:4: unknown audience 'pals' "
+        "(allowed: partners, friends, family, circle)",
         "prompts/challenges.toml:18: unknown depth 'abyss' (allowed: light, medium, deep)",
         "prompts/challenges.toml:24: intro is empty",
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.core.models import (
-    Audience,
+    EVERYONE,
     Category,
     Challenge,
     ChallengeDay,
@@ -13,6 +13,7 @@ from bot.core.models import (
     Kind,
     Library,
     Prompt,
+    Relationship,
 )
 from bot.library.loader import library_counts, load_library
 from bot.library.problems import LibraryError, Problem
@@ -23,7 +24,7 @@ CHALLENGES = """\
 [[challenge]]
 id = "laugh-week"
 name = "Laugh Week"
-audience = "couple"
+audience = ["partners"]
 intro = "Five small laughs."
 closing = "Keep laughing."
 
@@ -38,6 +39,7 @@ prompt = "humor.blind-drawing"
 [[challenge.day]]
 title = "Nicknames"
 prompt = "humor.pet-names"
+stand_in = "humor.funniest-memory"
 
 [[challenge.day]]
 title = "Anything funny"
@@ -74,14 +76,14 @@ def test_valid_library_loads_into_dataclasses(root: Path) -> None:
         category=Category.HUMOR,
         depth=Depth.LIGHT,
         kind=Kind.ACTIVITY,
-        audience=Audience.ANY,
+        audience=EVERYONE,
         text=str(ACTIVITY["text"]),
         minutes=15,
         follow_up="Whose drawing got the bigger laugh?",
     )
     couple = library.prompt("humor.pet-names")
     assert couple is not None
-    assert couple.audience is Audience.COUPLE
+    assert couple.audience == {Relationship.PARTNERS}
     assert (couple.minutes, couple.follow_up) == (None, None)
     assert couple.text == COUPLE["text"]
 
@@ -91,11 +93,16 @@ def test_valid_library_loads_into_dataclasses(root: Path) -> None:
             name="Laugh Week",
             intro="Five small laughs.",
             closing="Keep laughing.",
-            audience=Audience.COUPLE,
+            audience=frozenset({Relationship.PARTNERS}),
             days=(
                 ChallengeDay(day=1, title="A memory", prompt_id="humor.funniest-memory"),
                 ChallengeDay(day=2, title="Draw", prompt_id="humor.blind-drawing"),
-                ChallengeDay(day=3, title="Nicknames", prompt_id="humor.pet-names"),
+                ChallengeDay(
+                    day=3,
+                    title="Nicknames",
+                    prompt_id="humor.pet-names",
+                    stand_in_id="humor.funniest-memory",
+                ),
                 ChallengeDay(
                     day=4, title="Anything funny", category=Category.HUMOR, depth=Depth.LIGHT
                 ),
@@ -146,7 +153,7 @@ id = "humor.funniest-memory"
 "category" = "humor"
 depth = "light"
 kind = "question"
-audience = "any"
+audience = ["partners", "friends"]
 text = """
 [[prompt]]
 depth = "nope"
@@ -157,12 +164,15 @@ id = "humor.second"
 category = "humor"
 depth="light"
 kind = "question"
-audience = "any"
+audience = [
+  "partners",
+  "friends",
+]
 text = """What is a joke you still remember from childhood?"""
 follow_up = "x"
 '''
     assert problems(root, {"humor.toml": text}) == [
-        "prompts/humor.toml:22: 'follow_up' is only for activities, not a question"
+        "prompts/humor.toml:25: 'follow_up' is only for activities, not a question"
     ]
 
 

@@ -11,7 +11,8 @@ from tests.library.builders import ACTIVITY, PROMPT, pack, problems, prompt_toml
 
 CATEGORIES = (
     "quality_time, curiosity, gratitude, feelings, repair, humor, tech_free, new_things, "
-    "support, vulnerability"
+    "support, vulnerability, first_impressions, plans, disagreement, cared_for, memory_lane, "
+    "long_distance, family, milestones"
 )
 
 
@@ -65,12 +66,13 @@ def test_unknown_category_lists_allowed_values(root: Path) -> None:
     ("key", "line", "allowed"),
     [
         ("depth", 4, "light, medium, deep"),
-        ("kind", 5, "question, activity, reflection"),
-        ("audience", 6, "any, couple"),
+        ("kind", 5, "question, activity, reflection, guess, pick"),
+        ("audience", 6, "partners, friends, family, circle"),
     ],
 )
 def test_unknown_enum_value(root: Path, key: str, line: int, allowed: str) -> None:
-    text = prompt_toml(PROMPT, **{key: "sometimes"})
+    value: object = ["partners", "sometimes"] if key == "audience" else "sometimes"
+    text = prompt_toml(PROMPT, **{key: value})
     assert problems(root, {"humor.toml": text}) == [
         f"prompts/humor.toml:{line}: unknown {key} 'sometimes' (allowed: {allowed})"
     ]
@@ -225,7 +227,98 @@ def test_every_problem_is_reported_sorted_by_file_then_line(root: Path) -> None:
         id="curiosity.x", category="curiosity", kind="chat", text="Where did you grow up?"
     )
     assert problems(root, {"humor.toml": humor, "curiosity.toml": curiosity}) == [
-        "prompts/curiosity.toml:5: unknown kind 'chat' (allowed: question, activity, reflection)",
+        "prompts/curiosity.toml:5: unknown kind 'chat' "
+        "(allowed: question, activity, reflection, guess, pick)",
         "prompts/humor.toml:4: unknown depth 'shallow' (allowed: light, medium, deep)",
         "prompts/humor.toml:9: missing field 'audience'",
+    ]
+
+
+# The new format (issue 13): audiences, pick options, guess depth, any pack file name --------
+
+
+@pytest.mark.parametrize(
+    ("audience", "message"),
+    [
+        ([], "audience is empty; list at least one of: partners, friends, family, circle"),
+        (["circle", "family", "circle"], "audience lists circle more than once"),
+        ("any", '\'audience\' must be a list, e.g. ["partners", "friends"]'),
+    ],
+)
+def test_audience_is_a_list_of_distinct_kinds(root: Path, audience: object, message: str) -> None:
+    assert problems(root, {"humor.toml": prompt_toml(audience=audience)}) == [
+        f"prompts/humor.toml:6: {message}"
+    ]
+
+
+PICK: dict[str, object] = {
+    **PROMPT,
+    "id": "humor.sunrise-or-sunset",
+    "kind": "pick",
+    "text": "Which would you rather wake up to?",
+    "options": ["Sunrise", "Sunset"],
+}
+
+
+def test_a_valid_pick_keeps_its_options_in_order(root: Path) -> None:
+    library = load_library(write(root, {"humor.toml": prompt_toml(PICK)}))
+    assert library.prompts[0].options == ("Sunrise", "Sunset")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (None, "prompts/humor.toml:1: missing field 'options' (required for pick prompts)"),
+        (["Only one"], "prompts/humor.toml:8: pick has 1 options; it needs 2 to 4"),
+        (["A", "B", "C", "D", "E"], "prompts/humor.toml:8: pick has 5 options; it needs 2 to 4"),
+        (["Tea", "tea "], "prompts/humor.toml:8: option 'tea ' appears twice"),
+        (["Tea", " "], "prompts/humor.toml:8: an option is empty"),
+        (
+            ["Tea", "x" * 61],
+            "prompts/humor.toml:8: option 'xxxxxxxxxxxxxxxxxxxx…' is 61 characters; "
+            "the limit is 60",
+        ),
+        ("Tea, coffee", 'prompts/humor.toml:8: \'options\' must be a list, e.g. ["Tea", "Coffee"]'),
+    ],
+)
+def test_pick_options_rules(root: Path, options: object, message: str) -> None:
+    assert problems(root, {"humor.toml": prompt_toml(PICK, options=options)}) == [message]
+
+
+def test_pick_option_of_exactly_60_characters_is_fine(root: Path) -> None:
+    text = prompt_toml(PICK, options=["Tea", "x" * 60])
+    assert load_library(write(root, {"humor.toml": text})).prompts[0].options[1] == "x" * 60
+
+
+def test_options_only_on_pick_prompts(root: Path) -> None:
+    assert problems(root, {"humor.toml": prompt_toml(options=["Tea", "Coffee"])}) == [
+        "prompts/humor.toml:8: 'options' is only for pick prompts, not a question"
+    ]
+
+
+def test_guess_is_light_or_medium_only(root: Path) -> None:
+    guess = {**PROMPT, "kind": "guess", "text": "What is your go-to comfort food?"}
+    assert load_library(write(root, {"humor.toml": prompt_toml(guess, depth="medium")}))
+    assert problems(root, {"humor.toml": prompt_toml(guess, depth="deep")}) == [
+        "prompts/humor.toml:4: guess prompts are light or medium, not deep"
+    ]
+
+
+def test_any_file_name_but_challenges_may_hold_prompts(root: Path) -> None:
+    files = {"for-circles.toml": prompt_toml(), "zz_more.toml": prompt_toml(ACTIVITY)}
+    library = load_library(write(root, files))
+    assert sorted(p.id for p in library.prompts) == ["humor.blind-drawing", "humor.funniest-memory"]
+
+
+def test_new_categories_load_and_the_id_prefix_must_match(root: Path) -> None:
+    fresh = prompt_toml(
+        id="first_impressions.first-thing-noticed",
+        category="first_impressions",
+        text="What's one small thing you noticed about this server when you joined?",
+    )
+    library = load_library(write(root, {"mixed.toml": fresh}))
+    assert library.prompts[0].category.label == "First impressions"
+    wrong = prompt_toml(id="plans.first-thing", category="first_impressions")
+    assert problems(root, {"mixed.toml": wrong}) == [
+        "prompts/mixed.toml:2: id 'plans.first-thing' must start with 'first_impressions.'"
     ]

@@ -86,8 +86,19 @@ SEED: list[tuple[str, tuple[Any, ...]]] = [
         "VALUES (2, ?, ?, ?, '08:00', 'weekly', 'declined', ?, ?, ?)",
         (GUILD_A, CARA, ALICE, t(3), t(51), t(4)),
     ),
-    ("INSERT INTO depth_votes VALUES (1, ?, 'medium', ?)", (ALICE, t(20))),
-    ("INSERT INTO depth_votes VALUES (1, ?, 'medium', ?)", (BOB, t(21))),
+    (
+        "INSERT INTO depth_votes (pair_id, user_id, depth, created_at) VALUES (1, ?, 'medium', ?)",
+        (ALICE, t(20)),
+    ),
+    (
+        "INSERT INTO depth_votes (pair_id, user_id, depth, created_at) VALUES (1, ?, 'medium', ?)",
+        (BOB, t(21)),
+    ),
+    # Alice asked to pair with Bob as friends rather than partners; Bob hasn't answered yet.
+    (
+        "UPDATE pairs SET proposed_relationship = 'friends', proposed_by = ? WHERE id = 1",
+        (ALICE,),
+    ),
     (
         "INSERT INTO challenges (id, guild_id, pair_id, theme_id, started_by, starts_on, status, "
         "created_at) VALUES (1, ?, 1, 'unplugged-week', ?, '2025-03-08', 'active', ?)",
@@ -623,6 +634,7 @@ async def test_forget_reports_counts_per_table(db: Database) -> None:
         "challenges.started_by": 1,
         "pairs.paused_by": 1,
         "deliveries.payload": 2,
+        "pairs.proposed_by": 1,
     }
     assert report.total_deleted == 25
 
