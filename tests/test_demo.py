@@ -25,8 +25,8 @@ def test_the_sandbox_demo_shows_a_prompt_an_answer_a_reveal_and_the_recap(tmp_pa
     out = result.stdout
     assert "Traceback" not in out + result.stderr
     assert "[Answer · Skip · Later]" in out, "a prompt with its buttons"
-    assert "answers in the form" in out or "replies by DM" in out, "an answer"
-    assert "answered" in out and " wrote " in out, "a reveal"
+    assert "answers in the form" in out or "replies to the prompt" in out, "an answer"
+    assert "answered" in out and " wrote: “" in out, "a reveal"
     assert "Your Gratitude Week" in out, "the themed week's recap"
     assert "How close do you feel to Sam right now?" in out, "the closeness check-in"
     saved = [

@@ -89,6 +89,14 @@ def humanise(text: str, zone: str) -> str:
 
 
 def summarise(reply: Reply, zone: str = "UTC", width: int = 150) -> str:
+    said = [
+        f"{(e.get('author') or {}).get('name')}: “{e.get('description', '')}”"
+        for e in reply.embeds
+        if str((e.get("author") or {}).get("name", "")).endswith(" wrote")
+    ]
+    if said:  # a reveal: whose words, in full, rather than the prompt's footer
+        title = str(reply.embeds[0].get("title") or "")
+        return humanise(f"{title} — " + "; ".join(said), zone)
     text = humanise(reply.text, zone)
     buttons = labels(reply)
     suffix = f"  [{' · '.join(buttons)}]" if buttons else ""
@@ -176,9 +184,10 @@ class Demo:
             reply = await (await person.member.submit_modal(modal, {"answer": text})).reply()
             how = "answers in the form"
         else:
-            await person.member.send_dm(text)
+            # A Discord reply to the prompt: it answers that prompt whatever else is open.
+            await person.member.send_dm(text, reply_to=dm.message_id)
             reply = await person.member.next_dm()
-            how = "replies by DM"
+            how = "replies to the prompt"
         self.stats.counts["answers"] += 1
         self.out.line(f"      {person.member.name} {how}: “{text}”")
         self.out.line(f"      ↳ {summarise(reply, person.zone)}")
@@ -296,7 +305,6 @@ async def _play(world: World, days: int, seed: int, out: Transcript) -> int:
     out.line(f"── Setting up · {world.clock.now():%A %-d %B} ──")
     for name, person in people.items():
         await demo.command(name, "closer timezone", zone=person.zone)
-    await demo.command("Sam", "closer quiet-hours", start="23:00", end="07:00")
     await demo.command(
         "Ada",
         "pair invite",
@@ -306,6 +314,8 @@ async def _play(world: World, days: int, seed: int, out: Transcript) -> int:
         cadence="daily",
     )
     await demo.run_hour()
+    # From now on nothing reaches Sam overnight, whatever it is: prompts, reveals, notices.
+    await demo.command("Sam", "closer quiet-hours", start="23:00", end="07:00")
     await demo.command(
         "Kim", "circle create", name="Book Club", cadence="weekly", day="monday", time="12:00"
     )
