@@ -140,6 +140,8 @@ class World:
             keep_alive.stop()
         await bot.http.close()
         await bot.db.close()
+        # The kernel drops a dead process's flock; here the bot object lives on, so drop it.
+        bot.process_lock.release()
         await self.sandbox.gateway.drop()
 
     async def stop_bot(self) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.storage import outbox as outbox_store
-from bot.storage.db import Database
+from bot.storage.db import Database, checkpoint
 from bot.storage.outbox import NewDelivery
 from bot.storage.privacy import EndedPair, ForgetReport, export_user, forget_user
 from bot.ui import trust
@@ -63,6 +63,7 @@ class PrivacyService:
         if notices:
             await outbox_store.enqueue(self.db, notices, now)
             self.wake()
+        await checkpoint(self.db)
         return report
 
 
