@@ -96,7 +96,9 @@ class World:
         )
         if self._task in done:
             ready.cancel()
-            self._task.result()  # re-raise what stopped the bot
+            task, self.bot, self._task = self._task, None, None
+            await bot.close()  # as `async with bot` would: no session left open behind it
+            task.result()  # re-raise what stopped the bot
             raise RuntimeError("the bot stopped before it was ready")
         if ready not in done:
             ready.cancel()
