@@ -43,7 +43,7 @@ class CloserCog(
     async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         name = await self.bot.members.set_timezone(
-            interaction.user.id, interaction.user.display_name, zone
+            interaction.user.id, render.global_name(interaction.user), zone
         )
         await interaction.followup.send(
             f"Your time zone is now {name}. Prompts will follow your local time.", ephemeral=True
@@ -57,7 +57,7 @@ class CloserCog(
     async def quiet_hours(self, interaction: discord.Interaction, start: str, end: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         quiet = await self.bot.members.set_quiet_hours(
-            interaction.user.id, interaction.user.display_name, start, end
+            interaction.user.id, render.global_name(interaction.user), start, end
         )
         zone = await self.bot.members.zone_of(interaction.user.id)
         text = (

@@ -395,7 +395,7 @@ class Sandbox:
             return error(404, 10007, "Unknown Member")
         from bot.sandbox.payloads import member_payload
 
-        return json_response(member_payload(self.users[uid], guild.joined_at))
+        return json_response(member_payload(self.users[uid], guild.joined_at, guild.id))
 
     def dm_channel_for(self, user_id: int) -> int:
         channel_id = self.dm_channels.get(user_id)
