@@ -22,7 +22,12 @@ async def test_a_server_nickname_never_reaches_a_partner_s_dms(
     ada, sam = harness.member("Ada"), harness.member("Sam")
     ada.user.nicks[harness.guild.id] = "Captain Spreadsheet"
     sam.user.nicks[harness.guild.id] = "Sammy the Shark"
-    invited = await (await ada.slash("pair invite", member=sam, time="20:00")).reply()
+    handle = await ada.slash("pair invite", member=sam, time="20:00")
+    # Discord sends nicknames on member objects: the inviter's and the invitee's resolved one.
+    sent = handle.record.payload
+    assert sent["member"]["nick"] == "Captain Spreadsheet"
+    assert sent["data"]["resolved"]["members"][str(sam.id)]["nick"] == "Sammy the Shark"
+    invited = await handle.reply()
     assert "Invite sent" in invited.text, invited.text
     invite = await sam.next_dm()
     assert "Ada" in invite.text and "Captain" not in invite.text

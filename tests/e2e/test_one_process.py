@@ -18,9 +18,9 @@ from tests.e2e.test_operations import cli_env, run_cli
 pytestmark = pytest.mark.e2e
 
 
-async def finish(proc: asyncio.subprocess.Process, timeout: float = 30) -> tuple[str, str]:
+async def finish(proc: asyncio.subprocess.Process, within: float = 30) -> tuple[str, str]:
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+        out, err = await asyncio.wait_for(proc.communicate(), within)
     finally:
         if proc.returncode is None:  # never leave a bot running behind a failed test
             proc.kill()
