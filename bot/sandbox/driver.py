@@ -248,7 +248,7 @@ class Member:
             "version": 1,
             "locale": "en-US",
             "entitlements": [],
-            "attachment_size_limit": 10 * 1024 * 1024,
+            "attachment_size_limit": sandbox.attachment_size_limit,
             "app_permissions": str(1 << 11 | 1 << 14 | 1 << 15),
         }
         if in_dm or self.guild is None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.services.export_files import ExportFiles, package
 from bot.storage import outbox as outbox_store
 from bot.storage.db import Database, checkpoint
 from bot.storage.outbox import NewDelivery
@@ -38,6 +39,11 @@ class PrivacyService:
         data = await export_user(self.db, user_id, now=self.now())
         rows = sum(len(table) for table in data["tables"].values())
         return Export(json.dumps(data, indent=2, ensure_ascii=False).encode(), rows)
+
+    async def export_files(self, user_id: int, limit: int) -> tuple[Export, ExportFiles]:
+        """`export`, as files of at most `limit` bytes each (the interaction's upload limit)."""
+        result = await self.export(user_id)
+        return result, package(result.data, limit, self.now())
 
     async def forget(self, user_id: int) -> ForgetReport:
         """Erase the member everywhere, then tell partners of pairs that ended, kindly.
