@@ -10,24 +10,36 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from pathlib import Path
 
 PRIVATE_MODE = 0o600
 
 
 def make_private(path: Path) -> None:
-    """Create `path` empty with mode 0600 if it does not exist, and tighten it if it does.
+    """Create `path` empty with mode 0600 if it does not exist; else take away group and other.
 
-    An empty file is what SQLite expects of a new database. A file we cannot chmod (owned by
+    An empty file is what SQLite expects of a new database. An existing file keeps its owner
+    bits (an operator may have made it read-only on purpose). A file we cannot change (owned by
     someone else, a read-only mount) is left for SQLite to accept or refuse with its own error.
     """
     if str(path) == ":memory:":
         return
-    with contextlib.suppress(OSError):
+    try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_MODE)
+    except OSError:
+        _tighten(path)
+    else:
         os.close(fd)
+        with contextlib.suppress(OSError):
+            os.chmod(path, PRIVATE_MODE)  # the umask may have taken bits off; set them exactly
+
+
+def _tighten(path: Path) -> None:
     with contextlib.suppress(OSError):
-        os.chmod(path, PRIVATE_MODE)
+        current = stat.S_IMODE(path.stat().st_mode)
+        if current & 0o077:
+            os.chmod(path, current & 0o700)
 
 
 def make_database_private(path: Path) -> None:
@@ -38,7 +50,4 @@ def make_database_private(path: Path) -> None:
     """
     make_private(path)
     for suffix in ("-wal", "-shm"):
-        sidecar = path.with_name(path.name + suffix)
-        if sidecar.exists():
-            with contextlib.suppress(OSError):
-                os.chmod(sidecar, PRIVATE_MODE)
+        _tighten(path.with_name(path.name + suffix))
