@@ -463,11 +463,11 @@ class Sandbox:
         if nonce is not None and body.get("enforce_nonce"):
             seen = self.nonces.get((cid, str(nonce)))
             if seen is not None and time.monotonic() - seen[0] < NONCE_WINDOW:
-                return json_response(self.messages[seen[1]])
+                return json_response(self._public(self.messages[seen[1]]))
         message = self._store_message(cid, self.bot_user, body, guild_id, files_of(request))
         if nonce is not None and body.get("enforce_nonce"):
             self.nonces[(cid, str(nonce))] = (time.monotonic(), int(message["id"]))
-        return json_response(message)
+        return json_response(self._public(message))
 
     def _store_message(
         self,
