@@ -44,6 +44,7 @@ from bot.services.schedule import reschedule_pair
 from bot.settings import Settings
 from bot.storage import closeness as store_closeness
 from bot.storage.db import Database
+from bot.storage.lock import ProcessLock
 from bot.storage.meta import get_meta, set_meta
 from bot.storage.pairs import get_pair, resume_due_pauses
 
@@ -116,11 +117,18 @@ class CloserBot(commands.Bot):
         self.send_rate = send_rate
         self.ticker = Ticker(settings.tick_interval, self.tick)
         self.synced_commands = False
+        self.process_lock = ProcessLock(settings.database_path)
         self._closing: asyncio.Future[None] | None = None
         self._last_identify: float | None = None
 
     async def setup_hook(self) -> None:
-        self.db = await Database.open(self.settings.database_path)
+        # Before the database opens, so a second bot on the same file never touches it.
+        self.process_lock.acquire()
+        try:
+            self.db = await Database.open(self.settings.database_path)
+        except BaseException:
+            self.process_lock.release()
+            raise
         self._build_services()
         for module in COG_MODULES:
             await self.load_extension(module)
@@ -207,6 +215,7 @@ class CloserBot(commands.Bot):
         db = getattr(self, "db", None)
         if db is not None:
             await db.close()
+        self.process_lock.release()
 
     async def tick(self) -> None:
         """One pass of the outbox (the ticker calls this every TICK_INTERVAL, or when woken)."""

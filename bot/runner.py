@@ -33,6 +33,11 @@ async def run_bot(settings: Settings) -> int:
         lines = "\n".join(str(p) for p in exc.problems)
         raise StartupError(f"the prompt library is invalid:\n{lines}") from None
     bot = CloserBot(settings, library)
+    try:
+        # Refuse before logging in: a second bot must not even connect to the gateway.
+        bot.process_lock.acquire()
+    except StorageError as exc:
+        raise StartupError(str(exc)) from None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         # Not every platform lets asyncio own signals; there Ctrl-C still ends the process.

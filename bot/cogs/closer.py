@@ -13,7 +13,7 @@ from bot.cogs import closeness, render
 from bot.cogs.components import confirm_view, history_view
 from bot.cogs.pair import guild_only, partner_autocomplete, with_user_id
 from bot.core.cadence import zone_choices
-from bot.services.privacy import EXPORT_FILENAME
+from bot.services.export_files import DEFAULT_UPLOAD_LIMIT, ExportForm
 from bot.ui import trust
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class CloserCog(
     async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         name = await self.bot.members.set_timezone(
-            interaction.user.id, interaction.user.display_name, zone
+            interaction.user.id, render.global_name(interaction.user), zone
         )
         await interaction.followup.send(
             f"Your time zone is now {name}. Prompts will follow your local time.", ephemeral=True
@@ -58,7 +58,7 @@ class CloserCog(
     async def quiet_hours(self, interaction: discord.Interaction, start: str, end: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         quiet = await self.bot.members.set_quiet_hours(
-            interaction.user.id, interaction.user.display_name, start, end
+            interaction.user.id, render.global_name(interaction.user), start, end
         )
         zone = await self.bot.members.zone_of(interaction.user.id)
         text = (
@@ -110,12 +110,22 @@ class CloserCog(
     )
     async def export(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await self.bot.privacy.export(interaction.user.id)
-        await interaction.followup.send(
-            trust.export_text(result.rows),
-            file=discord.File(io.BytesIO(result.data), filename=EXPORT_FILENAME),
-            ephemeral=True,
-        )
+        # Discord's per-file limit for this very interaction (higher on boosted servers).
+        limit = int(getattr(interaction, "filesize_limit", DEFAULT_UPLOAD_LIMIT))
+        result, bundle = await self.bot.privacy.export_files(interaction.user.id, limit)
+        batches = bundle.messages()
+        if bundle.form is ExportForm.JSON:
+            text = trust.export_text(result.rows)
+        elif bundle.form is ExportForm.ZIP:
+            text = trust.EXPORT_ZIPPED
+        else:
+            text = trust.export_parts_text(len(bundle.files), len(batches))
+        for number, batch in enumerate(batches):
+            await interaction.followup.send(
+                text if number == 0 else trust.export_more_text(number + 1, len(batches)),
+                files=[discord.File(io.BytesIO(f.data), filename=f.filename) for f in batch],
+                ephemeral=True,
+            )
 
     @app_commands.command(
         name="forget", description="Delete everything Closer holds about you (asks to confirm)"

@@ -43,7 +43,7 @@ def guild_only(interaction: discord.Interaction) -> int:
 def person(user: discord.Member | discord.User) -> Person:
     return Person(
         id=user.id,
-        name=user.display_name,
+        name=render.global_name(user),
         is_bot=user.bot,
         in_guild=isinstance(user, discord.Member),
     )

@@ -6,6 +6,16 @@ import discord
 
 from bot.services.pairs import PairStatus, describe_schedule
 
+
+def global_name(user: discord.User | discord.Member) -> str:
+    """The name someone shows everywhere, for DMs and anything stored.
+
+    A `Member`'s display_name is their nickname in the server the command came from; in a DM
+    from Closer it would leak that server's nickname to a partner who may not share it.
+    """
+    return user.global_name or user.name
+
+
 ACCENT = discord.Colour(0xE8A87C)
 
 

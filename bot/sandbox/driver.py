@@ -253,7 +253,7 @@ class Member:
             "version": 1,
             "locale": "en-US",
             "entitlements": [],
-            "attachment_size_limit": 10 * 1024 * 1024,
+            "attachment_size_limit": sandbox.attachment_size_limit,
             "app_permissions": str(1 << 11 | 1 << 14 | 1 << 15),
         }
         if in_dm or self.guild is None:
@@ -272,7 +272,7 @@ class Member:
             payload["guild_locale"] = "en-US"
             payload["channel"] = dict(guild.channel_payload())
             payload["channel_id"] = str(cid)
-            payload["member"] = member_payload(self.user, guild.joined_at)
+            payload["member"] = member_payload(self.user, guild.joined_at, guild.id)
             payload["context"] = 0
             payload["authorizing_integration_owners"] = {"0": str(guild.id)}
             guild_id = guild.id
@@ -357,7 +357,7 @@ class Member:
                 resolved.setdefault("users", {})[str(target.id)] = target.payload()
                 guild = self.guild
                 if guild is not None and target.id in guild.member_ids:
-                    member = dict(member_payload(target, guild.joined_at))
+                    member = dict(member_payload(target, guild.joined_at, guild.id))
                     member.pop("user", None)
                     resolved.setdefault("members", {})[str(target.id)] = member
                 return str(target.id)

@@ -49,6 +49,8 @@ class SandboxUser:
     bot: bool = False
     dms_closed: bool = False
     manage_guild: bool = False
+    # Server nicknames by guild id: Discord sends them on member objects only, never on users.
+    nicks: dict[int, str] = field(default_factory=dict)
 
     def payload(self) -> User:
         return {
@@ -86,8 +88,8 @@ def member_permissions(user: SandboxUser) -> int:
     return BASE_MEMBER_PERMISSIONS | (MANAGE_GUILD if user.manage_guild else 0)
 
 
-def member_payload(user: SandboxUser, joined_at: str) -> Member:
-    return {
+def member_payload(user: SandboxUser, joined_at: str, guild_id: int | None = None) -> Member:
+    member: Member = {
         "user": user.payload(),
         "roles": [],
         "joined_at": joined_at,
@@ -96,6 +98,10 @@ def member_payload(user: SandboxUser, joined_at: str) -> Member:
         "flags": 0,
         "permissions": str(member_permissions(user)),
     }
+    nick = user.nicks.get(guild_id) if guild_id is not None else None
+    if nick is not None:
+        member["nick"] = nick
+    return member
 
 
 @dataclass

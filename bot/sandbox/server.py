@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v10"
 INTERACTION_DEADLINE = 3.0
 NONCE_WINDOW = 300.0
+# Per file, as Discord applies it; interactions carry it as `attachment_size_limit`.
+ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+MAX_ATTACHMENTS = 10  # files in one message
 EPHEMERAL = 1 << 6
 
 JSON_BODY = web.RequestKey("closer_json_body", object)
@@ -125,6 +128,7 @@ class Sandbox:
         self.interactions: dict[str, InteractionRecord] = {}
         self.requests: list[RecordedRequest] = []
         self.faults = faults or Faults()
+        self.attachment_size_limit = ATTACHMENT_SIZE_LIMIT
         self.global_limit = GlobalLimit(global_rate)
         self.buckets = RouteBuckets()
         self.global_429s = 0
@@ -261,6 +265,11 @@ class Sandbox:
             return error(401, 0, "401: Unauthorized")
         if request.match_info.http_exception is not None:
             return error(404, 0, "404: Not Found")
+        files = files_of(request)
+        if len(files) > MAX_ATTACHMENTS:
+            return error(400, 50035, "Invalid Form Body: at most 10 attachments")
+        if any(len(f["data"]) > self.attachment_size_limit for f in files):
+            return error(413, 40005, "Request entity too large")
         if self.faults.roll(self.faults.server_error_rate):
             return error(503, 0, "Service Unavailable (sandbox fault)")
         if self.faults.roll(self.faults.rate_limit_storm):
@@ -395,7 +404,7 @@ class Sandbox:
             return error(404, 10007, "Unknown Member")
         from bot.sandbox.payloads import member_payload
 
-        return json_response(member_payload(self.users[uid], guild.joined_at))
+        return json_response(member_payload(self.users[uid], guild.joined_at, guild.id))
 
     def dm_channel_for(self, user_id: int) -> int:
         channel_id = self.dm_channels.get(user_id)

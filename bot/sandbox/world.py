@@ -102,7 +102,9 @@ class World:
         )
         if self._task in done:
             ready.cancel()
-            self._task.result()  # re-raise what stopped the bot
+            task, self.bot, self._task = self._task, None, None
+            await bot.close()  # as `async with bot` would: no session left open behind it
+            task.result()  # re-raise what stopped the bot
             raise RuntimeError("the bot stopped before it was ready")
         if ready not in done:
             ready.cancel()
@@ -146,6 +148,8 @@ class World:
             keep_alive.stop()
         await bot.http.close()
         await bot.db.close()
+        # The kernel drops a dead process's flock; here the bot object lives on, so drop it.
+        bot.process_lock.release()
         await self.sandbox.gateway.drop()
 
     async def stop_bot(self) -> None:

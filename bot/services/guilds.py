@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.storage import guilds as guild_store
-from bot.storage.db import Database
+from bot.storage.db import Database, checkpoint
 from bot.storage.privacy import purge_guild
 
 log = logging.getLogger(__name__)
@@ -61,4 +61,6 @@ class GuildService:
             rows = await purge_guild(self.db, guild_id)
             purged += 1
             log.info("purged a server's data", extra={"guild_id": guild_id, "rows": rows})
+        if purged:
+            await checkpoint(self.db)
         return purged

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.services.export_files import ExportFiles, package
 from bot.storage import outbox as outbox_store
-from bot.storage.db import Database
+from bot.storage.db import Database, checkpoint
 from bot.storage.outbox import NewDelivery
 from bot.storage.privacy import EndedPair, ForgetReport, export_user, forget_user_in
 from bot.ui import trust
@@ -38,6 +39,11 @@ class PrivacyService:
         data = await export_user(self.db, user_id, now=self.now())
         rows = sum(len(table) for table in data["tables"].values())
         return Export(json.dumps(data, indent=2, ensure_ascii=False).encode(), rows)
+
+    async def export_files(self, user_id: int, limit: int) -> tuple[Export, ExportFiles]:
+        """`export`, as files of at most `limit` bytes each (the interaction's upload limit)."""
+        result = await self.export(user_id)
+        return result, package(result.data, limit, self.now())
 
     async def forget(self, user_id: int) -> ForgetReport:
         """Erase the member everywhere, then tell partners of pairs that ended, kindly.
@@ -65,6 +71,7 @@ class PrivacyService:
             await outbox_store.insert_deliveries(conn, notices, now)
         if notices:
             self.wake()
+        await checkpoint(self.db)
         return report
 
 

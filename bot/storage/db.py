@@ -17,6 +17,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.errors import StorageError
+from bot.storage.files import make_database_private, make_private
 from bot.storage.migrations import apply_migrations
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,9 @@ _PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
     "PRAGMA busy_timeout = 5000",
+    # Deleted rows are overwritten with zeros, not just unlinked: a forgotten answer must not
+    # linger in free pages for anyone who later copies the file.
+    "PRAGMA secure_delete = ON",
 )
 
 
@@ -62,6 +66,7 @@ class Database:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StorageError(f"cannot create the folder for {path}: {exc.strerror}") from None
+            make_database_private(path)
         try:
             writer = await _connect(path)
         except sqlite3.OperationalError as exc:
@@ -120,6 +125,21 @@ class Database:
         async with self.transaction() as conn:
             await conn.executemany(sql, rows)
 
+    async def checkpoint(self) -> None:
+        """Fold the WAL into the database and truncate it to zero bytes.
+
+        Until then the WAL still holds copies of the pages a delete replaced, so after erasing
+        someone their words would stay on disk until later writes happen to overwrite them.
+        """
+        async with (
+            self._write_lock,
+            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur,
+        ):
+            row = await cur.fetchone()
+        if row is not None and row[0]:
+            # A reader held an old snapshot past busy_timeout; the next checkpoint finishes it.
+            log.warning("the WAL checkpoint after an erasure could not complete")
+
     async def table_names(self) -> list[str]:
         rows = await self.fetchall(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
@@ -129,9 +149,15 @@ class Database:
     async def backup_to(self, target: Path) -> None:
         """A consistent copy via SQLite's online backup API, safe while the bot writes."""
         target.parent.mkdir(parents=True, exist_ok=True)
+        make_private(target)
         async with self._write_lock:
             dest = await aiosqlite.connect(target)
             try:
                 await self._writer.backup(dest)
             finally:
                 await dest.close()
+
+
+async def checkpoint(db: Database) -> None:
+    """Call after erasing data (forget, server purge): see `Database.checkpoint`."""
+    await db.checkpoint()

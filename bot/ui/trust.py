@@ -8,10 +8,13 @@ from typing import Any
 from bot.ui.payload import MessagePayload, embed
 
 __all__ = [
+    "EXPORT_ZIPPED",
     "FORGET_ASK",
     "FORGET_DONE",
     "MANAGE_SERVER_NEEDED",
     "MessagePayload",
+    "export_more_text",
+    "export_parts_text",
     "export_text",
     "partner_left_message",
     "resources_embed",
@@ -38,6 +41,27 @@ def export_text(rows: int) -> str:
         "Here's everything Closer holds about you, as a JSON file. Only you can see this. "
         "Your partners' answers aren't in it: those are theirs."
     )
+
+
+_EXPORT_PRIVATE = "Only you can see this. Your partners' answers aren't in it: those are theirs."
+
+EXPORT_ZIPPED = (
+    "Here's everything Closer holds about you. It was too big to attach as it is, so it's "
+    f"zipped: open the .zip to find the JSON file inside. {_EXPORT_PRIVATE}"
+)
+
+
+def export_parts_text(files: int, messages: int) -> str:
+    spread = f" They come in {messages} messages." if messages > 1 else ""
+    return (
+        f"Here's everything Closer holds about you, in {files} zip files: it was too big for "
+        f"one. Each holds part of your data as a JSON file, and together they're all of it."
+        f"{spread} {_EXPORT_PRIVATE}"
+    )
+
+
+def export_more_text(message: int, messages: int) -> str:
+    return f"More of your export ({message} of {messages})."
 
 
 def partner_left_message(*, circle: bool) -> MessagePayload:

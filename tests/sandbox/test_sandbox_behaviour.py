@@ -116,3 +116,28 @@ async def test_gateway_resume_replays_what_was_missed(sandbox: Sandbox) -> None:
         await ws.send_json({"op": 6, "d": {"session_id": session, "seq": seq, "token": "t"}})
         frames = [await asyncio.wait_for(ws.receive_json(), 2) for _ in range(3)]
         assert [f.get("t") for f in frames] == ["GUILD_CREATE", "MESSAGE_CREATE", "RESUMED"]
+
+
+async def test_a_file_over_the_upload_limit_is_413_40005_and_eleven_files_are_refused(
+    sandbox: Sandbox,
+) -> None:
+    guild = sandbox.add_guild()
+    sam = sandbox.add_user("Sam", guild)
+    url = f"{sandbox.api_base}/channels/{sandbox.dm_channel_for(sam.id)}/messages"
+    sandbox.attachment_size_limit = 1000
+
+    def form(*sizes: int) -> aiohttp.FormData:
+        data = aiohttp.FormData()
+        data.add_field("payload_json", '{"content": "your export"}')
+        for n, size in enumerate(sizes):
+            data.add_field(f"files[{n}]", b"x" * size, filename=f"part{n}.json")
+        return data
+
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, data=form(1000, 1000), headers=auth(sandbox)) as fits:
+            assert fits.status == 200
+        async with http.post(url, data=form(10, 1001), headers=auth(sandbox)) as big:
+            assert big.status == 413 and (await big.json())["code"] == 40005
+        async with http.post(url, data=form(*[10] * 11), headers=auth(sandbox)) as many:
+            assert many.status == 400 and (await many.json())["code"] == 50035
+    assert len(sandbox.inboxes[sam.id]) == 1
