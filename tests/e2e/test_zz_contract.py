@@ -6,6 +6,8 @@ drives a short session itself so it never passes vacuously.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bot.sandbox.server import RecordedRequest as SandboxRequest
@@ -15,16 +17,23 @@ from tests.e2e.harness import ALL_REQUESTS, Harness
 pytestmark = pytest.mark.e2e
 
 SPEC = spec_path()
-if not SPEC.exists():
-    pytest.skip(
-        f"Discord's OpenAPI spec is not at {SPEC} (it ships beside the repo in CI)",
-        allow_module_level=True,
-    )
 
 
 @pytest.fixture(scope="module")
 def validator() -> ContractValidator:
     return ContractValidator.from_file(SPEC)
+
+
+@pytest.fixture(scope="module")
+def strict_validator() -> ContractValidator:
+    # What the sandbox answers is held to the letter: snowflakes are strings, as Discord sends.
+    return ContractValidator.from_file(SPEC, strict_snowflakes=True)
+
+
+def response_problems(validator: ContractValidator, req: SandboxRequest) -> list[str]:
+    return validator.validate_response(
+        req.method, req.path, req.status, req.response, req.response_content_type
+    )
 
 
 def as_contract(req: SandboxRequest) -> RecordedRequest:
@@ -43,15 +52,18 @@ async def _session(harness: Harness) -> None:
     await (await ada.slash("closer help")).reply()
 
 
+async def _requests(harness: Harness) -> list[SandboxRequest]:
+    if ALL_REQUESTS:
+        return list(ALL_REQUESTS)
+    await _session(harness)
+    await harness.stop_bot()
+    return list(harness.sandbox.requests)
+
+
 async def test_every_request_the_bot_made_matches_discords_contract(
     harness: Harness, validator: ContractValidator
 ) -> None:
-    if not ALL_REQUESTS:
-        await _session(harness)
-        await harness.stop_bot()
-        requests = list(harness.sandbox.requests)
-    else:
-        requests = list(ALL_REQUESTS)
+    requests = await _requests(harness)
     # The sandbox answers requests it cannot route with 404; those are bugs too.
     problems: list[str] = []
     routes: set[str] = set()
@@ -79,3 +91,30 @@ def test_the_contract_check_rejects_a_body_discord_would_reject(
     )
     problems = validator.validate(bad)
     assert problems, "a 26-character nonce and a non-list embeds must not pass"
+
+
+async def test_every_answer_the_sandbox_gave_matches_discords_contract(
+    harness: Harness, strict_validator: ContractValidator
+) -> None:
+    requests = await _requests(harness)
+    problems: list[str] = []
+    for req in requests:
+        problems += response_problems(strict_validator, req)
+    counts: dict[str, int] = {}
+    for problem in problems:
+        counts[problem] = counts.get(problem, 0) + 1
+    shown = [f"{n}x {p}" for p, n in sorted(counts.items())]
+    assert not problems, f"{len(problems)} violations:\n" + "\n".join(shown[:80])
+    assert len({f"{r.method} {r.route}" for r in requests}) >= 10
+
+
+async def test_the_answer_check_fails_when_a_required_field_is_missing(
+    harness: Harness, strict_validator: ContractValidator
+) -> None:
+    await harness.start_bot()
+    me = next(r for r in harness.sandbox.requests if r.path == "/users/@me")
+    assert response_problems(strict_validator, me) == []
+    broken = dict(me.response or {})
+    del broken["public_flags"]
+    missing = dataclasses.replace(me, response=broken)
+    assert any("public_flags" in p for p in response_problems(strict_validator, missing))

@@ -113,6 +113,7 @@ async def test_gateway_resume_replays_what_was_missed(sandbox: Sandbox) -> None:
     await sandbox.gateway.dispatch("MESSAGE_CREATE", {"id": "1"})
     async with aiohttp.ClientSession() as http, http.ws_connect(sandbox.gateway_url) as ws:
         await ws.receive_json()
-        await ws.send_json({"op": 6, "d": {"session_id": session, "seq": seq, "token": "t"}})
+        resume = {"session_id": session, "seq": seq, "token": sandbox.bot_token}
+        await ws.send_json({"op": 6, "d": resume})
         frames = [await asyncio.wait_for(ws.receive_json(), 2) for _ in range(3)]
         assert [f.get("t") for f in frames] == ["GUILD_CREATE", "MESSAGE_CREATE", "RESUMED"]
