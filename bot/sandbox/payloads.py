@@ -188,10 +188,12 @@ class SandboxGuild:
             "rules_channel_id": None,
             "vanity_url_code": None,
             "description": None,
+            "home_header": None,
             "banner": None,
             "premium_tier": 0,
             "preferred_locale": "en-US",
             "public_updates_channel_id": None,
+            "nsfw": False,
             "nsfw_level": 0,
             "premium_progress_bar_enabled": False,
             "roles": [
@@ -205,6 +207,11 @@ class SandboxGuild:
                     "managed": False,
                     "mentionable": False,
                     "flags": 0,
+                    "colors": {
+                        "primary_color": 0,
+                        "secondary_color": None,
+                        "tertiary_color": None,
+                    },
                     "icon": None,
                     "unicode_emoji": None,
                     "description": None,
@@ -339,7 +346,7 @@ def ready_payload(
         "resume_gateway_url": resume_url,
         "shard": list(shard),
         "application": {"id": str(application_id), "flags": 0},
-        "_trace": ["[\"sandbox\"]"],
+        "_trace": ['["sandbox"]'],
     }
 
 

@@ -145,14 +145,14 @@ class Sandbox:
         self.port = 0
 
     # Lifecycle -----------------------------------------------------------------------------
-    async def start(self) -> None:
+    async def start(self, *, port: int = 0) -> None:
         app = web.Application(middlewares=[self._middleware], client_max_size=32 * 1024 * 1024)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/gateway/", self.gateway.handle)
         self._add_routes(app)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         server = site._server
         assert server is not None and hasattr(server, "sockets")  # noqa: S101
@@ -664,7 +664,11 @@ class Sandbox:
         # Discord answers 204 with no body unless the client asked for the callback's resource.
         if request.query.get("with_response", "").lower() not in ("true", "1"):
             return web.Response(status=204)
-        return json_response({"interaction": interaction_info, "resource": resource})
+        answer: dict[str, Any] = {"interaction": interaction_info}
+        # Discord names a resource only when the response made or changed a message.
+        if "message" in resource:
+            answer["resource"] = resource
+        return json_response(answer)
 
     def _interaction_message(
         self, record: InteractionRecord, body: dict[str, Any]

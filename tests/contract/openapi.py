@@ -548,3 +548,13 @@ class ContractValidator:
             validator = self._compile(pointer + "/content/application~1json/schema")
             self._response_validators[pointer] = validator
         return [f"{label}: {p}" for p in _describe_errors(validator.iter_errors(body), "response")]
+
+    def validate_object(self, schema: str, instance: Any, root: str = "object") -> list[str]:
+        """Violations of ``instance`` against ``#/components/schemas/<schema>`` (for gateway
+        payloads, which carry the same objects the REST answers do)."""
+        pointer = _pointer("components", "schemas", schema)
+        validator = self._response_validators.get(pointer)
+        if validator is None:
+            validator = self._compile(pointer)
+            self._response_validators[pointer] = validator
+        return [f"{schema}: {p}" for p in _describe_errors(validator.iter_errors(instance), root)]
