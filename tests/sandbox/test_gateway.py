@@ -148,12 +148,19 @@ async def test_each_guild_goes_to_one_shard_and_dms_to_shard_zero(sandbox: Sandb
         assert (await socks[0].until("MESSAGE_CREATE"))["d"]["content"] == "hello"
 
 
+class QuickShards(discord.AutoShardedClient):
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # discord.py's documented hook; its default waits 5 s between shards for Discord's
+        # identify limit, which the sandbox does not enforce.
+        return None
+
+
 async def test_a_sharded_discord_py_client_sees_each_guild_once(sandbox: Sandbox) -> None:
     sandbox.guilds_per_shard = 4
     guilds = [sandbox.add_guild(f"Server {i}") for i in range(6)]
     ada = Member(sandbox, sandbox.add_user("Ada", guilds[0]), guilds[0])
     sandbox.configure_discord_py()
-    client = discord.AutoShardedClient(intents=discord.Intents.default(), shard_count=2)
+    client = QuickShards(intents=discord.Intents.default(), shard_count=2, guild_ready_timeout=0.1)
     creates: list[tuple[int | None, int]] = []
     ready, dm_seen = asyncio.Event(), asyncio.Event()
 
