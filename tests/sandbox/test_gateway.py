@@ -146,6 +146,12 @@ async def test_each_guild_goes_to_one_shard_and_dms_to_shard_zero(sandbox: Sandb
         assert seen[0] and seen[1]
         await ada.send_dm("hello")
         assert (await socks[0].until("MESSAGE_CREATE"))["d"]["content"] == "hello"
+        record, payload = ada._base_payload(3, in_dm=True)
+        payload["data"] = {"custom_id": "x", "component_type": 2}
+        await ada._fire(record, payload)
+        assert (await socks[0].until("INTERACTION_CREATE"))["d"]["id"] == str(record.id)
+    one = next(s for s in sandbox.gateway.sessions.values() if s.shard == (1, 2))
+    assert {f["t"] for f in one.backlog} == {"READY", "GUILD_CREATE"}
 
 
 class QuickShards(discord.AutoShardedClient):

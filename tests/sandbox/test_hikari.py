@@ -17,6 +17,7 @@ import pytest
 from bot.sandbox.driver import Member
 from bot.sandbox.payloads import SandboxGuild
 from bot.sandbox.server import Sandbox
+from tests.contract.openapi import ContractValidator, spec_path
 
 
 @pytest.fixture
@@ -104,3 +105,13 @@ async def test_an_unmodified_hikari_bot_answers_a_member(sandbox: Sandbox) -> No
         assert not client.errors
     finally:
         await client.close()
+    # Every answer hikari got is one Discord's spec allows.
+    validator = ContractValidator.from_file(spec_path(), strict_snowflakes=True)
+    problems = [
+        p
+        for r in sandbox.requests
+        for p in validator.validate_response(
+            r.method, r.path, r.status, r.response, r.response_content_type
+        )
+    ]
+    assert not problems, "\n".join(problems)
