@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run | sandbox | prompts check|stats [DIR] | backup PATH`.
+"""Command line: `python -m bot run | sandbox [serve] | prompts check|stats [DIR] | backup PATH`.
 
 The only module that prints: everything an operator reads on a terminal goes through here, and
 every expected failure is one line on stderr with exit code 2, never a traceback.
@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=7, help="days to simulate (default 7)")
     demo.add_argument("--seed", type=int, default=7, help="seed for the scripted members")
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
+    demo.add_argument(
+        "action", nargs="?", choices=["serve"], help="serve: run only the local Discord"
+    )
+    demo.add_argument("--port", type=int, default=0, help="serve: port (default: any free one)")
     prompts = sub.add_parser("prompts", help="work with the prompt library")
     prompts_sub = prompts.add_subparsers(dest="prompts_command", metavar="ACTION", required=True)
     check = prompts_sub.add_parser("check", help="validate prompt packs and challenges")
@@ -100,6 +104,13 @@ def cmd_sandbox(days: int, seed: int, quiet: bool) -> int:
     return asyncio.run(run_demo(days=days, seed=seed, quiet=quiet, out=sys.stdout))
 
 
+def cmd_sandbox_serve(port: int) -> int:
+    from bot.sandbox.serve import serve
+
+    asyncio.run(serve(sys.stdout, port=port, stop=None))
+    return 0
+
+
 def cmd_health() -> int:
     from bot.health import heartbeat_path, is_fresh
 
@@ -129,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return cmd_run()
+        if args.command == "sandbox" and args.action == "serve":
+            return cmd_sandbox_serve(args.port)
         if args.command == "sandbox":
             return cmd_sandbox(args.days, args.seed, args.quiet)
         if args.command == "prompts":

@@ -13,7 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.sandbox.payloads import SandboxGuild, SandboxUser, member_payload, member_permissions
+from bot.sandbox.payloads import (
+    SandboxGuild,
+    SandboxUser,
+    dm_channel_payload,
+    member_payload,
+    member_permissions,
+)
 from bot.sandbox.server import EPHEMERAL, InteractionRecord, Sandbox
 
 DEFAULT_TIMEOUT = 5.0
@@ -258,7 +264,7 @@ class Member:
         }
         if in_dm or self.guild is None:
             cid = sandbox.dm_channel_for(self.user.id)
-            payload["channel"] = {"id": str(cid), "type": 1, "last_message_id": None}
+            payload["channel"] = dm_channel_payload(cid, self.user)
             payload["channel_id"] = str(cid)
             payload["user"] = self.user.payload()
             payload["context"] = 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,17 +19,20 @@ from typing import Any
 import yarl
 from aiohttp import web
 
-from bot.sandbox.gateway import GatewayHub, Session
+from bot.sandbox.gateway import GatewayHub, Session, shard_of
 from bot.sandbox.limits import Faults, GlobalLimit, RouteBuckets
 from bot.sandbox.payloads import (
     SandboxGuild,
     SandboxUser,
     Snowflakes,
     app_info_payload,
+    bot_token,
     dm_channel_payload,
     iso_now,
     message_payload,
     ready_payload,
+    rich_embed,
+    with_component_ids,
 )
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,9 @@ class RecordedRequest:
     json: Any | None
     status: int
     at: float
+    # What the sandbox answered, parsed, so tests can hold the answers to Discord's contract too.
+    response: Any | None = None
+    response_content_type: str | None = None
 
 
 @dataclass
@@ -112,7 +117,7 @@ class Sandbox:
     def __init__(self, *, global_rate: float = 50.0, faults: Faults | None = None) -> None:
         self.ids = Snowflakes()
         self.application_id = self.ids.next()
-        self.bot_token = "sandbox." + secrets.token_urlsafe(24)
+        self.bot_token = bot_token(self.application_id)
         self.bot_user = SandboxUser(self.application_id, "Closer", bot=True)
         self.owner = SandboxUser(self.ids.next(), "Sandbox Owner")
         self.users: dict[int, SandboxUser] = {self.bot_user.id: self.bot_user}
@@ -133,19 +138,25 @@ class Sandbox:
         self.buckets = RouteBuckets()
         self.global_429s = 0
         self.route_429s = 0
-        self.gateway = GatewayHub(self._on_identify)
+        # Discord allows a shard at most 2500 guilds; tests lower this to exercise sharding.
+        self.guilds_per_shard = 2500
+        self.gateway = GatewayHub(
+            self._on_identify,
+            token=lambda: self.bot_token,
+            too_many_guilds=lambda shard: len(self._guilds_on(shard)) > self.guilds_per_shard,
+        )
         self._runner: web.AppRunner | None = None
         self.port = 0
 
     # Lifecycle -----------------------------------------------------------------------------
-    async def start(self) -> None:
+    async def start(self, *, port: int = 0) -> None:
         app = web.Application(middlewares=[self._middleware], client_max_size=32 * 1024 * 1024)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/gateway/", self.gateway.handle)
         self._add_routes(app)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         server = site._server
         assert server is not None and hasattr(server, "sockets")  # noqa: S101
@@ -213,7 +224,16 @@ class Sandbox:
         payload.pop("unavailable", None)
         await self.gateway.dispatch("GUILD_CREATE", payload)
 
+    @property
+    def recommended_shards(self) -> int:
+        return max(1, -(-len(self.guilds) // self.guilds_per_shard))
+
+    def _guilds_on(self, shard: tuple[int, int]) -> list[SandboxGuild]:
+        shard_id, count = shard
+        return [g for g in self.guilds.values() if shard_of(g.id, count) == shard_id]
+
     def _on_identify(self, session: Session) -> list[tuple[str, Any]]:
+        guilds = self._guilds_on(session.shard)
         events: list[tuple[str, Any]] = [
             (
                 "READY",
@@ -222,11 +242,12 @@ class Sandbox:
                     application_id=self.application_id,
                     session_id=session.id,
                     resume_url=self.gateway_url,
-                    guild_ids=list(self.guilds),
+                    guild_ids=[g.id for g in guilds],
+                    shard=session.shard,
                 ),
             )
         ]
-        events += [("GUILD_CREATE", g.create_payload(self.bot_user)) for g in self.guilds.values()]
+        events += [("GUILD_CREATE", g.create_payload(self.bot_user)) for g in guilds]
         return events
 
     def commands_for(self, guild_id: int | None) -> list[dict[str, Any]]:
@@ -253,9 +274,21 @@ class Sandbox:
                 json=body,
                 status=response.status,
                 at=time.monotonic(),
+                response=self._response_json(response),
+                response_content_type=response.headers.get("Content-Type"),
             )
         )
         return response
+
+    @staticmethod
+    def _response_json(response: web.StreamResponse) -> Any | None:
+        body = response.body if isinstance(response, web.Response) else None
+        if not isinstance(body, bytes) or not body:
+            return None
+        try:
+            return json.loads(body)
+        except ValueError:
+            return {"__not_json__": body[:200].decode(errors="replace")}
 
     async def _guarded(
         self, request: web.Request, handler: Handler, template: str
@@ -290,7 +323,10 @@ class Sandbox:
         response = await handler(request)
         if self.faults.roll(self.faults.lost_response_rate):
             return error(502, 0, "Bad Gateway (sandbox fault, request was applied)")
-        response.headers.update(RouteBuckets.headers(bucket))
+        # Discord sends no bucket headers for interaction callbacks (clients treat the route as
+        # unlimited and complain when one appears).
+        if not template.startswith("/interactions/"):
+            response.headers.update(RouteBuckets.headers(bucket))
         return response
 
     @staticmethod
@@ -367,10 +403,12 @@ class Sandbox:
         )
 
     async def _get_me(self, request: web.Request) -> web.Response:
-        return json_response(self.bot_user.payload())
+        return json_response(self.bot_user.private_payload())
 
     async def _get_app(self, request: web.Request) -> web.Response:
-        return json_response(app_info_payload(self.application_id, self.owner, self.bot_user))
+        return json_response(
+            app_info_payload(self.application_id, self.owner, self.bot_user, len(self.guilds))
+        )
 
     async def _get_gateway(self, request: web.Request) -> web.Response:
         return json_response({"url": self.gateway_url})
@@ -379,7 +417,7 @@ class Sandbox:
         return json_response(
             {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.recommended_shards,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 1000,
@@ -522,6 +560,8 @@ class Sandbox:
                 message[key] = (
                     body[key] if body[key] is not None else ([] if key != "content" else "")
                 )
+        message["embeds"] = [rich_embed(e) for e in message["embeds"]]
+        message["components"] = with_component_ids(message["components"])
         message["edited_timestamp"] = iso_now()
         owner = self.channel_owner.get(int(message["channel_id"]))
         if owner is not None:
@@ -551,8 +591,14 @@ class Sandbox:
             cmd["id"] = str(self.ids.next())
             cmd["application_id"] = str(self.application_id)
             cmd["version"] = str(self.ids.next())
-            cmd.setdefault("default_member_permissions", None)
+            permissions = cmd.get("default_member_permissions")
+            cmd["default_member_permissions"] = None if permissions is None else str(permissions)
             cmd.setdefault("description", "")
+            # Discord fills in the defaults a client left out or sent as null.
+            if cmd.get("integration_types") is None:
+                cmd["integration_types"] = [0]
+            cmd.setdefault("contexts", None)
+            cmd.setdefault("nsfw", False)
             if guild_id is not None:
                 cmd["guild_id"] = str(guild_id)
             out.append(cmd)
@@ -625,7 +671,14 @@ class Sandbox:
                 self._apply_edit(target, data)
                 resource["message"] = self._public(target)
         record.changed.set()
-        return json_response({"interaction": interaction_info, "resource": resource})
+        # Discord answers 204 with no body unless the client asked for the callback's resource.
+        if request.query.get("with_response", "").lower() not in ("true", "1"):
+            return web.Response(status=204)
+        answer: dict[str, Any] = {"interaction": interaction_info}
+        # Discord names a resource only when the response made or changed a message.
+        if "message" in resource:
+            answer["resource"] = resource
+        return json_response(answer)
 
     def _interaction_message(
         self, record: InteractionRecord, body: dict[str, Any]

@@ -2,8 +2,9 @@
 
 The local Discord sandbox records every REST request the bot makes as a `RecordedRequest`.
 `ContractValidator` matches each one to an operation of Discord's official OpenAPI 3.1 spec
-(``../shared/discord-openapi/openapi.json`` relative to the repo root, see `spec_path`) and
-checks its path parameters, query parameters and body.
+(vendored beside this module in ``discord-openapi/``, see `spec_path`) and checks its path
+parameters, query parameters and body; `validate_response` checks what the sandbox answered
+against the operation's response schema for that status.
 
 Decisions worth knowing:
 
@@ -70,10 +71,9 @@ _IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _INT_SNOWFLAKE: Final[dict[str, Any]] = {"type": "integer", "minimum": 0, "maximum": 2**64 - 1}
 
 
-def spec_path(repo_root: Path | None = None) -> Path:
-    """Where Discord's OpenAPI spec lives: ``<repo>/../shared/discord-openapi/openapi.json``."""
-    root = repo_root if repo_root is not None else Path(__file__).resolve().parents[2]
-    return root.parent / "shared" / "discord-openapi" / "openapi.json"
+def spec_path() -> Path:
+    """Discord's OpenAPI spec, vendored (MIT) with its licence and source commit."""
+    return Path(__file__).resolve().parent / "discord-openapi" / "openapi.json"
 
 
 @dataclass(frozen=True)
@@ -301,6 +301,7 @@ class ContractValidator:
         ]
         self._operations: dict[tuple[str, str], _Operation] = {}
         self._body_validators: dict[tuple[str, str, str], Draft202012Validator] = {}
+        self._response_validators: dict[str, Draft202012Validator] = {}
 
     @classmethod
     def from_file(
@@ -495,3 +496,65 @@ class ContractValidator:
         if validator is None:
             return [f"body: no schema for content type {media_type!r}"]
         return _describe_errors(validator.iter_errors(req.json), "body")
+
+    # -- responses -------------------------------------------------------------------------
+
+    def _response_entry(self, template: str, method: str, status: int) -> tuple[str, Any] | None:
+        """The pointer to and the (resolved) response object declared for ``status``."""
+        responses = self._spec["paths"][template][method].get("responses", {})
+        for key in (str(status), f"{status // 100}XX", "default"):
+            if key in responses:
+                pointer = _pointer("paths", template, method, "responses", key)
+                entry = responses[key]
+                ref = entry.get("$ref") if isinstance(entry, Mapping) else None
+                if isinstance(ref, str) and ref.startswith("#"):
+                    pointer = ref[1:]
+                return pointer, self._resolve(entry)
+        return None
+
+    def validate_response(
+        self, method: str, path: str, status: int, body: Any | None, content_type: str | None
+    ) -> list[str]:
+        """Contract violations of what the server answered to ``method path``; ``[]`` if none.
+
+        The status must be one the operation declares (exactly, as ``NXX`` or ``default``); a
+        declared body must arrive as JSON and match its schema, and a response that declares
+        no body (``204``) must carry none.
+        """
+        match = self._match(path)
+        if match is None:
+            return [f"{method.upper()} {self._normalise(path)}: route not in Discord's spec"]
+        template = match[0].path
+        lowered = method.lower()
+        if lowered not in self._spec["paths"][template]:
+            return [f"{method.upper()} {template}: method not in Discord's spec"]
+        label = f"{method.upper()} {template} -> {status}"
+        found = self._response_entry(template, lowered, status)
+        if found is None:
+            return [f"{label}: status not declared by the spec"]
+        pointer, entry = found
+        content = entry.get("content", {}) if isinstance(entry, Mapping) else {}
+        if not content:
+            if body is not None:
+                return [f"{label}: the spec declares no body, got {_truncate(repr(body))}"]
+            return []
+        if "application/json" not in content:
+            return []
+        media = (content_type or "").split(";", 1)[0].strip().lower()
+        if media != "application/json" or body is None:
+            return [f"{label}: expected an application/json body, got {media or 'none'}"]
+        validator = self._response_validators.get(pointer)
+        if validator is None:
+            validator = self._compile(pointer + "/content/application~1json/schema")
+            self._response_validators[pointer] = validator
+        return [f"{label}: {p}" for p in _describe_errors(validator.iter_errors(body), "response")]
+
+    def validate_object(self, schema: str, instance: Any, root: str = "object") -> list[str]:
+        """Violations of ``instance`` against ``#/components/schemas/<schema>`` (for gateway
+        payloads, which carry the same objects the REST answers do)."""
+        pointer = _pointer("components", "schemas", schema)
+        validator = self._response_validators.get(pointer)
+        if validator is None:
+            validator = self._compile(pointer)
+            self._response_validators[pointer] = validator
+        return [f"{schema}: {p}" for p in _describe_errors(validator.iter_errors(instance), root)]

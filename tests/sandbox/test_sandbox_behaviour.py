@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -87,6 +88,36 @@ async def test_an_interaction_answered_after_three_seconds_is_10062(sandbox: San
     assert record.response_type is None
 
 
+async def test_a_callback_is_204_unless_the_client_asks_for_the_response(
+    sandbox: Sandbox,
+) -> None:
+    from bot.sandbox.driver import Member
+
+    guild = sandbox.add_guild()
+    ada = Member(sandbox, sandbox.add_user("Ada", guild), guild)
+    answers = []
+    async with aiohttp.ClientSession() as http:
+        for query in ("", "?with_response=true"):
+            record, _ = ada._base_payload(2, in_dm=False)
+            sandbox.register_interaction(record)
+            url = f"{sandbox.api_base}/interactions/{record.id}/{record.token}/callback{query}"
+            body = {"type": 4, "data": {"content": "hi", "components": [_ROW]}}
+            async with http.post(url, json=body) as resp:
+                answers.append((resp.status, await resp.read()))
+    assert answers[0] == (204, b"")
+    status, raw = answers[1]
+    assert status == 200
+    message = json.loads(raw)["resource"]["message"]
+    # Discord numbers the components it was sent without ids.
+    assert [message["components"][0]["id"], message["components"][0]["components"][0]["id"]] == [
+        1,
+        2,
+    ]
+
+
+_ROW = {"type": 1, "components": [{"type": 2, "style": 1, "label": "Go", "custom_id": "go"}]}
+
+
 def test_route_buckets_and_the_global_window() -> None:
     limit = GlobalLimit(2)
     assert limit.try_acquire(0.0) == 0 and limit.try_acquire(0.1) == 0
@@ -113,7 +144,8 @@ async def test_gateway_resume_replays_what_was_missed(sandbox: Sandbox) -> None:
     await sandbox.gateway.dispatch("MESSAGE_CREATE", {"id": "1"})
     async with aiohttp.ClientSession() as http, http.ws_connect(sandbox.gateway_url) as ws:
         await ws.receive_json()
-        await ws.send_json({"op": 6, "d": {"session_id": session, "seq": seq, "token": "t"}})
+        resume = {"session_id": session, "seq": seq, "token": sandbox.bot_token}
+        await ws.send_json({"op": 6, "d": resume})
         frames = [await asyncio.wait_for(ws.receive_json(), 2) for _ in range(3)]
         assert [f.get("t") for f in frames] == ["GUILD_CREATE", "MESSAGE_CREATE", "RESUMED"]
 
