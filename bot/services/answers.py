@@ -16,8 +16,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from bot.core.models import Kind, Library
 from bot.core.text import ANSWER_LIMIT, has_visible_text, opening_words
 from bot.errors import UserFacingError
@@ -27,7 +25,7 @@ from bot.storage import instances as instance_store
 from bot.storage import members as member_store
 from bot.storage import outbox as outbox_store
 from bot.storage import pairs as pair_store
-from bot.storage.db import Database
+from bot.storage.db import Database, Tx
 from bot.storage.instances import InstanceRow
 from bot.storage.outbox import NewDelivery
 from bot.storage.pairs import PairRow
@@ -301,7 +299,7 @@ class AnswerService:
 
     async def _settle_in(
         self,
-        tx: aiosqlite.Connection,
+        tx: Tx,
         instance: InstanceRow,
         pair: PairRow,
         names: dict[int, str],
@@ -342,7 +340,7 @@ class AnswerService:
 
     async def _reveal_in(
         self,
-        tx: aiosqlite.Connection,
+        tx: Tx,
         instance: InstanceRow,
         pair: PairRow,
         answered: list[int],

@@ -33,8 +33,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-import aiosqlite
-
 from bot.core.cadence import local_date, local_slot, move_out_of_quiet, parse_hhmm, parse_zone
 from bot.core.models import Cadence, Category, Challenge, Kind, Library, Prompt, Relationship
 from bot.errors import UserFacingError
@@ -49,7 +47,7 @@ from bot.storage import members as member_store
 from bot.storage import outbox as outbox_store
 from bot.storage import pairs as pair_store
 from bot.storage.challenges import ChallengeRow, DayRow
-from bot.storage.db import Database
+from bot.storage.db import Database, Tx
 from bot.storage.outbox import NewDelivery
 from bot.storage.pairs import PairRow
 from bot.ui import challenge_messages as copy
@@ -405,7 +403,7 @@ class ChallengeService:
 
     async def _start_timer(
         self,
-        conn: aiosqlite.Connection,
+        conn: Tx,
         instance_id: int,
         pair: PairRow,
         members: list[int],

@@ -26,8 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.core.cadence import (
     format_hhmm,
     local_date,
@@ -47,7 +45,7 @@ from bot.storage import guilds as guild_store
 from bot.storage import members as member_store
 from bot.storage import pairs as pair_store
 from bot.storage.circles import CircleRow, RoundMember, RoundRow
-from bot.storage.db import Database
+from bot.storage.db import Database, Tx
 from bot.storage.members import MemberRow
 from bot.storage.outbox import NewDelivery, insert_deliveries
 from bot.storage.pairs import PairRow
@@ -370,7 +368,7 @@ class CircleService:
 
     async def _form(
         self,
-        conn: aiosqlite.Connection,
+        conn: Tx,
         circle: CircleRow,
         claimed: RoundRow,
         members: list[RoundMember],
@@ -444,7 +442,7 @@ class CircleService:
 
     async def _insert_pair(
         self,
-        conn: aiosqlite.Connection,
+        conn: Tx,
         circle: CircleRow,
         claimed: RoundRow,
         group: tuple[int, ...],
@@ -483,9 +481,7 @@ class CircleService:
             relationship=Relationship.CIRCLE,
         )
 
-    async def _names(
-        self, src: Database | aiosqlite.Connection, user_ids: tuple[int, ...]
-    ) -> dict[int, str]:
+    async def _names(self, src: Database | Tx, user_ids: tuple[int, ...]) -> dict[int, str]:
         found = await store.display_names(src, user_ids)
         return {uid: found.get(uid) or "your partner" for uid in user_ids}
 

@@ -24,12 +24,12 @@ from bot.core.seeds import stable_seed
 from bot.delivery.outbox import Outbox
 from bot.errors import UserFacingError
 from bot.services.prompting import Prompting
-from bot.services.schedule import plan_pair, reschedule_pair, write_plan, zone_of
+from bot.services.schedule import plan_pair, write_plan, zone_of
 from bot.storage import instances as instance_store
 from bot.storage import members as member_store
 from bot.storage import outbox as outbox_store
 from bot.storage import pairs as pair_store
-from bot.storage.db import Database
+from bot.storage.db import Database, Tx
 from bot.storage.outbox import NewDelivery
 from bot.storage.pairs import InviteRow, PairRow
 from bot.ui import messages
@@ -37,6 +37,10 @@ from bot.ui.payload import MessagePayload
 
 log = logging.getLogger(__name__)
 
+# A declined invite can't be sent to the same member again this soon; nobody is asked twice a week.
+REINVITE_AFTER = timedelta(days=7)
+# Invites one member can have waiting at once.
+MAX_PENDING_INVITES = 10
 INVITE_TTL = timedelta(days=7)
 DEFAULT_TIME = "19:00"
 
@@ -146,6 +150,23 @@ class PairService:
         await outbox_store.enqueue(self.db, outbox_store.notices(user_ids, key, payload, now), now)
         self.wake()
 
+    @staticmethod
+    async def _notify_in(
+        conn: Tx,
+        user_ids: list[int],
+        key: str,
+        payload: MessagePayload,
+        now: datetime,
+        *,
+        pair_id: int | None = None,
+        guild_id: int | None = None,
+        named: tuple[int, ...] = (),
+    ) -> None:
+        rows = outbox_store.notices(
+            user_ids, key, payload, now, pair_id=pair_id, guild_id=guild_id, named=named
+        )
+        await outbox_store.insert_deliveries(conn, rows, now)
+
     # Invites -----------------------------------------------------------------------------
     async def invite(
         self,
@@ -185,33 +206,54 @@ class PairService:
                 f"There's already an invite waiting between you and {invitee.name}. "
                 "It stays open for 7 days."
             )
-        invite_id = await pair_store.create_invite(
-            self.db,
-            guild_id=guild_id,
-            inviter_id=inviter.id,
-            invitee_id=invitee.id,
-            local_time=local_time,
-            cadence=chosen,
-            now=now,
-            expires_at=now + INVITE_TTL,
-            relationship=kind,
+        declined = await pair_store.declined_since(
+            self.db, guild_id, inviter.id, invitee.id, now - REINVITE_AFTER
         )
-        payload = messages.invite_message(
-            invite_id, invitee.id, inviter.name, describe_schedule(local_time, chosen), kind
-        )
-        await outbox_store.enqueue(
-            self.db,
-            [
-                NewDelivery(
-                    dedupe_key=f"invite:{invite_id}",
-                    kind="invite",
-                    due_at=now,
-                    user_id=invitee.id,
-                    payload=dict(payload),
-                )
-            ],
-            now,
-        )
+        if declined is not None:
+            opens = int((declined + REINVITE_AFTER).timestamp())
+            raise UserFacingError(
+                f"{invitee.name} wasn't ready for this one. You can invite them again from "
+                f"<t:{opens}:f>; until then, there's no pressure either way."
+            )
+        waiting = await pair_store.pending_invites_by(self.db, inviter.id, now)
+        if len(waiting) >= MAX_PENDING_INVITES:
+            opens = int(waiting[0].timestamp())
+            raise UserFacingError(
+                f"You have {MAX_PENDING_INVITES} invites waiting for an answer, the most at "
+                f"once. Another can go out when one is answered, or from <t:{opens}:f> when "
+                "the oldest expires."
+            )
+        # One use case, one transaction: the invite and its DM are written together.
+        async with self.db.transaction() as conn:
+            invite_id = await pair_store.create_invite(
+                conn,
+                guild_id=guild_id,
+                inviter_id=inviter.id,
+                invitee_id=invitee.id,
+                local_time=local_time,
+                cadence=chosen,
+                now=now,
+                expires_at=now + INVITE_TTL,
+                relationship=kind,
+            )
+            payload = messages.invite_message(
+                invite_id, invitee.id, inviter.name, describe_schedule(local_time, chosen), kind
+            )
+            await outbox_store.insert_deliveries(
+                conn,
+                [
+                    NewDelivery(
+                        dedupe_key=f"invite:{invite_id}",
+                        kind="invite",
+                        due_at=now,
+                        user_id=invitee.id,
+                        payload=dict(payload),
+                        guild_id=guild_id,
+                        named=(inviter.id,),
+                    )
+                ],
+                now,
+            )
         delivery_id = await outbox_store.delivery_id_for(self.db, f"invite:{invite_id}")
         # Someone asking explicitly is worth one fresh try even if DMs failed before; a
         # failure marks them unreachable again at once.
@@ -240,6 +282,9 @@ class PairService:
         invite = await self._invite_for(invite_id, user_id)
         await member_store.clear_unreachable(self.db, user_id)
         now = self.now()
+        names = await self.prompting.names_of((invite.inviter_id, invite.invitee_id))
+        # One use case, one transaction: the pair, its schedules, the invite's answer and the
+        # inviter's notice commit together or not at all.
         async with self.db.transaction() as conn:
             for uid in (invite.inviter_id, invite.invitee_id):
                 if await pair_store.has_live_couple(conn, invite.guild_id, uid):
@@ -261,29 +306,40 @@ class PairService:
             )
             if not await pair_store.decide_invite(conn, invite.id, "accepted", now, pair_id):
                 raise UserFacingError("This invite was already answered.")
-        pair = await pair_store.get_pair(self.db, pair_id)
-        assert pair is not None  # noqa: S101
-        plan = await reschedule_pair(self.db, pair, self.default_zone, now)
-        names = await self.prompting.names_of(pair.member_ids)
-        await self.notify(
-            [invite.inviter_id],
-            f"paired:{pair.id}",
-            messages.paired_message(
-                names[invite.invitee_id], when_text(plan[invite.inviter_id]), pair.relationship
-            ),
-        )
+            pair = await pair_store.get_pair_in(conn, pair_id)
+            assert pair is not None  # noqa: S101
+            plan = await plan_pair(self.db, pair, self.default_zone, now)
+            await write_plan(conn, pair.id, plan)
+            await self._notify_in(
+                conn,
+                [invite.inviter_id],
+                f"paired:{pair.id}",
+                messages.paired_message(
+                    names[invite.invitee_id], when_text(plan[invite.inviter_id]), pair.relationship
+                ),
+                now,
+                pair_id=pair.id,
+            )
+        self.wake()
         return pair
 
     async def decline(self, invite_id: int, user_id: int) -> None:
         invite = await self._invite_for(invite_id, user_id)
-        async with self.db.transaction() as conn:
-            await pair_store.decide_invite(conn, invite.id, "declined", self.now())
         names = await self.prompting.names_of((invite.invitee_id,))
-        await self.notify(
-            [invite.inviter_id],
-            f"declined:{invite.id}",
-            messages.invite_declined_message(names[invite.invitee_id]),
-        )
+        now = self.now()
+        async with self.db.transaction() as conn:
+            if not await pair_store.decide_invite(conn, invite.id, "declined", now):
+                raise UserFacingError("This invite was already answered.")
+            await self._notify_in(
+                conn,
+                [invite.inviter_id],
+                f"declined:{invite.id}",
+                messages.invite_declined_message(names[invite.invitee_id]),
+                now,
+                guild_id=invite.guild_id,
+                named=(invite.invitee_id,),
+            )
+        self.wake()
 
     # A pair's settings -------------------------------------------------------------------
     async def status(self, pair: PairRow, user_id: int) -> PairStatus:
@@ -310,47 +366,67 @@ class PairService:
     async def pause(self, pair: PairRow, user_id: int, days: int) -> datetime:
         if not 1 <= days <= 90:
             raise UserFacingError("Pause for 1 to 90 days.")
-        until = self.now() + timedelta(days=days)
-        await pair_store.set_status(
-            self.db, pair.id, "paused", self.now(), paused_until=until, paused_by=user_id
-        )
+        now = self.now()
+        until = now + timedelta(days=days)
         names = await self.prompting.names_of(pair.member_ids)
-        await self.notify(
-            list(pair.partners_of(user_id)),
-            f"paused:{pair.id}:{int(self.now().timestamp())}",
-            messages.partner_paused_message(names[user_id], days),
-        )
+        async with self.db.transaction() as conn:
+            if not await pair_store.set_status_in(
+                conn, pair.id, "paused", now, paused_until=until, paused_by=user_id
+            ):
+                raise UserFacingError("This pair has already ended.")
+            await self._notify_in(
+                conn,
+                list(pair.partners_of(user_id)),
+                f"paused:{pair.id}:{int(now.timestamp())}",
+                messages.partner_paused_message(names[user_id], days),
+                now,
+                pair_id=pair.id,
+            )
+        self.wake()
         return until
 
     async def resume(self, pair: PairRow, user_id: int) -> dict[int, Slot]:
         if pair.status != "paused":
             raise UserFacingError("Your prompts aren't paused, so there's nothing to resume.")
         now = self.now()
-        await pair_store.set_status(self.db, pair.id, "active", now)
-        fresh = await pair_store.get_pair(self.db, pair.id)
-        assert fresh is not None  # noqa: S101
-        plan = await reschedule_pair(self.db, fresh, self.default_zone, now)
         names = await self.prompting.names_of(pair.member_ids)
-        await self.notify(
-            list(pair.partners_of(user_id)),
-            f"resumed:{pair.id}:{int(now.timestamp())}",
-            messages.partner_resumed_message(names[user_id]),
-        )
+        async with self.db.transaction() as conn:
+            if not await pair_store.set_status_in(conn, pair.id, "active", now):
+                raise UserFacingError("This pair has already ended.")
+            fresh = await pair_store.get_pair_in(conn, pair.id)
+            assert fresh is not None  # noqa: S101
+            plan = await plan_pair(self.db, fresh, self.default_zone, now)
+            await write_plan(conn, pair.id, plan)
+            await self._notify_in(
+                conn,
+                list(pair.partners_of(user_id)),
+                f"resumed:{pair.id}:{int(now.timestamp())}",
+                messages.partner_resumed_message(names[user_id]),
+                now,
+                pair_id=pair.id,
+            )
+        self.wake()
         return plan
 
     async def end(self, pair_id: int, user_id: int) -> PairRow:
         pair = await pair_store.get_pair(self.db, pair_id)
         if pair is None or user_id not in pair.member_ids:
             raise UserFacingError("That isn't one of your pairs.")
-        if pair.status == "ended":
-            raise UserFacingError("This pair has already ended.")
-        await pair_store.set_status(self.db, pair.id, "ended", self.now())
         names = await self.prompting.names_of(pair.member_ids)
-        await self.notify(
-            list(pair.partners_of(user_id)),
-            f"ended:{pair.id}",
-            messages.pair_ended_message(names[user_id]),
-        )
+        now = self.now()
+        async with self.db.transaction() as conn:
+            # Conditional on the pair still being live: a second press changes nothing.
+            if not await pair_store.set_status_in(conn, pair.id, "ended", now):
+                raise UserFacingError("This pair has already ended.")
+            await self._notify_in(
+                conn,
+                list(pair.partners_of(user_id)),
+                f"ended:{pair.id}",
+                messages.pair_ended_message(names[user_id]),
+                now,
+                pair_id=pair.id,
+            )
+        self.wake()
         return pair
 
     async def reschedule(

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from bot.core.cadence import (
     QuietHours,
     Slot,
@@ -15,7 +13,7 @@ from bot.core.cadence import (
     parse_hhmm,
     parse_zone,
 )
-from bot.storage.db import Database
+from bot.storage.db import Database, Tx
 from bot.storage.members import MemberRow, get_members
 from bot.storage.outbox import upsert_schedule
 from bot.storage.pairs import PairRow
@@ -67,7 +65,7 @@ async def plan_pair(
     }
 
 
-async def write_plan(conn: aiosqlite.Connection, pair_id: int, plan: dict[int, Slot]) -> None:
+async def write_plan(conn: Tx, pair_id: int, plan: dict[int, Slot]) -> None:
     for user_id, slot in plan.items():
         await upsert_schedule(conn, pair_id, user_id, slot.due, slot.day)
 

@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 
 Params = Sequence[Any] | dict[str, Any]
 
+# An open write transaction, as services hold one across the storage calls of one use case.
+# Services name this type, never the driver's, so the storage layer can change engines.
+Tx = aiosqlite.Connection
+
 _PRAGMAS = (
     # foreign_keys is a no-op inside a transaction, so it goes first on a fresh connection.
     "PRAGMA foreign_keys = ON",

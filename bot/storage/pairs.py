@@ -148,6 +148,13 @@ async def get_pair(db: Database, pair_id: int) -> PairRow | None:
     return _pair(row) if row is not None else None
 
 
+async def get_pair_in(conn: aiosqlite.Connection, pair_id: int) -> PairRow | None:
+    """A pair as the caller's transaction sees it (e.g. just inserted, not yet committed)."""
+    cur = await conn.execute(f"SELECT {_PAIR_COLUMNS} FROM pairs p WHERE p.id = ?", (pair_id,))
+    row = await cur.fetchone()
+    return _pair(row) if row is not None else None
+
+
 async def live_pairs_of(db: Database, user_id: int, guild_id: int | None = None) -> list[PairRow]:
     """Pairs (active or paused) this member is in, couple first, newest first."""
     sql = (
@@ -176,28 +183,45 @@ async def set_status(
     now: datetime,
     paused_until: datetime | None = None,
     paused_by: int | None = None,
-) -> None:
+) -> bool:
     async with db.transaction() as conn:
+        return await set_status_in(conn, pair_id, status, now, paused_until, paused_by)
+
+
+async def set_status_in(
+    conn: aiosqlite.Connection,
+    pair_id: int,
+    status: str,
+    now: datetime,
+    paused_until: datetime | None = None,
+    paused_by: int | None = None,
+) -> bool:
+    """Change a live pair's status inside the caller's transaction; False if it had ended (an
+    ended pair never comes back)."""
+    cur = await conn.execute(
+        "UPDATE pairs SET status = ?, paused_until = ?, paused_by = ?, "
+        "ended_at = CASE WHEN ? = 'ended' THEN ? ELSE ended_at END "
+        "WHERE id = ? AND status != 'ended'",
+        (
+            status,
+            to_db(paused_until) if paused_until else None,
+            paused_by if status == "paused" else None,
+            status,
+            to_db(now),
+            pair_id,
+        ),
+    )
+    if cur.rowcount == 0:
+        return False
+    if status == "ended":
+        # An ended pair sends nothing more, not even what was already queued.
         await conn.execute(
-            "UPDATE pairs SET status = ?, paused_until = ?, paused_by = ?, "
-            "ended_at = CASE WHEN ? = 'ended' THEN ? ELSE ended_at END WHERE id = ?",
-            (
-                status,
-                to_db(paused_until) if paused_until else None,
-                paused_by if status == "paused" else None,
-                status,
-                to_db(now),
-                pair_id,
-            ),
+            "UPDATE deliveries SET status = 'skipped', last_error = 'pair ended' "
+            "WHERE pair_id = ? AND status = 'pending'",
+            (pair_id,),
         )
-        if status == "ended":
-            # An ended pair sends nothing more, not even what was already queued.
-            await conn.execute(
-                "UPDATE deliveries SET status = 'skipped', last_error = 'pair ended' "
-                "WHERE pair_id = ? AND status = 'pending'",
-                (pair_id,),
-            )
-            await conn.execute("DELETE FROM schedules WHERE pair_id = ?", (pair_id,))
+        await conn.execute("DELETE FROM schedules WHERE pair_id = ?", (pair_id,))
+    return True
 
 
 async def resume_due_pauses(db: Database, now: datetime) -> list[int]:
@@ -330,7 +354,7 @@ async def pending_invite_between(
 
 
 async def create_invite(
-    db: Database,
+    conn: aiosqlite.Connection,
     *,
     guild_id: int,
     inviter_id: int,
@@ -341,27 +365,49 @@ async def create_invite(
     expires_at: datetime,
     relationship: Relationship = Relationship.PARTNERS,
 ) -> int:
-    async with db.transaction() as conn:
-        # An expired invite still marked pending would block the unique index; settle it first.
-        await conn.execute(
-            "UPDATE invites SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?",
-            (to_db(now),),
-        )
-        cur = await conn.execute(
-            "INSERT INTO invites (guild_id, inviter_id, invitee_id, local_time, cadence, "
-            "created_at, expires_at, relationship) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                guild_id,
-                inviter_id,
-                invitee_id,
-                local_time,
-                cadence.value,
-                to_db(now),
-                to_db(expires_at),
-                relationship.value,
-            ),
-        )
-        return int(cur.lastrowid or 0)
+    """A new invite, inside the caller's transaction (with its DM)."""
+    # An expired invite still marked pending would block the unique index; settle it first.
+    await conn.execute(
+        "UPDATE invites SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?",
+        (to_db(now),),
+    )
+    cur = await conn.execute(
+        "INSERT INTO invites (guild_id, inviter_id, invitee_id, local_time, cadence, "
+        "created_at, expires_at, relationship) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            guild_id,
+            inviter_id,
+            invitee_id,
+            local_time,
+            cadence.value,
+            to_db(now),
+            to_db(expires_at),
+            relationship.value,
+        ),
+    )
+    return int(cur.lastrowid or 0)
+
+
+async def declined_since(
+    db: Database, guild_id: int, inviter_id: int, invitee_id: int, since: datetime
+) -> datetime | None:
+    """When this member last declined an invite from this inviter here, if after `since`."""
+    value = await db.fetchval(
+        "SELECT max(decided_at) FROM invites WHERE guild_id = ? AND inviter_id = ? "
+        "AND invitee_id = ? AND status = 'declined' AND decided_at > ?",
+        (guild_id, inviter_id, invitee_id, to_db(since)),
+    )
+    return from_db(value) if value else None
+
+
+async def pending_invites_by(db: Database, inviter_id: int, now: datetime) -> list[datetime]:
+    """Expiry times of the invites this member sent that are still waiting, soonest first."""
+    rows = await db.fetchall(
+        "SELECT expires_at FROM invites WHERE inviter_id = ? AND status = 'pending' "
+        "AND expires_at > ? ORDER BY expires_at",
+        (inviter_id, to_db(now)),
+    )
+    return [from_db(r[0]) for r in rows]
 
 
 async def get_invite(db: Database, invite_id: int) -> InviteRow | None:
