@@ -28,6 +28,7 @@ from bot.core.models import Library
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.outbox import Outbox
 from bot.delivery.port import BotPort, DiscordPort
+from bot.delivery.routes import RouteWatch, sweep_cheaply
 from bot.delivery.ticker import Ticker
 from bot.health import heartbeat_path, touch
 from bot.services.answers import AnswerService
@@ -67,9 +68,10 @@ COG_MODULES = (
 # Discord's minimum spacing between two IDENTIFYs for a bot with max_concurrency 1.
 IDENTIFY_SPACING = 5.0
 
-# Under Discord's 50 requests/s with room for command syncs; interaction callbacks and
-# follow-ups do not count against the global limit.
-SEND_RATE = 48.0
+# Discord's 50 requests/s. The limiter keeps every one-second window at or under it (with a
+# small margin for network jitter); interaction callbacks and follow-ups do not count against
+# the global limit, and command syncs happen before the first tick.
+SEND_RATE = 50.0
 
 
 def point_discord_py_at(settings: Settings) -> None:
@@ -97,20 +99,25 @@ class CloserBot(commands.Bot):
         library: Library,
         *,
         clock: Clock | None = None,
-        send_rate: float = SEND_RATE,
+        send_rate: float | None = None,
         **options: Any,
     ) -> None:
         point_discord_py_at(settings)
+        # Response headers of the routes the outbox paces itself on (opening DMs).
+        self.route_watch = RouteWatch()
+        options.setdefault("http_trace", self.route_watch.trace_config())
         options.setdefault("intents", default_intents())
         options.setdefault("help_command", None)
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
         # Refuses option values of the wrong type before discord.py trips over them.
         options.setdefault("tree_cls", CloserTree)
         super().__init__(command_prefix=commands.when_mentioned, **options)
+        sweep_cheaply(self)
         self.settings = settings
         self.library = library
         self.clock: Clock = clock or SystemClock()
-        self.send_rate = send_rate
+        # Read now, not when the class is defined, so a benchmark can set SEND_RATE first.
+        self.send_rate = send_rate if send_rate is not None else SEND_RATE
         self.ticker = Ticker(settings.tick_interval, self.tick)
         self.synced_commands = False
         self._closing: asyncio.Future[None] | None = None
@@ -132,7 +139,9 @@ class CloserBot(commands.Bot):
         zone = self.settings.default_timezone
         now = self.clock.now
         wake = self.ticker.wake
-        self.port: DiscordPort = BotPort(self, RateLimiter(self.send_rate), build_view)
+        self.port: DiscordPort = BotPort(
+            self, RateLimiter(self.send_rate), build_view, self.route_watch.open_dm
+        )
         self.outbox = Outbox(self.db, self.port, self.clock)
         self.prompting = Prompting(self.db, self.library, zone)
         self.pairs = PairService(self.db, self.outbox, self.prompting, zone, now, wake)

@@ -31,6 +31,13 @@ BATCH = 200
 MAX_ATTEMPTS = 8
 TOO_LATE = timedelta(hours=3)
 POLL_WHILE_PRODUCING = 0.05
+# Rows in flight whose channel is known: claimed again once half have gone, so the global budget
+# never idles at a batch boundary (at 50/s, BATCH rows last four seconds).
+WARM_AHEAD = 2 * BATCH
+# Rows waiting to open a DM channel first. They move at the DM-open bucket's pace (10/s on the
+# sandbox), so this many is ~10 s of work: far inside LEASE, and never in the way of sends to
+# members whose channel is known, which are claimed and paced separately.
+COLD_AHEAD = 100
 
 
 def backoff(attempts: int) -> timedelta:
@@ -61,13 +68,14 @@ class Outbox:
     )
     sent_count: int = 0
     in_flight: set[int] = field(default_factory=set)
+    abandoned: set[int] = field(default_factory=set)  # sends cancelled at shutdown
 
     async def tick(self) -> None:
         now = self.clock.now()
         # Send while producers are still materialising: with thousands of members due at once,
         # preparing every row before the first send would idle the rate budget for seconds.
         producing = asyncio.Event()
-        sender = asyncio.create_task(self._drain_until(producing))
+        sender = asyncio.create_task(self._pump(producing))
         try:
             for producer in self.producers:
                 try:
@@ -80,33 +88,64 @@ class Outbox:
                     )
         finally:
             producing.set()
-            await sender
+            try:
+                await sender
+            finally:
+                sender.cancel()
 
-    async def _drain_until(self, done_producing: asyncio.Event) -> None:
-        while True:
-            sent_any = await self._drain_batch()
-            if sent_any:
-                continue
-            if done_producing.is_set():
-                # One last look: the producers may have queued rows after our previous claim.
-                while await self._drain_batch():
-                    pass
-                return
-            # Wake on new rows at least this often, or at once when the producers finish.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(done_producing.wait(), POLL_WHILE_PRODUCING)
+    async def _pump(self, done_producing: asyncio.Event | None) -> None:
+        """Claim and send until nothing is due (and, if given, the producers are done).
 
-    async def _drain_batch(self) -> bool:
+        Two streams share the global limiter: rows whose channel is known, kept WARM_AHEAD
+        deep, and rows that must open a DM first, kept COLD_AHEAD deep and paced by the
+        DM-open route's own bucket. A cold first round therefore keeps that bucket busy
+        without holding back a single send to a member already known.
+        """
+        tasks: dict[asyncio.Task[Outcome], bool] = {}  # task -> waits for a channel to open
+        try:
+            while True:
+                final = done_producing is None or done_producing.is_set()
+                claimed = await self._claim(tasks)
+                for c in claimed:
+                    task = asyncio.create_task(self.deliver(c))
+                    tasks[task] = c.needs_channel
+                if not tasks:
+                    if final and not claimed:
+                        return
+                    if done_producing is not None and not final:
+                        # Wake on new rows at least this often, or at once when producing ends.
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(done_producing.wait(), POLL_WHILE_PRODUCING)
+                    continue
+                done, _ = await asyncio.wait(
+                    tasks, timeout=POLL_WHILE_PRODUCING, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    del tasks[task]
+        finally:
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _claim(self, tasks: dict[asyncio.Task[Outcome], bool]) -> list[store.Claimed]:
+        cold = sum(tasks.values())
+        warm = len(tasks) - cold
         now = self.clock.now()
-        claimed = await store.claim_due(self.db, now, now + LEASE, BATCH)
-        if claimed:
-            await asyncio.gather(*(self.deliver(c) for c in claimed))
-        return bool(claimed)
+        claimed: list[store.Claimed] = []
+        if warm <= WARM_AHEAD - BATCH:
+            claimed += await store.claim_due(
+                self.db, now, now + LEASE, WARM_AHEAD - warm, known_channel=True
+            )
+        if cold <= COLD_AHEAD // 2:
+            claimed += await store.claim_due(
+                self.db, now, now + LEASE, COLD_AHEAD - cold, known_channel=False
+            )
+        return claimed
 
     async def drain(self) -> None:
-        """Claim and send until nothing is due. Each batch is one short claim transaction."""
-        while await self._drain_batch():
-            pass
+        """Claim and send until nothing is due."""
+        await self._pump(None)
 
     async def send_now(self, delivery_id: int) -> Outcome:
         """Send one queued delivery immediately (e.g. an invite, so the inviter hears about
@@ -121,12 +160,21 @@ class Outbox:
         self.in_flight.add(c.id)
         try:
             outcome = await self._deliver(c)
-        except Exception as exc:  # a bug must not strand the row: retry it later
+        except asyncio.CancelledError:
+            # Shutting down mid-send: the row is handed back (or its lease runs out), and the
+            # next send reuses its nonce. Expected, so no traceback.
+            self.abandoned.add(c.id)
+            log.info("send cancelled at shutdown; it will be retried", extra={"delivery_id": c.id})
+            raise
+        except Exception as exc:  # a bug must not strand the row: retry it, up to the cap
             log.exception("delivery crashed", extra={"delivery_id": c.id})
-            outcome = Outcome("retry", error=f"{type(exc).__name__}: {exc}")
-            await store.mark_retry(
-                self.db, c.id, outcome.error or "", self.clock.now() + backoff(c.attempts)
-            )
+            error = f"{type(exc).__name__}: {exc}"
+            if c.attempts >= MAX_ATTEMPTS:
+                await store.mark_final(self.db, c, "failed", error)
+                outcome = Outcome("failed", error=error)
+            else:
+                await store.mark_retry(self.db, c, error, self.clock.now() + backoff(c.attempts))
+                outcome = Outcome("retry", error=error)
         finally:
             self.in_flight.discard(c.id)
         return outcome
@@ -134,13 +182,12 @@ class Outbox:
     async def _deliver(self, c: store.Claimed) -> Outcome:
         now = self.clock.now()
         if c.stale_after is not None and now > c.stale_after:
-            await store.mark_final(self.db, c.id, "skipped", "too late")
+            await store.mark_final(self.db, c, "skipped", "too late")
             return Outcome("skipped", error="too late")
         channel_id = c.channel_id
         if channel_id is None and c.user_id is not None:
-            member = await member_store.get_member(self.db, c.user_id)
-            if member is not None and member.unreachable_since is not None:
-                await store.mark_final(self.db, c.id, "skipped", "unreachable")
+            if c.unreachable:
+                await store.mark_final(self.db, c, "skipped", "unreachable")
                 return Outcome("unreachable")
             channel_id = c.dm_channel_id
         payload = cast(MessagePayload, c.payload)
@@ -160,25 +207,29 @@ class Outbox:
         except Unreachable as exc:
             if c.user_id is not None:
                 await member_store.mark_unreachable(self.db, c.user_id, self.clock.now())
-            await store.mark_final(self.db, c.id, "failed", f"unreachable: {exc}")
+            await store.mark_final(self.db, c, "failed", f"unreachable: {exc}")
             log.info("member has DMs closed", extra={"delivery_id": c.id})
             return Outcome("unreachable", error=str(exc))
         except Permanent as exc:
-            await store.mark_final(self.db, c.id, "failed", str(exc))
+            await store.mark_final(self.db, c, "failed", str(exc))
             log.error("delivery refused by Discord: %s", exc, extra={"delivery_id": c.id})
             return Outcome("failed", error=str(exc))
         except Transient as exc:
             if c.attempts >= MAX_ATTEMPTS:
-                await store.mark_final(self.db, c.id, "failed", str(exc))
+                await store.mark_final(self.db, c, "failed", str(exc))
                 log.error(
                     "delivery gave up after %d attempts", c.attempts, extra={"delivery_id": c.id}
                 )
                 return Outcome("failed", error=str(exc))
             retry_at = self.clock.now() + backoff(c.attempts)
-            await store.mark_retry(self.db, c.id, str(exc), retry_at)
+            await store.mark_retry(self.db, c, str(exc), retry_at)
             log.warning("delivery will be retried: %s", exc, extra={"delivery_id": c.id})
             return Outcome("retry", error=str(exc))
-        await store.mark_sent(self.db, c.id, sent.message_id, self.clock.now())
+        if not await store.mark_sent(self.db, c, sent.message_id, self.clock.now()):
+            # Our lease ran out and another claim owns the row: it sends with the same nonce,
+            # gets this very message back, and marks it (and runs the hook) itself.
+            log.info("lease lost before marking sent", extra={"delivery_id": c.id})
+            return Outcome("skipped", message_id=sent.message_id, error="lease lost")
         self.sent_count += 1
         # DEBUG: one line per message would drown INFO on a big fan-out; ids only, never content.
         log.debug(
@@ -192,5 +243,7 @@ class Outbox:
 
     async def release(self) -> None:
         """On shutdown, nothing is in flight any more; hand back anything still leased."""
-        if self.in_flight:
-            await store.release_leases(self.db, list(self.in_flight))
+        ids = self.in_flight | self.abandoned
+        if ids:
+            await store.release_leases(self.db, sorted(ids))
+        self.abandoned.clear()
