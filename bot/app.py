@@ -163,6 +163,7 @@ class CloserBot(commands.Bot):
             self.db, self.library, self.prompting, zone, self.settings.nudge_after, now, wake
         )
         self.prompting.hold = self.followups.hold
+        self.prompting.may_hold = self.followups.may_hold
         self.prompting.after_held = self.answers.settle_by_id
         self.answers.after_reveal = self.followups.offer_deeper
         self.outbox.producers += [
@@ -181,6 +182,7 @@ class CloserBot(commands.Bot):
         )
         self.prompting.planner = self.challenges.plan_day
         self.prompting.cadence_override = self.challenges.cadence_override
+        self.prompting.in_week = self.challenges.pairs_in_weeks
         self.outbox.producers.append(self.challenges.tick)
 
     async def _resume_pauses(self, now: datetime) -> None:

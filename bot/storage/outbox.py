@@ -371,3 +371,15 @@ async def next_due_at(db: Database) -> datetime | None:
 
 async def deliveries_for(db: Database, user_id: int) -> list[sqlite3.Row]:
     return await db.fetchall("SELECT * FROM deliveries WHERE user_id = ? ORDER BY id", (user_id,))
+
+
+async def upsert_schedules(
+    conn: aiosqlite.Connection, rows: Iterable[tuple[int, int, datetime, date]]
+) -> None:
+    """`upsert_schedule` for many (pair, user, due, day) rows in the caller's transaction."""
+    await conn.executemany(
+        "INSERT INTO schedules (pair_id, user_id, next_due_at, next_day) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (pair_id, user_id) DO UPDATE SET next_due_at = excluded.next_due_at, "
+        "next_day = excluded.next_day",
+        [(p, u, to_db(due), day.isoformat()) for p, u, due, day in rows],
+    )
