@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from bot.core.cadence import latest_slot_at_or_before, parse_hhmm
+from bot.core.cadence import Slot, is_cadence_day, latest_slot_at_or_before, parse_hhmm
 from bot.core.models import Cadence, Category, ChallengeDay, Library, Prompt
 from bot.core.prompts import SelectionContext, SentPrompt, choose_prompt
 from bot.errors import UserFacingError
@@ -188,9 +188,10 @@ class Prompting:
         )
         schedules: list[tuple[int, int, datetime, date]] = []
         wants: dict[tuple[int, str], list[tuple[int, datetime]]] = {}
+        next_slots = _SlotMemo(self.default_zone, now)
         for item in plain:
             pair, member = pairs[item.pair_id], members.get(item.user_id)
-            following = member_next_slot(pair, member, self.default_zone, now)
+            following = next_slots.of(pair, member)
             schedules.append((pair.id, item.user_id, following.due, following.day))
             slot_day, slot_due = self._slot_to_send(pair, member, item, now)
             if slot_day is None or slot_due is None or (member and member.unreachable_since):
@@ -389,6 +390,34 @@ class Prompting:
             if prompt is not None:
                 return prompt
         return await self.choose_for(pair, planned)
+
+
+class _SlotMemo:
+    """`member_next_slot` after one instant, for a batch: members due together mostly share a
+    local time, zone, cadence and quiet hours, and computing a slot is a millisecond of zone
+    arithmetic. A slot depends on the pair's anchor date only through which dates are cadence
+    dates, so the key holds those dates rather than the anchor (daily pairs made on different
+    days share one entry; weekly ones on different weekdays do not)."""
+
+    WINDOW = 21  # days: more than the slot search looks ahead
+
+    def __init__(self, default_zone: str, after: datetime) -> None:
+        self.default_zone = default_zone
+        self.after = after
+        self.first_day = after.date() - timedelta(days=2)
+        self.slots: dict[tuple[object, ...], Slot] = {}
+
+    def of(self, pair: PairRow, member: MemberRow | None) -> Slot:
+        quiet = quiet_of(member)
+        days = tuple(
+            is_cadence_day(self.first_day + timedelta(days=i), pair.cadence, pair.anchor_date)
+            for i in range(self.WINDOW)
+        )
+        key = (pair.local_time, zone_of(member, self.default_zone).key, days, quiet)
+        slot = self.slots.get(key)
+        if slot is None:
+            slot = self.slots[key] = member_next_slot(pair, member, self.default_zone, self.after)
+        return slot
 
 
 @dataclass

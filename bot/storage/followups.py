@@ -300,8 +300,9 @@ async def quiet_candidates(
         "FROM deliveries d JOIN prompt_instances i ON i.id = d.instance_id "
         "JOIN instance_members im ON im.instance_id = i.id AND im.user_id = d.user_id "
         "JOIN pair_members pm ON pm.pair_id = d.pair_id AND pm.user_id = d.user_id "
-        f"WHERE d.user_id IN ({','.join('?' * len(user_ids))}) AND d.kind = 'prompt' "
-        "AND d.status = 'sent' AND d.sent_at > COALESCE(pm.pace_changed_at, '')"
+        # `+`: look the members' rows up by user, not every sent delivery up by status.
+        f"WHERE d.user_id IN ({','.join('?' * len(user_ids))}) AND +d.kind = 'prompt' "
+        "AND +d.status = 'sent' AND d.sent_at > COALESCE(pm.pace_changed_at, '')"
         ") WHERE n <= ?",
         (*user_ids, missed),
     )
