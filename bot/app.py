@@ -139,9 +139,8 @@ class CloserBot(commands.Bot):
         zone = self.settings.default_timezone
         now = self.clock.now
         wake = self.ticker.wake
-        self.port: DiscordPort = BotPort(
-            self, RateLimiter(self.send_rate), build_view, self.route_watch.open_dm
-        )
+        self.limiter = RateLimiter(self.send_rate)
+        self.port: DiscordPort = BotPort(self, self.limiter, build_view, self.route_watch.open_dm)
         self.outbox = Outbox(self.db, self.port, self.clock)
         self.prompting = Prompting(self.db, self.library, zone)
         self.pairs = PairService(self.db, self.outbox, self.prompting, zone, now, wake)

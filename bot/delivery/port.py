@@ -89,8 +89,8 @@ class BotPort:
         # global budget that a send to a known channel could use meanwhile.
         await self._open_gate.enter()
         try:
-            await self._limiter.acquire()
-            data = await self._client.http.start_private_message(user_id)
+            async with self._limiter.slot():
+                data = await self._client.http.start_private_message(user_id)
         except Exception as exc:
             raise translate(exc) from exc
         finally:
@@ -98,7 +98,6 @@ class BotPort:
         return int(data["id"])
 
     async def send(self, channel_id: int, message: MessagePayload, nonce: str) -> Sent:
-        await self._limiter.acquire()
         channel = self._client.get_partial_messageable(channel_id)
         kwargs: dict[str, Any] = {"nonce": nonce}
         if message.get("content"):
@@ -109,7 +108,8 @@ class BotPort:
         if view is not None:
             kwargs["view"] = view
         try:
-            sent = await channel.send(**kwargs)
+            async with self._limiter.slot():
+                sent = await channel.send(**kwargs)
         except Exception as exc:
             raise translate(exc) from exc
         finally:

@@ -30,7 +30,7 @@ from bot.ui import messages
 log = logging.getLogger(__name__)
 
 TOO_LATE = timedelta(hours=3)
-MATERIALISE_BATCH = 500
+MATERIALISE_BATCH = 250
 
 
 @dataclass(frozen=True)
