@@ -171,7 +171,7 @@ class CloserBot(commands.Bot):
             self.followups.pace_defaults,
         ]
         # Friend circles: rounds are rows this producer claims when they come due.
-        self.circles = CircleService(self.db, zone, now, wake)
+        self.circles = CircleService(self.db, zone, now, wake, self.outbox.open_ahead)
         # First, so a round's old pairs end before a prompt is materialised for them at the
         # very instant the round forms.
         self.outbox.producers.insert(0, self.circles.form_due_rounds)

@@ -16,7 +16,14 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from bot.core.clock import Clock
-from bot.delivery.port import ChannelGone, DiscordPort, Permanent, Transient, Unreachable
+from bot.delivery.port import (
+    ChannelGone,
+    DiscordPort,
+    Permanent,
+    SendError,
+    Transient,
+    Unreachable,
+)
 from bot.storage import members as member_store
 from bot.storage import outbox as store
 from bot.storage.db import Database
@@ -69,6 +76,7 @@ class Outbox:
     sent_count: int = 0
     in_flight: set[int] = field(default_factory=set)
     abandoned: set[int] = field(default_factory=set)  # sends cancelled at shutdown
+    _ahead: dict[int, asyncio.Task[None]] = field(default_factory=dict)
 
     async def tick(self) -> None:
         now = self.clock.now()
@@ -241,8 +249,31 @@ class Outbox:
             await hook(c, sent.message_id)
         return Outcome("sent", message_id=sent.message_id)
 
+    def open_ahead(self, user_id: int) -> None:
+        """Open a member's DM channel in the background (they just joined a circle), so their
+        first prompt does not wait for the DM-open bucket. Best effort: on any failure the
+        first send opens it as usual."""
+        if user_id not in self._ahead:
+            task = asyncio.get_running_loop().create_task(self._open_ahead(user_id))
+            self._ahead[user_id] = task
+            task.add_done_callback(lambda _: self._ahead.pop(user_id, None))
+
+    async def _open_ahead(self, user_id: int) -> None:
+        member = await member_store.get_member(self.db, user_id)
+        if member is None or member.dm_channel_id is not None or member.unreachable_since:
+            return
+        try:
+            channel_id = await self.port.open_dm(user_id)
+        except SendError as exc:
+            log.debug("could not open a DM channel ahead: %s", exc, extra={"user_id": user_id})
+            return
+        await member_store.set_dm_channel(self.db, user_id, channel_id)
+
     async def release(self) -> None:
         """On shutdown, nothing is in flight any more; hand back anything still leased."""
+        for task in list(self._ahead.values()):
+            task.cancel()
+        await asyncio.gather(*self._ahead.values(), return_exceptions=True)
         ids = self.in_flight | self.abandoned
         if ids:
             await store.release_leases(self.db, sorted(ids))
