@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -110,10 +111,15 @@ class Outbox:
         without holding back a single send to a member already known.
         """
         tasks: dict[asyncio.Task[Outcome], bool] = {}  # task -> waits for a channel to open
+        next_look = 0.0  # after a claim came back short, don't ask again before this
         try:
             while True:
                 final = done_producing is None or done_producing.is_set()
-                claimed = await self._claim(tasks)
+                claimed: list[store.Claimed] = []
+                if not tasks or time.monotonic() >= next_look:
+                    claimed, short = await self._claim(tasks)
+                    if short:
+                        next_look = time.monotonic() + POLL_WHILE_PRODUCING
                 for c in claimed:
                     task = asyncio.create_task(self.deliver(c))
                     tasks[task] = c.needs_channel
@@ -136,20 +142,28 @@ class Outbox:
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _claim(self, tasks: dict[asyncio.Task[Outcome], bool]) -> list[store.Claimed]:
+    async def _claim(
+        self, tasks: dict[asyncio.Task[Outcome], bool]
+    ) -> tuple[list[store.Claimed], bool]:
+        """Top both streams up; also whether either had fewer rows due than it had room for."""
         cold = sum(tasks.values())
         warm = len(tasks) - cold
         now = self.clock.now()
         claimed: list[store.Claimed] = []
+        short = False
         if warm <= WARM_AHEAD - BATCH:
-            claimed += await store.claim_due(
+            got = await store.claim_due(
                 self.db, now, now + LEASE, WARM_AHEAD - warm, known_channel=True
             )
+            claimed += got
+            short = len(got) < WARM_AHEAD - warm
         if cold <= COLD_AHEAD // 2:
-            claimed += await store.claim_due(
+            got = await store.claim_due(
                 self.db, now, now + LEASE, COLD_AHEAD - cold, known_channel=False
             )
-        return claimed
+            claimed += got
+            short = short or len(got) < COLD_AHEAD - cold
+        return claimed, short
 
     async def drain(self) -> None:
         """Claim and send until nothing is due."""
