@@ -8,6 +8,7 @@ import pytest
 from bot.app import CloserBot
 from tests.e2e.answers_helpers import OTHER_QUESTIONS, QUESTION, seed_pair, send_prompt
 from tests.e2e.harness import Harness
+from tests.e2e.trust_support import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -16,6 +17,12 @@ def long_answer() -> str:
     words = [f"moment{i:03d}" for i in range(200)]
     text = "When I think about us, " + " ".join(words)
     return text[:1890] + " — that's all."
+
+
+async def saved_count(bot: CloserBot, user_id: int, answers: int) -> bool:
+    """Whether this member has saved at least this many answers."""
+    count = await bot.db.fetchval("SELECT count(*) FROM answers WHERE user_id = ?", (user_id,))
+    return int(count or 0) >= answers
 
 
 def fragments(text: str, size: int = 40) -> list[str]:
@@ -30,11 +37,16 @@ async def test_a_long_answer_leaves_no_forty_character_fragment_after_forget(
     words = long_answer()
     assert 1850 < len(words) <= 2000
     # Two prompts: Sam's answers are "no" and "ok" — words that appear everywhere.
-    for prompt_id, sams in ((QUESTION, "no"), (OTHER_QUESTIONS[0], "ok")):
+    for round_no, (prompt_id, sams) in enumerate(((QUESTION, "no"), (OTHER_QUESTIONS[0], "ok")), 1):
         await send_prompt(harness, pair_id, prompt_id)
         prompt_a, prompt_s = await ada.next_dm(), await sam.next_dm()
         await ada.send_dm(words if sams == "no" else "A shorter one.", reply_to=prompt_a.message_id)
         await sam.send_dm(sams, reply_to=prompt_s.message_id)
+        for member in (ada, sam):
+            await wait_until(
+                lambda m=member, n=round_no: saved_count(bot, m.id, n),
+                what=f"{member.name}'s answer",
+            )
         await harness.tick()
     assert any(words in r.text for r in sam.dms())  # the reveal carried it whole
 
