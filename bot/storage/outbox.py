@@ -382,3 +382,14 @@ async def next_due_at(db: Database) -> datetime | None:
 
 async def deliveries_for(db: Database, user_id: int) -> list[sqlite3.Row]:
     return await db.fetchall("SELECT * FROM deliveries WHERE user_id = ? ORDER BY id", (user_id,))
+
+
+async def due_backlog(db: Database, now: datetime) -> tuple[int, datetime | None]:
+    """How many rows are due and unsent now, and when the oldest of them came due (metrics)."""
+    row = await db.fetchone(
+        "SELECT count(*), min(due_at) FROM deliveries WHERE status = 'pending' AND due_at <= ?",
+        (to_db(now),),
+    )
+    if row is None or not row[0]:
+        return 0, None
+    return int(row[0]), from_db(row[1])
