@@ -264,12 +264,14 @@ class CloserBot(commands.AutoShardedBot):
             return
         if not self.is_closed() and self.latency != float("inf"):
             touch(heartbeat_path(self.settings.database_path))
-        started = time.perf_counter()
-        await self.outbox.tick()
-        self.metrics.tick_seconds.observe(time.perf_counter() - started)
+        # Sampled before the pass: what waited for it, and for how long (after it, the queue
+        # is empty unless sending falls behind).
         now = self.clock.now()
         self.metrics.backlog(*await due_backlog(self.db, now), now)
         self.sample_gateway()
+        started = time.perf_counter()
+        await self.outbox.tick()
+        self.metrics.tick_seconds.observe(time.perf_counter() - started)
 
     # Operators' view -------------------------------------------------------------------------
     def sample_gateway(self) -> None:
