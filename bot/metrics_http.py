@@ -12,6 +12,10 @@ from bot.metrics import CONTENT_TYPE, Metrics
 log = logging.getLogger(__name__)
 
 
+class MetricsPortError(Exception):
+    """METRICS_PORT cannot be listened on; the message is one line for the operator."""
+
+
 class MetricsServer:
     def __init__(
         self,
@@ -36,7 +40,13 @@ class MetricsServer:
         app.router.add_get("/healthz", self._serve_health)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, self._host, self._port).start()
+        try:
+            await web.TCPSite(runner, self._host, self._port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise MetricsPortError(
+                f"METRICS_PORT: cannot listen on {self._host}:{self._port}: {exc.strerror or exc}"
+            ) from None
         self._runner = runner
         log.info("metrics on http://%s:%d/metrics", self._host, self._port)
 
@@ -47,9 +57,7 @@ class MetricsServer:
 
     async def _serve_metrics(self, request: web.Request) -> web.Response:
         self._refresh()
-        return web.Response(
-            body=self._metrics.exposition(), headers={"Content-Type": CONTENT_TYPE}
-        )
+        return web.Response(body=self._metrics.exposition(), headers={"Content-Type": CONTENT_TYPE})
 
     async def _serve_health(self, request: web.Request) -> web.Response:
         if self._healthy():

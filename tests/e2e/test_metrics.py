@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -13,6 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.health import heartbeat_path
 from bot.storage import members, outbox
 from tests.e2e.harness import Harness
+from tests.e2e.test_one_process import finish
+from tests.e2e.test_operations import cli_env, run_cli
 from tests.e2e.test_pairing_couples import invite_and_accept
 
 pytestmark = pytest.mark.e2e
@@ -128,3 +131,22 @@ async def test_each_bot_counts_in_a_registry_of_its_own(harness: Harness) -> Non
     second = await harness.start_bot(metrics_port=free_port())
     assert second.metrics.registry is not first.metrics.registry
     assert REGISTRY.get_sample_value("closer_deliveries_total") is None
+
+
+async def test_a_metrics_port_in_use_stops_run_with_one_line(
+    harness: Harness, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        env = cli_env(harness, DISCORD_TOKEN=harness.sandbox.bot_token, METRICS_PORT=str(port))
+        proc = await run_cli("run", env=env, cwd=tmp_path)
+        _, err = await finish(proc)
+    assert proc.returncode == 2, err
+    assert "Traceback" not in err
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .startswith(f"error: METRICS_PORT: cannot listen on 127.0.0.1:{port}")
+    )
