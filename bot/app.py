@@ -28,6 +28,7 @@ from bot.core.models import Library
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.outbox import Outbox
 from bot.delivery.port import BotPort, DiscordPort
+from bot.delivery.routes import RouteWatch, sweep_cheaply
 from bot.delivery.ticker import Ticker
 from bot.health import heartbeat_path, is_fresh, touch
 from bot.metrics import Metrics
@@ -74,9 +75,10 @@ COG_MODULES = (
 # Discord's minimum spacing between two IDENTIFYs for a bot with max_concurrency 1.
 IDENTIFY_SPACING = 5.0
 
-# Under Discord's 50 requests/s with room for command syncs; interaction callbacks and
-# follow-ups do not count against the global limit.
-SEND_RATE = 48.0
+# Discord's 50 requests/s. The limiter keeps every one-second window at or under it (with a
+# small margin for network jitter); interaction callbacks and follow-ups do not count against
+# the global limit, and command syncs happen before the first tick.
+SEND_RATE = 50.0
 
 
 def point_discord_py_at(settings: Settings) -> None:
@@ -112,13 +114,17 @@ class CloserBot(commands.AutoShardedBot):
         library: Library,
         *,
         clock: Clock | None = None,
-        send_rate: float = SEND_RATE,
+        send_rate: float | None = None,
         identify_spacing: float = IDENTIFY_SPACING,
         **options: Any,
     ) -> None:
         point_discord_py_at(settings)
+        # Response headers of the routes the outbox paces itself on (opening DMs).
+        self.route_watch = RouteWatch()
+        trace = self.route_watch.trace_config()
         metrics = Metrics()
-        options.setdefault("http_trace", metrics.trace_config())
+        metrics.count_429s(trace)
+        options.setdefault("http_trace", trace)
         if settings.shard_count is not None:
             options.setdefault("shard_count", settings.shard_count)
         if settings.shard_ids is not None:
@@ -129,10 +135,12 @@ class CloserBot(commands.AutoShardedBot):
         # Refuses option values of the wrong type before discord.py trips over them.
         options.setdefault("tree_cls", CloserTree)
         super().__init__(command_prefix=commands.when_mentioned, **options)
+        sweep_cheaply(self)
         self.settings = settings
         self.library = library
         self.clock: Clock = clock or SystemClock()
-        self.send_rate = send_rate
+        # Read now, not when the class is defined, so a benchmark can set SEND_RATE first.
+        self.send_rate = send_rate if send_rate is not None else SEND_RATE
         self.identify_spacing = identify_spacing
         self.metrics = metrics
         self.metrics_server = (
@@ -176,7 +184,8 @@ class CloserBot(commands.AutoShardedBot):
         zone = self.settings.default_timezone
         now = self.clock.now
         wake = self.ticker.wake
-        self.port: DiscordPort = BotPort(self, RateLimiter(self.send_rate), build_view)
+        self.limiter = RateLimiter(self.send_rate)
+        self.port: DiscordPort = BotPort(self, self.limiter, build_view, self.route_watch.open_dm)
         self.members = MemberService(self.db, zone, now)
         self.outbox = Outbox(
             self.db,
@@ -204,6 +213,7 @@ class CloserBot(commands.AutoShardedBot):
             self.db, self.library, self.prompting, zone, self.settings.nudge_after, now, wake
         )
         self.prompting.hold = self.followups.hold
+        self.prompting.may_hold = self.followups.may_hold
         self.prompting.after_held = self.answers.settle_by_id
         self.answers.after_reveal = self.followups.offer_deeper
         self.outbox.producers += [
@@ -212,7 +222,7 @@ class CloserBot(commands.AutoShardedBot):
             self.followups.pace_defaults,
         ]
         # Friend circles: rounds are rows this producer claims when they come due.
-        self.circles = CircleService(self.db, zone, now, wake)
+        self.circles = CircleService(self.db, zone, now, wake, self.outbox.open_ahead)
         # First, so a round's old pairs end before a prompt is materialised for them at the
         # very instant the round forms.
         self.outbox.producers.insert(0, self.circles.form_due_rounds)
@@ -222,6 +232,7 @@ class CloserBot(commands.AutoShardedBot):
         )
         self.prompting.planner = self.challenges.plan_day
         self.prompting.cadence_override = self.challenges.cadence_override
+        self.prompting.in_week = self.challenges.pairs_in_weeks
         self.outbox.producers.append(self.challenges.tick)
         # "How close do we feel?": a private check-in every four weeks of a pair.
         self.closeness = Closeness(self.db, self.prompting, zone, now, wake)

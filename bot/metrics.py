@@ -86,9 +86,10 @@ class Metrics:
             if latency != float("inf"):
                 self.gateway_latency.labels(shard=label).set(latency)
 
-    def trace_config(self) -> aiohttp.TraceConfig:
-        """Counts 429s on the wire, including those discord.py quietly waits out and retries."""
-        trace = aiohttp.TraceConfig()
+    def count_429s(self, trace: aiohttp.TraceConfig) -> None:
+        """Counts 429s on the wire, including those discord.py quietly waits out and retries.
+
+        discord.py takes one TraceConfig, so this joins the one the bot already has."""
 
         async def on_end(
             session: aiohttp.ClientSession,
@@ -99,7 +100,6 @@ class Metrics:
                 self.rate_limited.inc()
 
         trace.on_request_end.append(on_end)
-        return trace
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

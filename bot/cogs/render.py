@@ -55,6 +55,14 @@ def help_embed() -> discord.Embed:
         inline=False,
     )
     embed.add_field(
+        name="How close do you feel?",
+        value=(
+            "Every four weeks, a private one-tap check-in; `/closer checkin` takes it anytime "
+            "and `/closer insights` shows your own trend. Only you ever see yours."
+        ),
+        inline=False,
+    )
+    embed.add_field(
         name="Your data",
         value="`/closer export` gives you everything about you; `/closer forget` erases it.",
         inline=False,

@@ -83,8 +83,7 @@ class SelectionContext:
 
 def choose_prompt(prompts: Sequence[Prompt], ctx: SelectionContext, seed: int) -> Prompt | None:
     """The prompt to send next, or ``None`` when nothing is eligible (e.g. every category muted)."""
-    library = _by_id(prompts)
-    pool = [p for p in library.values() if _allowed(p, ctx)]
+    library, pool = _library_and_pool(prompts, ctx)
     if not pool:
         return None
     if ctx.challenge_day is not None:
@@ -106,6 +105,45 @@ def selectable_kind(kind: Kind) -> bool:
     """Whether selection may send prompts of this kind at all (the loader asks too, so that a
     themed week never counts on a prompt nobody can receive yet)."""
     return GUESS_AND_PICK_ENABLED or kind not in (Kind.GUESS, Kind.PICK)
+
+
+class _Prepared:
+    """A library sorted by id, and its pools by hard rules, for one immutable prompt tuple.
+
+    Sorting the library and filtering it by the hard rules were four fifths of a choice, and
+    both depend only on the tuple and on (pair kind, depth, muted topics), which a batch of due
+    slots shares; so they are kept for the last tuple seen.
+    """
+
+    def __init__(self, prompts: tuple[Prompt, ...]) -> None:
+        self.prompts = prompts
+        self.library = _by_id(prompts)
+        self.pools: dict[tuple[Relationship, Depth, frozenset[Category]], list[Prompt]] = {}
+
+    def pool(self, ctx: SelectionContext) -> list[Prompt]:
+        key = (ctx.relationship, ctx.depth, ctx.muted)
+        pool = self.pools.get(key)
+        if pool is None:
+            if len(self.pools) >= 64:
+                self.pools.clear()
+            pool = self.pools[key] = [p for p in self.library.values() if _allowed(p, ctx)]
+        return pool
+
+
+_prepared: _Prepared | None = None
+
+
+def _library_and_pool(
+    prompts: Sequence[Prompt], ctx: SelectionContext
+) -> tuple[dict[str, Prompt], list[Prompt]]:
+    global _prepared
+    if not isinstance(prompts, tuple):  # a list could change under a cache
+        library = _by_id(prompts)
+        return library, [p for p in library.values() if _allowed(p, ctx)]
+    if _prepared is None or _prepared.prompts is not prompts:
+        _prepared = _Prepared(prompts)
+    # A copy: callers (and `_pick`) may filter it further but must not change the cached one.
+    return _prepared.library, list(_prepared.pool(ctx))
 
 
 def _by_id(prompts: Sequence[Prompt]) -> dict[str, Prompt]:

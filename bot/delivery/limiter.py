@@ -7,34 +7,78 @@ large fan-out, because their callbacks never queue behind a rate-limited send.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import time
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 
 class RateLimiter:
-    """A token bucket: `rate` tokens a second, bursting to `burst` (default 1: evenly paced).
+    """At most `rate` requests in any `window` seconds as Discord counts them, paced evenly.
 
-    Discord counts requests in any one-second window, and a bucket bursting to `burst` admits
-    up to `burst + rate` requests in one. A full-size burst (the old default, `burst = rate`)
-    sent 90 requests in the first second of every fan-out at 45/s: global 429s, which
-    discord.py retries outside this budget, so the overshoot fed itself.
+    Discord stamps a request when it arrives, which is some time after we let it go and before
+    its response is back. So a request is counted in the window from the moment it is let go
+    until one window after its response: any `rate` + 1 requests then span more than a window
+    at Discord too, however unevenly the network or a busy event loop delays them. (Counting
+    from the moment each was let go, as a plain token bucket does, sent 51 in a second whenever
+    one request was held up more than the next.) The pacer may catch up by `burst` requests,
+    so a wake-up that comes late is not lost for good.
     """
 
-    def __init__(self, rate: float, burst: int | None = None) -> None:
+    def __init__(self, rate: float, burst: int = 4, *, window: float = 1.0) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
-        self.burst = burst if burst is not None else 1
-        self._tokens = float(self.burst)
+        self.burst = max(1, burst)
+        self.cap = max(1, math.floor(rate * window))
+        self.window = window
+        self._tokens = 1.0
         self._stamp = time.monotonic()
+        self._finished: deque[float] = deque()  # when recent responses came back
+        self._in_flight = 0
+        self._freed = asyncio.Event()
         self._lock = asyncio.Lock()
+        self.waits = 0  # requests that found the budget spent (for benchmarks)
 
-    async def acquire(self) -> None:
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one request's place in the budget while it is in flight."""
+        await self._admit()
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._finished.append(time.monotonic())
+            self._freed.set()
+
+    def _counted(self, now: float) -> int:
+        while self._finished and now - self._finished[0] >= self.window:
+            self._finished.popleft()
+        return self._in_flight + len(self._finished)
+
+    async def _admit(self) -> None:
         async with self._lock:
+            waited = False
             while True:
                 now = time.monotonic()
                 self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
                 self._stamp = now
-                if self._tokens >= 1:
+                full = self._counted(now) >= self.cap
+                if not full and self._tokens >= 1:
                     self._tokens -= 1
+                    self._in_flight += 1
                     return
-                await asyncio.sleep((1 - self._tokens) / self.rate)
+                if not waited:
+                    waited = True
+                    self.waits += 1
+                if not full:
+                    await asyncio.sleep((1 - self._tokens) / self.rate)
+                    continue
+                # Full: wait for the oldest response to leave the window, or for one in flight
+                # to come back (which starts its own window, but may let the oldest go first).
+                until = self.window - (now - self._finished[0]) if self._finished else None
+                self._freed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._freed.wait(), until)

@@ -10,13 +10,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
 
 from bot.core.clock import Clock
-from bot.delivery.port import ChannelGone, DiscordPort, Permanent, Transient, Unreachable
+from bot.delivery.port import (
+    ChannelGone,
+    DiscordPort,
+    Permanent,
+    SendError,
+    Transient,
+    Unreachable,
+)
 from bot.storage import members as member_store
 from bot.storage import outbox as store
 from bot.storage.db import Database
@@ -31,6 +39,13 @@ BATCH = 200
 MAX_ATTEMPTS = 8
 TOO_LATE = timedelta(hours=3)
 POLL_WHILE_PRODUCING = 0.05
+# Rows in flight whose channel is known: claimed again once half have gone, so the global budget
+# never idles at a batch boundary (at 50/s, BATCH rows last four seconds).
+WARM_AHEAD = 2 * BATCH
+# Rows waiting to open a DM channel first. They move at the DM-open bucket's pace (10/s on the
+# sandbox), so this many is ~10 s of work: far inside LEASE, and never in the way of sends to
+# members whose channel is known, which are claimed and paced separately.
+COLD_AHEAD = 100
 
 
 def backoff(attempts: int) -> timedelta:
@@ -68,13 +83,15 @@ class Outbox:
     observe: Callable[[str, str], None] | None = None
     sent_count: int = 0
     in_flight: set[int] = field(default_factory=set)
+    abandoned: set[int] = field(default_factory=set)  # sends cancelled at shutdown
+    _ahead: dict[int, asyncio.Task[None]] = field(default_factory=dict)
 
     async def tick(self) -> None:
         now = self.clock.now()
         # Send while producers are still materialising: with thousands of members due at once,
         # preparing every row before the first send would idle the rate budget for seconds.
         producing = asyncio.Event()
-        sender = asyncio.create_task(self._drain_until(producing))
+        sender = asyncio.create_task(self._pump(producing))
         try:
             for producer in self.producers:
                 try:
@@ -87,33 +104,77 @@ class Outbox:
                     )
         finally:
             producing.set()
-            await sender
+            try:
+                await sender
+            finally:
+                sender.cancel()
 
-    async def _drain_until(self, done_producing: asyncio.Event) -> None:
-        while True:
-            sent_any = await self._drain_batch()
-            if sent_any:
-                continue
-            if done_producing.is_set():
-                # One last look: the producers may have queued rows after our previous claim.
-                while await self._drain_batch():
-                    pass
-                return
-            # Wake on new rows at least this often, or at once when the producers finish.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(done_producing.wait(), POLL_WHILE_PRODUCING)
+    async def _pump(self, done_producing: asyncio.Event | None) -> None:
+        """Claim and send until nothing is due (and, if given, the producers are done).
 
-    async def _drain_batch(self) -> bool:
+        Two streams share the global limiter: rows whose channel is known, kept WARM_AHEAD
+        deep, and rows that must open a DM first, kept COLD_AHEAD deep and paced by the
+        DM-open route's own bucket. A cold first round therefore keeps that bucket busy
+        without holding back a single send to a member already known.
+        """
+        tasks: dict[asyncio.Task[Outcome], bool] = {}  # task -> waits for a channel to open
+        next_look = 0.0  # after a claim came back short, don't ask again before this
+        try:
+            while True:
+                final = done_producing is None or done_producing.is_set()
+                claimed: list[store.Claimed] = []
+                if not tasks or time.monotonic() >= next_look:
+                    claimed, short = await self._claim(tasks)
+                    if short:
+                        next_look = time.monotonic() + POLL_WHILE_PRODUCING
+                for c in claimed:
+                    task = asyncio.create_task(self.deliver(c))
+                    tasks[task] = c.needs_channel
+                if not tasks:
+                    if final and not claimed:
+                        return
+                    if done_producing is not None and not final:
+                        # Wake on new rows at least this often, or at once when producing ends.
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(done_producing.wait(), POLL_WHILE_PRODUCING)
+                    continue
+                done, _ = await asyncio.wait(
+                    tasks, timeout=POLL_WHILE_PRODUCING, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    del tasks[task]
+        finally:
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _claim(
+        self, tasks: dict[asyncio.Task[Outcome], bool]
+    ) -> tuple[list[store.Claimed], bool]:
+        """Top both streams up; also whether either had fewer rows due than it had room for."""
+        cold = sum(tasks.values())
+        warm = len(tasks) - cold
         now = self.clock.now()
-        claimed = await store.claim_due(self.db, now, now + LEASE, BATCH)
-        if claimed:
-            await asyncio.gather(*(self.deliver(c) for c in claimed))
-        return bool(claimed)
+        claimed: list[store.Claimed] = []
+        short = False
+        if warm <= WARM_AHEAD - BATCH:
+            got = await store.claim_due(
+                self.db, now, now + LEASE, WARM_AHEAD - warm, known_channel=True
+            )
+            claimed += got
+            short = len(got) < WARM_AHEAD - warm
+        if cold <= COLD_AHEAD // 2:
+            got = await store.claim_due(
+                self.db, now, now + LEASE, COLD_AHEAD - cold, known_channel=False
+            )
+            claimed += got
+            short = short or len(got) < COLD_AHEAD - cold
+        return claimed, short
 
     async def drain(self) -> None:
-        """Claim and send until nothing is due. Each batch is one short claim transaction."""
-        while await self._drain_batch():
-            pass
+        """Claim and send until nothing is due."""
+        await self._pump(None)
 
     async def send_now(self, delivery_id: int) -> Outcome:
         """Send one queued delivery immediately (e.g. an invite, so the inviter hears about
@@ -128,12 +189,21 @@ class Outbox:
         self.in_flight.add(c.id)
         try:
             outcome = await self._deliver(c)
-        except Exception as exc:  # a bug must not strand the row: retry it later
+        except asyncio.CancelledError:
+            # Shutting down mid-send: the row is handed back (or its lease runs out), and the
+            # next send reuses its nonce. Expected, so no traceback.
+            self.abandoned.add(c.id)
+            log.info("send cancelled at shutdown; it will be retried", extra={"delivery_id": c.id})
+            raise
+        except Exception as exc:  # a bug must not strand the row: retry it, up to the cap
             log.exception("delivery crashed", extra={"delivery_id": c.id})
-            outcome = Outcome("retry", error=f"{type(exc).__name__}: {exc}")
-            await store.mark_retry(
-                self.db, c.id, outcome.error or "", self.clock.now() + backoff(c.attempts)
-            )
+            error = f"{type(exc).__name__}: {exc}"
+            if c.attempts >= MAX_ATTEMPTS:
+                await store.mark_final(self.db, c, "failed", error)
+                outcome = Outcome("failed", error=error)
+            else:
+                await store.mark_retry(self.db, c, error, self.clock.now() + backoff(c.attempts))
+                outcome = Outcome("retry", error=error)
         finally:
             self.in_flight.discard(c.id)
         if self.observe is not None:
@@ -143,24 +213,23 @@ class Outbox:
     async def _deliver(self, c: store.Claimed) -> Outcome:
         now = self.clock.now()
         if c.stale_after is not None and now > c.stale_after:
-            await store.mark_final(self.db, c.id, "skipped", "too late")
+            await store.mark_final(self.db, c, "skipped", "too late")
             return Outcome("skipped", error="too late")
         still_wanted = self.before_send.get(c.kind)
         if still_wanted is not None and not await still_wanted(c):
-            await store.mark_final(self.db, c.id, "skipped", "no longer wanted")
+            await store.mark_final(self.db, c, "skipped", "no longer wanted")
             return Outcome("skipped", error="no longer wanted")
         if c.user_id is not None and self.quiet_until is not None:
             # Quiet hours are a window with no DMs at all, whatever queued the message.
             until = await self.quiet_until(c.user_id, now)
             if until is not None:
                 stale = c.stale_after + (until - now) if c.stale_after else None
-                await store.wait_out_quiet(self.db, c.id, until, stale)
+                await store.wait_out_quiet(self.db, c, until, stale)
                 return Outcome("quiet")
         channel_id = c.channel_id
         if channel_id is None and c.user_id is not None:
-            member = await member_store.get_member(self.db, c.user_id)
-            if member is not None and member.unreachable_since is not None:
-                await store.mark_final(self.db, c.id, "skipped", "unreachable")
+            if c.unreachable:
+                await store.mark_final(self.db, c, "skipped", "unreachable")
                 return Outcome("unreachable")
             channel_id = c.dm_channel_id
         payload = cast(MessagePayload, c.payload)
@@ -180,25 +249,29 @@ class Outbox:
         except Unreachable as exc:
             if c.user_id is not None:
                 await member_store.mark_unreachable(self.db, c.user_id, self.clock.now())
-            await store.mark_final(self.db, c.id, "failed", f"unreachable: {exc}")
+            await store.mark_final(self.db, c, "failed", f"unreachable: {exc}")
             log.info("member has DMs closed", extra={"delivery_id": c.id})
             return Outcome("unreachable", error=str(exc))
         except Permanent as exc:
-            await store.mark_final(self.db, c.id, "failed", str(exc))
+            await store.mark_final(self.db, c, "failed", str(exc))
             log.error("delivery refused by Discord: %s", exc, extra={"delivery_id": c.id})
             return Outcome("failed", error=str(exc))
         except Transient as exc:
             if c.attempts >= MAX_ATTEMPTS:
-                await store.mark_final(self.db, c.id, "failed", str(exc))
+                await store.mark_final(self.db, c, "failed", str(exc))
                 log.error(
                     "delivery gave up after %d attempts", c.attempts, extra={"delivery_id": c.id}
                 )
                 return Outcome("failed", error=str(exc))
             retry_at = self.clock.now() + backoff(c.attempts)
-            await store.mark_retry(self.db, c.id, str(exc), retry_at)
+            await store.mark_retry(self.db, c, str(exc), retry_at)
             log.warning("delivery will be retried: %s", exc, extra={"delivery_id": c.id})
             return Outcome("retry", error=str(exc))
-        await store.mark_sent(self.db, c.id, sent.message_id, self.clock.now())
+        if not await store.mark_sent(self.db, c, sent.message_id, self.clock.now()):
+            # Our lease ran out and another claim owns the row: it sends with the same nonce,
+            # gets this very message back, and marks it (and runs the hook) itself.
+            log.info("lease lost before marking sent", extra={"delivery_id": c.id})
+            return Outcome("skipped", message_id=sent.message_id, error="lease lost")
         self.sent_count += 1
         # DEBUG: one line per message would drown INFO on a big fan-out; ids only, never content.
         log.debug(
@@ -210,7 +283,32 @@ class Outbox:
             await hook(c, sent.message_id)
         return Outcome("sent", message_id=sent.message_id)
 
+    def open_ahead(self, user_id: int) -> None:
+        """Open a member's DM channel in the background (they just joined a circle), so their
+        first prompt does not wait for the DM-open bucket. Best effort: on any failure the
+        first send opens it as usual."""
+        if user_id not in self._ahead:
+            task = asyncio.get_running_loop().create_task(self._open_ahead(user_id))
+            self._ahead[user_id] = task
+            task.add_done_callback(lambda _: self._ahead.pop(user_id, None))
+
+    async def _open_ahead(self, user_id: int) -> None:
+        member = await member_store.get_member(self.db, user_id)
+        if member is None or member.dm_channel_id is not None or member.unreachable_since:
+            return
+        try:
+            channel_id = await self.port.open_dm(user_id)
+        except SendError as exc:
+            log.debug("could not open a DM channel ahead: %s", exc, extra={"user_id": user_id})
+            return
+        await member_store.set_dm_channel(self.db, user_id, channel_id)
+
     async def release(self) -> None:
         """On shutdown, nothing is in flight any more; hand back anything still leased."""
-        if self.in_flight:
-            await store.release_leases(self.db, list(self.in_flight))
+        for task in list(self._ahead.values()):
+            task.cancel()
+        await asyncio.gather(*self._ahead.values(), return_exceptions=True)
+        ids = self.in_flight | self.abandoned
+        if ids:
+            await store.release_leases(self.db, sorted(ids))
+        self.abandoned.clear()

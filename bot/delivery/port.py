@@ -15,6 +15,7 @@ import aiohttp
 import discord
 
 from bot.delivery.limiter import RateLimiter
+from bot.delivery.routes import RouteGate
 from bot.ui.payload import FileSpec, MessagePayload
 
 CANNOT_DM = 50007
@@ -83,21 +84,32 @@ def attachment(spec: FileSpec) -> discord.File:
 class BotPort:
     """The real thing, over discord.py, with every call charged to one shared limiter."""
 
-    def __init__(self, client: discord.Client, limiter: RateLimiter, views: ViewFactory) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        limiter: RateLimiter,
+        views: ViewFactory,
+        open_gate: RouteGate | None = None,
+    ) -> None:
         self._client = client
         self._limiter = limiter
         self._views = views
+        self._open_gate = open_gate or RouteGate()
 
     async def open_dm(self, user_id: int) -> int:
-        await self._limiter.acquire()
+        # The route's own bucket first: a request waiting for it must not hold a place in the
+        # global budget that a send to a known channel could use meanwhile.
+        await self._open_gate.enter()
         try:
-            data = await self._client.http.start_private_message(user_id)
+            async with self._limiter.slot():
+                data = await self._client.http.start_private_message(user_id)
         except Exception as exc:
             raise translate(exc) from exc
+        finally:
+            self._open_gate.leave()
         return int(data["id"])
 
     async def send(self, channel_id: int, message: MessagePayload, nonce: str) -> Sent:
-        await self._limiter.acquire()
         channel = self._client.get_partial_messageable(channel_id)
         kwargs: dict[str, Any] = {"nonce": nonce}
         if message.get("content"):
@@ -113,7 +125,8 @@ class BotPort:
         if view is not None:
             kwargs["view"] = view
         try:
-            sent = await channel.send(**kwargs)
+            async with self._limiter.slot():
+                sent = await channel.send(**kwargs)
         except Exception as exc:
             raise translate(exc) from exc
         finally:

@@ -319,6 +319,10 @@ class ChallengeService:
             return Cadence.DAILY
         return None
 
+    async def pairs_in_weeks(self, pair_ids: list[int]) -> set[int]:
+        """`Prompting.in_week`: which of a batch of pairs the planner may have a day for."""
+        return await store.pairs_in_weeks(self.db, pair_ids)
+
     # Timed activities ----------------------------------------------------------------------
     def timed_prompt(self, prompt_id: str) -> Prompt | None:
         prompt = self.library.prompt(prompt_id)

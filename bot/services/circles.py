@@ -141,6 +141,9 @@ class CircleService:
     default_zone: str
     now: Callable[[], datetime]
     wake: Callable[[], None]
+    # Open this member's DM channel now, while the DM-open bucket is idle, rather than in the
+    # round's fan-out, when every new member of a big circle needs one at once.
+    open_ahead: Callable[[int], None] | None = None
 
     # Lookups -----------------------------------------------------------------------------
     async def find(self, guild_id: int, name: str | None) -> CircleRow:
@@ -220,6 +223,8 @@ class CircleService:
             raise UserFacingError(
                 f"You're already in {circle.name}. You'll be paired at its next round."
             )
+        if self.open_ahead is not None:
+            self.open_ahead(who.id)
         pending = await store.pending_round(self.db, circle.id)
         return circle, pending.due_at if pending else next_round_after(circle, now)
 

@@ -150,6 +150,20 @@ class PairService:
         await outbox_store.enqueue(self.db, outbox_store.notices(user_ids, key, payload, now), now)
         self.wake()
 
+    async def _tell_partners_in(
+        self,
+        conn: Tx,
+        pair: PairRow,
+        user_id: int,
+        key: str,
+        payload: MessagePayload,
+        now: datetime,
+    ) -> None:
+        """In the use case's transaction: a kind word to everyone in the pair but `user_id`."""
+        await self._notify_in(
+            conn, list(pair.partners_of(user_id)), key, payload, now, pair_id=pair.id
+        )
+
     @staticmethod
     async def _notify_in(
         conn: Tx,
@@ -374,13 +388,13 @@ class PairService:
                 conn, pair.id, "paused", now, paused_until=until, paused_by=user_id
             ):
                 raise UserFacingError("This pair has already ended.")
-            await self._notify_in(
+            await self._tell_partners_in(
                 conn,
-                list(pair.partners_of(user_id)),
+                pair,
+                user_id,
                 f"paused:{pair.id}:{int(now.timestamp())}",
                 messages.partner_paused_message(names[user_id], days),
                 now,
-                pair_id=pair.id,
             )
         self.wake()
         return until
@@ -397,13 +411,13 @@ class PairService:
             assert fresh is not None  # noqa: S101
             plan = await plan_pair(self.db, fresh, self.default_zone, now)
             await write_plan(conn, pair.id, plan)
-            await self._notify_in(
+            await self._tell_partners_in(
                 conn,
-                list(pair.partners_of(user_id)),
+                pair,
+                user_id,
                 f"resumed:{pair.id}:{int(now.timestamp())}",
                 messages.partner_resumed_message(names[user_id]),
                 now,
-                pair_id=pair.id,
             )
         self.wake()
         return plan
@@ -418,13 +432,13 @@ class PairService:
             # Conditional on the pair still being live: a second press changes nothing.
             if not await pair_store.set_status_in(conn, pair.id, "ended", now):
                 raise UserFacingError("This pair has already ended.")
-            await self._notify_in(
+            await self._tell_partners_in(
                 conn,
-                list(pair.partners_of(user_id)),
+                pair,
+                user_id,
                 f"ended:{pair.id}",
                 messages.pair_ended_message(names[user_id]),
                 now,
-                pair_id=pair.id,
             )
         self.wake()
         return pair

@@ -12,9 +12,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from bot.core.cadence import latest_slot_at_or_before, local_date, parse_hhmm
+from bot.core.cadence import (
+    Slot,
+    is_cadence_day,
+    latest_slot_at_or_before,
+    local_date,
+    parse_hhmm,
+)
 from bot.core.models import Cadence, Category, ChallengeDay, Library, Prompt
-from bot.core.prompts import SelectionContext, choose_prompt
+from bot.core.prompts import SelectionContext, SentPrompt, choose_prompt
 from bot.errors import UserFacingError
 from bot.services.schedule import member_next_slot, quiet_of, quiet_until, zone_of
 from bot.storage import instances as instance_store
@@ -30,7 +36,7 @@ from bot.ui import messages
 log = logging.getLogger(__name__)
 
 TOO_LATE = timedelta(hours=3)
-MATERIALISE_BATCH = 500
+MATERIALISE_BATCH = 250
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ CadenceOverride = Callable[[PairRow, datetime], Awaitable[Cadence | None]]
 # The going-quiet feature (bot.services.followups): True = don't send this member's slot now
 # (their pace is held or weekly, or they just went quiet).
 MemberHold = Callable[[PairRow, int, datetime], Awaitable[bool]]
+MayHold = Callable[[list[tuple[int, int]], datetime], Awaitable[set[tuple[int, int]]]]
 
 
 @dataclass
@@ -75,6 +82,12 @@ class Prompting:
     cadence_override: CadenceOverride | None = None
     hold: MemberHold | None = None
     after_held: Callable[[int], Awaitable[object]] | None = None
+    # Batch questions to the same features: a superset of the pairs the planner or cadence
+    # override may act on, and of the (pair, member) slots `hold` may hold back. Slots outside
+    # them are prepared together, a batch at a time; the rest one by one as before. Without
+    # them, every slot goes one by one.
+    in_week: Callable[[list[int]], Awaitable[set[int]]] | None = None
+    may_hold: MayHold | None = None
 
     async def choose_for(self, pair: PairRow, planned: PlannedDay | None = None) -> Prompt | None:
         history = await instance_store.pair_history(self.db, pair.id)
@@ -138,8 +151,128 @@ class Prompting:
             due = await outbox_store.due_schedules(self.db, now, MATERIALISE_BATCH)
             if not due:
                 return queued
-            for item in due:
+            added, one_by_one = await self._materialise_batch(due, now)
+            queued += added
+            for item in one_by_one:
                 queued += await self._materialise_one(item, now)
+
+    async def _special_pairs(
+        self, due: list[outbox_store.DueSchedule], pairs: dict[int, PairRow], now: datetime
+    ) -> set[int]:
+        """Pairs whose due slots need the one-by-one path: not active, or a feature may act."""
+        special = {
+            d.pair_id
+            for d in due
+            if (pair := pairs.get(d.pair_id)) is None
+            or pair.status != "active"
+            or d.user_id not in pair.member_ids
+        }
+        live = sorted({d.pair_id for d in due} - special)
+        if self.planner is not None or self.cadence_override is not None:
+            special |= set(live) if self.in_week is None else await self.in_week(live)
+        if self.hold is not None:
+            keys = [(d.pair_id, d.user_id) for d in due if d.pair_id not in special]
+            if self.may_hold is None:
+                special |= {p for p, _ in keys}
+            else:
+                special |= {p for p, _ in await self.may_hold(keys, now)}
+        # A partner who went quiet starts an instance as 'held', which only that path does.
+        special |= await instance_store.pairs_with_held(
+            self.db, sorted({d.pair_id for d in due} - special)
+        )
+        return special
+
+    async def _materialise_batch(
+        self, due: list[outbox_store.DueSchedule], now: datetime
+    ) -> tuple[int, list[outbox_store.DueSchedule]]:
+        """Prepare the plain slots of a batch with set-based queries and one transaction.
+
+        The same decisions as `_materialise_one`, made for many rows at once; returns the rows
+        queued and the due items left for the one-by-one path.
+        """
+        pairs = await pair_store.get_pairs(self.db, sorted({d.pair_id for d in due}))
+        special = await self._special_pairs(due, pairs, now)
+        plain = [d for d in due if d.pair_id not in special]
+        members = await member_store.get_members(
+            self.db, sorted({u for d in plain for u in pairs[d.pair_id].member_ids})
+        )
+        schedules: list[tuple[int, int, datetime, date]] = []
+        wants: dict[tuple[int, str], list[tuple[int, datetime]]] = {}
+        next_slots = _SlotMemo(self.default_zone, now)
+        for item in plain:
+            pair, member = pairs[item.pair_id], members.get(item.user_id)
+            following = next_slots.of(pair, member)
+            schedules.append((pair.id, item.user_id, following.due, following.day))
+            slot_day, slot_due = self._slot_to_send(pair, member, item, now)
+            if slot_day is None or slot_due is None or (member and member.unreachable_since):
+                continue
+            wants.setdefault((pair.id, slot_day.isoformat()), []).append((item.user_id, slot_due))
+        prompts = await self._choose_many(pairs, wants)
+        names = {
+            uid: (members[uid].display_name if uid in members else "") or "your partner"
+            for uid in {u for p, _ in prompts for u in pairs[p].member_ids}
+        }
+        async with self.db.transaction() as conn:
+            ids = await instance_store.create_instances(
+                conn,
+                [
+                    instance_store.NewInstance(p, key, prompt, pairs[p].member_ids)
+                    for (p, key), prompt in prompts.items()
+                ],
+                now,
+            )
+            deliveries = [
+                self.delivery_for(
+                    prompt,
+                    pair=pairs[p],
+                    instance_id=ids[(p, key)],
+                    user_id=user_id,
+                    key=key,
+                    due=slot_due,
+                    names=names,
+                )
+                for (p, key), prompt in prompts.items()
+                for user_id, slot_due in wants[(p, key)]
+            ]
+            added = await outbox_store.insert_deliveries(conn, deliveries, now)
+            await outbox_store.upsert_schedules(conn, schedules)
+        return added, [d for d in due if d.pair_id in special]
+
+    async def _choose_many(
+        self, pairs: dict[int, PairRow], wants: dict[tuple[int, str], list[tuple[int, datetime]]]
+    ) -> dict[tuple[int, str], Prompt]:
+        """Each slot's prompt: the partner's if their instance exists, else a fresh choice."""
+        existing = await instance_store.slot_prompts(self.db, list(wants))
+        chosen: dict[tuple[int, str], Prompt] = {}
+        fresh: list[tuple[int, str]] = []
+        for slot in wants:
+            prompt = self.library.prompt(existing[slot]) if slot in existing else None
+            if prompt is not None:
+                chosen[slot] = prompt
+            else:
+                fresh.append(slot)
+        pair_ids = sorted({p for p, _ in fresh})
+        history = await instance_store.histories(self.db, pair_ids)
+        muted = await pair_store.muted_topics_of(self.db, pair_ids)
+        elsewhere = await instance_store.answered_elsewhere_of(
+            self.db, {p: pairs[p].member_ids for p in pair_ids}
+        )
+        for p, key in fresh:
+            pair, sent = pairs[p], history[p]
+            ctx = SelectionContext(
+                relationship=pair.relationship,
+                depth=pair.depth,
+                muted=muted.get(p, frozenset()),
+                sent=sent,
+                answered_elsewhere=elsewhere[p],
+                challenge_day=None,
+            )
+            prompt = choose_prompt(self.library.prompts, ctx, pair.seed + len(sent))
+            if prompt is not None:
+                chosen[(p, key)] = prompt
+                # A second slot of the same pair in this batch sees this one in its history.
+                sent.append(SentPrompt(prompt.id, prompt.category))
+        return chosen
 
     async def _materialise_one(self, item: outbox_store.DueSchedule, now: datetime) -> int:
         pair = await pair_store.get_pair(self.db, item.pair_id)
@@ -278,6 +411,34 @@ class SentNow:
     prompt: Prompt
     # Partners in their quiet hours, and when it will reach them.
     waits: dict[int, datetime]
+
+
+class _SlotMemo:
+    """`member_next_slot` after one instant, for a batch: members due together mostly share a
+    local time, zone, cadence and quiet hours, and computing a slot is a millisecond of zone
+    arithmetic. A slot depends on the pair's anchor date only through which dates are cadence
+    dates, so the key holds those dates rather than the anchor (daily pairs made on different
+    days share one entry; weekly ones on different weekdays do not)."""
+
+    WINDOW = 21  # days: more than the slot search looks ahead
+
+    def __init__(self, default_zone: str, after: datetime) -> None:
+        self.default_zone = default_zone
+        self.after = after
+        self.first_day = after.date() - timedelta(days=2)
+        self.slots: dict[tuple[object, ...], Slot] = {}
+
+    def of(self, pair: PairRow, member: MemberRow | None) -> Slot:
+        quiet = quiet_of(member)
+        days = tuple(
+            is_cadence_day(self.first_day + timedelta(days=i), pair.cadence, pair.anchor_date)
+            for i in range(self.WINDOW)
+        )
+        key = (pair.local_time, zone_of(member, self.default_zone).key, days, quiet)
+        slot = self.slots.get(key)
+        if slot is None:
+            slot = self.slots[key] = member_next_slot(pair, member, self.default_zone, self.after)
+        return slot
 
 
 @dataclass

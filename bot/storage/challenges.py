@@ -242,3 +242,16 @@ async def prompt_due(src: Source, instance_id: int, user_id: int) -> datetime | 
         (instance_id, user_id),
     )
     return from_db(rows[0][0]) if rows else None
+
+
+async def pairs_in_weeks(src: Source, pair_ids: list[int]) -> set[int]:
+    """Which of these pairs have a running themed week (one query for a batch of slots)."""
+    if not pair_ids:
+        return set()
+    rows = await _fetchall(
+        src,
+        "SELECT DISTINCT pair_id FROM challenges WHERE status = 'active' "
+        f"AND pair_id IN ({','.join('?' * len(pair_ids))})",
+        tuple(pair_ids),
+    )
+    return {int(r[0]) for r in rows}

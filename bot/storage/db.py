@@ -99,14 +99,28 @@ class Database:
         """One write transaction. `BEGIN IMMEDIATE` takes the write lock up front, so two
         writers never deadlock upgrading from a read."""
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            await self._begin()
             try:
                 yield self._writer
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                if self._writer.in_transaction:
+                    await self._writer.execute("ROLLBACK")
                 raise
             else:
                 await self._writer.execute("COMMIT")
+
+    async def _begin(self) -> None:
+        try:
+            await self._writer.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "within a transaction" not in str(exc):
+                raise
+            # A writer cancelled mid-transaction (at shutdown, say) can leave its BEGIN open
+            # after giving the lock back. Nothing of it was committed: undo it, as a killed
+            # process's journal would be, and start afresh.
+            log.warning("rolled back a transaction a cancelled writer left open")
+            await self._writer.execute("ROLLBACK")
+            await self._writer.execute("BEGIN IMMEDIATE")
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         async with self._reader.execute(sql, params) as cur:

@@ -261,3 +261,59 @@ async def readable_answers(
         HistoryAnswer(int(r[0]), int(r[1]), str(r[2]) or "your partner", str(r[3]), r[4])
         for r in rows
     ]
+
+
+async def quiet_candidates(
+    db: Database, keys: list[tuple[int, int]], missed: int
+) -> set[tuple[int, int]]:
+    """Of these (pair, member), the ones whose slot `hold` might hold back: a pace other than
+    normal, or their last `missed` prompts since the pace last changed all still open. The same
+    reading as `pace_of` + `recent_prompt_states`, for a batch in two queries."""
+    if not keys:
+        return set()
+    pair_ids = sorted({p for p, _ in keys})
+    user_ids = sorted({u for _, u in keys})
+    wanted = set(keys)
+    rows = await db.fetchall(
+        "SELECT pair_id, user_id, pace, pace_changed_at FROM pair_members "
+        f"WHERE pair_id IN ({','.join('?' * len(pair_ids))})",
+        tuple(pair_ids),
+    )
+    since: dict[tuple[int, int], str] = {}
+    out: set[tuple[int, int]] = set()
+    for r in rows:
+        key = (int(r[0]), int(r[1]))
+        if key not in wanted:
+            continue
+        if r[2] != "normal":
+            out.add(key)
+        else:
+            since[key] = str(r[3] or "")
+    if not since:
+        return out
+    rows = await db.fetchall(
+        "SELECT pair_id, user_id, state FROM ("
+        "SELECT d.pair_id, d.user_id, d.sent_at, "
+        "CASE WHEN i.status = 'skipped' THEN 'closed' ELSE im.state END AS state, "
+        "row_number() OVER (PARTITION BY d.pair_id, d.user_id "
+        "ORDER BY d.sent_at DESC, d.id DESC) AS n "
+        "FROM deliveries d JOIN prompt_instances i ON i.id = d.instance_id "
+        "JOIN instance_members im ON im.instance_id = i.id AND im.user_id = d.user_id "
+        "JOIN pair_members pm ON pm.pair_id = d.pair_id AND pm.user_id = d.user_id "
+        # `+`: look the members' rows up by user, not every sent delivery up by status.
+        f"WHERE d.user_id IN ({','.join('?' * len(user_ids))}) AND +d.kind = 'prompt' "
+        "AND +d.status = 'sent' AND d.sent_at > COALESCE(pm.pace_changed_at, '')"
+        ") WHERE n <= ?",
+        (*user_ids, missed),
+    )
+    states: dict[tuple[int, int], list[str]] = {}
+    for r in rows:
+        key = (int(r[0]), int(r[1]))
+        if key in since:
+            states.setdefault(key, []).append(str(r[2]))
+    out.update(
+        key
+        for key, seen in states.items()
+        if len(seen) >= missed and all(s == "open" for s in seen)
+    )
+    return out

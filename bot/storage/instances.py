@@ -274,3 +274,120 @@ async def count_on_demand_since(db: Database, pair_id: int, since: datetime) -> 
         (pair_id, to_db(since)),
     )
     return int(value or 0)
+
+
+# Batches (materialising many due slots at once) -------------------------------------------
+async def slot_prompts(db: Database, keys: list[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """The prompt already given for each (pair, slot) that has an instance."""
+    if not keys:
+        return {}
+    pair_ids = sorted({p for p, _ in keys})
+    slots = sorted({k for _, k in keys})
+    rows = await db.fetchall(
+        "SELECT pair_id, slot_key, prompt_id FROM prompt_instances "
+        f"WHERE pair_id IN ({','.join('?' * len(pair_ids))}) "
+        f"AND slot_key IN ({','.join('?' * len(slots))})",
+        (*pair_ids, *slots),
+    )
+    wanted = set(keys)
+    found = {(int(r[0]), str(r[1])): str(r[2]) for r in rows}
+    return {k: v for k, v in found.items() if k in wanted}
+
+
+async def histories(db: Database, pair_ids: list[int]) -> dict[int, list[SentPrompt]]:
+    if not pair_ids:
+        return {}
+    rows = await db.fetchall(
+        "SELECT pair_id, prompt_id, category FROM prompt_instances "
+        f"WHERE pair_id IN ({','.join('?' * len(pair_ids))}) ORDER BY pair_id, id",
+        tuple(pair_ids),
+    )
+    out: dict[int, list[SentPrompt]] = {p: [] for p in pair_ids}
+    for r in rows:
+        out[int(r[0])].append(SentPrompt(str(r[1]), Category(r[2])))
+    return out
+
+
+async def answered_elsewhere_of(
+    db: Database, members: dict[int, tuple[int, ...]]
+) -> dict[int, frozenset[str]]:
+    """`answered_elsewhere` for several pairs at once: {pair: prompt ids its members answered
+    in other pairs}."""
+    user_ids = sorted({u for ms in members.values() for u in ms})
+    if not user_ids:
+        return {p: frozenset() for p in members}
+    rows = await db.fetchall(
+        "SELECT DISTINCT a.user_id, i.pair_id, i.prompt_id FROM answers a "
+        "JOIN prompt_instances i ON i.id = a.instance_id "
+        f"WHERE a.user_id IN ({','.join('?' * len(user_ids))})",
+        tuple(user_ids),
+    )
+    by_user: dict[int, list[tuple[int, str]]] = {}
+    for r in rows:
+        by_user.setdefault(int(r[0]), []).append((int(r[1]), str(r[2])))
+    return {
+        pair_id: frozenset(
+            prompt for u in ms for other, prompt in by_user.get(u, ()) if other != pair_id
+        )
+        for pair_id, ms in members.items()
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class NewInstance:
+    pair_id: int
+    slot_key: str
+    prompt: Prompt
+    member_ids: tuple[int, ...]
+
+
+async def create_instances(
+    conn: aiosqlite.Connection, new: list[NewInstance], now: datetime
+) -> dict[tuple[int, str], int]:
+    """`create_instance` for many slots in the caller's transaction (nobody held): an instance
+    that already exists for a (pair, slot) is kept and its id returned."""
+    if not new:
+        return {}
+    stamp = to_db(now)
+    await conn.executemany(
+        "INSERT OR IGNORE INTO prompt_instances (pair_id, prompt_id, category, kind, slot_key, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (
+                n.pair_id,
+                n.prompt.id,
+                n.prompt.category.value,
+                n.prompt.kind.value,
+                n.slot_key,
+                stamp,
+            )
+            for n in new
+        ],
+    )
+    pair_ids = sorted({n.pair_id for n in new})
+    slots = sorted({n.slot_key for n in new})
+    cur = await conn.execute(
+        "SELECT pair_id, slot_key, id FROM prompt_instances "
+        f"WHERE pair_id IN ({','.join('?' * len(pair_ids))}) "
+        f"AND slot_key IN ({','.join('?' * len(slots))})",
+        (*pair_ids, *slots),
+    )
+    ids = {(int(r[0]), str(r[1])): int(r[2]) for r in await cur.fetchall()}
+    await conn.executemany(
+        "INSERT OR IGNORE INTO instance_members (instance_id, user_id, state, updated_at) "
+        "VALUES (?, ?, 'open', ?)",
+        [(ids[(n.pair_id, n.slot_key)], m, stamp) for n in new for m in n.member_ids],
+    )
+    return ids
+
+
+async def pairs_with_held(db: Database, pair_ids: list[int]) -> set[int]:
+    """Which of these pairs have a member who went quiet (see `held_members`)."""
+    if not pair_ids:
+        return set()
+    rows = await db.fetchall(
+        "SELECT DISTINCT pair_id FROM pair_members WHERE pace = 'held' "
+        f"AND pair_id IN ({','.join('?' * len(pair_ids))})",
+        tuple(pair_ids),
+    )
+    return {int(r[0]) for r in rows}

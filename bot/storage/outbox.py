@@ -42,6 +42,18 @@ class Claimed:
     stale_after: datetime | None
     attempts: int
     dm_channel_id: int | None
+    lease: str = ""  # the lease_until this claim wrote, as stored: the claim's token
+    unreachable: bool = False
+
+    @property
+    def needs_channel(self) -> bool:
+        """Sending this needs a DM channel opened first."""
+        return (
+            self.channel_id is None
+            and self.dm_channel_id is None
+            and self.user_id is not None
+            and not self.unreachable
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,35 +251,59 @@ CLAIM_SQL = """
 UPDATE deliveries
 SET status = 'sending', lease_until = :lease, attempts = attempts + 1
 WHERE id IN (
-    SELECT +id FROM deliveries WHERE status = 'pending' AND due_at <= :now
+    SELECT +id FROM deliveries d WHERE status = 'pending' AND due_at <= :now AND {which}
     UNION ALL
-    SELECT +id FROM deliveries WHERE status = 'sending' AND lease_until <= :now
+    SELECT +id FROM deliveries d WHERE status = 'sending' AND lease_until <= :now AND {which}
     ORDER BY 1
     LIMIT :limit
 )
 RETURNING id, dedupe_key, user_id, channel_id, pair_id, instance_id, kind, payload, due_at,
-          stale_after, attempts
+          stale_after, attempts, lease_until
 """
+
+# A row that can go out without opening a DM channel first: it names a channel, or its member
+# has a known DM channel (or is known to be unreachable, which is settled without any call).
+_KNOWN = (
+    "(d.channel_id IS NOT NULL OR d.user_id IS NULL OR EXISTS (SELECT 1 FROM members m "
+    "WHERE m.user_id = d.user_id AND (m.dm_channel_id IS NOT NULL "
+    "OR m.unreachable_since IS NOT NULL)))"
+)
+_WHICH = {None: "1", True: _KNOWN, False: f"NOT {_KNOWN}"}
 
 
 async def claim_due(
-    db: Database, now: datetime, lease_until: datetime, limit: int
+    db: Database,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    *,
+    known_channel: bool | None = None,
 ) -> list[Claimed]:
+    """Lease up to `limit` due rows; `known_channel` picks only rows that need no DM opened
+    first (True) or only rows that do (False), so the sender can pace the two separately."""
+    sql = CLAIM_SQL.format(which=_WHICH[known_channel])
     async with db.transaction() as conn:
         cur = await conn.execute(
-            CLAIM_SQL, {"now": to_db(now), "lease": to_db(lease_until), "limit": limit}
+            sql, {"now": to_db(now), "lease": to_db(lease_until), "limit": limit}
         )
         rows = list(await cur.fetchall())
-        user_ids = sorted({int(r["user_id"]) for r in rows if r["user_id"] is not None})
-        channels: dict[int, int | None] = {}
-        if user_ids:
-            marks = ",".join("?" * len(user_ids))
-            cur = await conn.execute(
-                f"SELECT user_id, dm_channel_id FROM members WHERE user_id IN ({marks})",
-                user_ids,
-            )
-            channels = {int(r[0]): r[1] for r in await cur.fetchall()}
-    return [_claimed(r, channels) for r in sorted(rows, key=lambda r: (r["due_at"], r["id"]))]
+        members = await _members_of(conn, rows)
+    return [_claimed(r, members) for r in sorted(rows, key=lambda r: (r["due_at"], r["id"]))]
+
+
+async def _members_of(
+    conn: aiosqlite.Connection, rows: list[sqlite3.Row]
+) -> dict[int, tuple[int | None, bool]]:
+    user_ids = sorted({int(r["user_id"]) for r in rows if r["user_id"] is not None})
+    if not user_ids:
+        return {}
+    marks = ",".join("?" * len(user_ids))
+    cur = await conn.execute(
+        "SELECT user_id, dm_channel_id, unreachable_since IS NOT NULL FROM members "
+        f"WHERE user_id IN ({marks})",
+        user_ids,
+    )
+    return {int(r[0]): (r[1], bool(r[2])) for r in await cur.fetchall()}
 
 
 async def claim_one(
@@ -278,24 +314,19 @@ async def claim_one(
         cur = await conn.execute(
             "UPDATE deliveries SET status = 'sending', lease_until = ?, attempts = attempts + 1 "
             "WHERE id = ? AND status = 'pending' RETURNING id, dedupe_key, user_id, channel_id, "
-            "pair_id, instance_id, kind, payload, due_at, stale_after, attempts",
+            "pair_id, instance_id, kind, payload, due_at, stale_after, attempts, lease_until",
             (to_db(lease_until), delivery_id),
         )
         row = await cur.fetchone()
         if row is None:
             return None
-        channels: dict[int, int | None] = {}
-        if row["user_id"] is not None:
-            cur = await conn.execute(
-                "SELECT dm_channel_id FROM members WHERE user_id = ?", (row["user_id"],)
-            )
-            found = await cur.fetchone()
-            channels[int(row["user_id"])] = found[0] if found else None
-    return _claimed(row, channels)
+        members = await _members_of(conn, [row])
+    return _claimed(row, members)
 
 
-def _claimed(row: sqlite3.Row, channels: dict[int, int | None]) -> Claimed:
+def _claimed(row: sqlite3.Row, members: dict[int, tuple[int | None, bool]]) -> Claimed:
     user_id = row["user_id"]
+    channel, unreachable = members.get(int(user_id), (None, False)) if user_id else (None, False)
     return Claimed(
         id=int(row["id"]),
         dedupe_key=str(row["dedupe_key"]),
@@ -308,46 +339,74 @@ def _claimed(row: sqlite3.Row, channels: dict[int, int | None]) -> Claimed:
         due_at=from_db(row["due_at"]),
         stale_after=from_db(row["stale_after"]) if row["stale_after"] else None,
         attempts=int(row["attempts"]),
-        dm_channel_id=channels.get(int(user_id)) if user_id is not None else None,
+        dm_channel_id=channel,
+        lease=str(row["lease_until"]),
+        unreachable=unreachable,
     )
 
 
-async def mark_sent(db: Database, delivery_id: int, message_id: int, now: datetime) -> None:
-    await db.execute(
+async def _count(db: Database, sql: str, params: tuple[object, ...]) -> int:
+    async with db.transaction() as conn:
+        cur = await conn.execute(sql, params)
+        return int(cur.rowcount)
+
+
+# Every mark after a send names the lease it claimed (its expiry and the attempt number, which
+# each claim increments): a worker whose lease ran out and was claimed again by another must
+# not overwrite what that other worker does with the row.
+_HOLDS_LEASE = "id = ? AND status = 'sending' AND lease_until = ? AND attempts = ?"
+
+
+def _lease_of(c: Claimed) -> tuple[object, ...]:
+    return (c.id, c.lease, c.attempts)
+
+
+async def mark_sent(db: Database, c: Claimed, message_id: int, now: datetime) -> bool:
+    """Record the send; False when the lease was lost (someone else owns the row now)."""
+    changed = await _count(
+        db,
         "UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ?, lease_until = NULL, "
-        "last_error = NULL WHERE id = ?",
-        (message_id, to_db(now), delivery_id),
+        f"last_error = NULL WHERE {_HOLDS_LEASE}",
+        (message_id, to_db(now), *_lease_of(c)),
     )
+    return changed > 0
 
 
-async def mark_retry(db: Database, delivery_id: int, error: str, retry_at: datetime) -> None:
-    await db.execute(
+async def mark_retry(db: Database, c: Claimed, error: str, retry_at: datetime) -> bool:
+    changed = await _count(
+        db,
         "UPDATE deliveries SET status = 'pending', due_at = ?, lease_until = NULL, last_error = ? "
-        "WHERE id = ?",
-        (to_db(retry_at), error[:500], delivery_id),
+        f"WHERE {_HOLDS_LEASE}",
+        (to_db(retry_at), error[:500], *_lease_of(c)),
     )
+    return changed > 0
 
 
-async def mark_final(db: Database, delivery_id: int, status: str, error: str | None) -> None:
-    await db.execute(
-        "UPDATE deliveries SET status = ?, lease_until = NULL, last_error = ? WHERE id = ?",
-        (status, error[:500] if error else None, delivery_id),
+async def mark_final(db: Database, c: Claimed, status: str, error: str | None) -> bool:
+    changed = await _count(
+        db,
+        "UPDATE deliveries SET status = ?, lease_until = NULL, last_error = ? "
+        f"WHERE {_HOLDS_LEASE}",
+        (status, error[:500] if error else None, *_lease_of(c)),
     )
+    return changed > 0
 
 
 QUIET_WAIT = "quiet hours"
 
 
 async def wait_out_quiet(
-    db: Database, delivery_id: int, until: datetime, stale_after: datetime | None
-) -> None:
+    db: Database, c: Claimed, until: datetime, stale_after: datetime | None
+) -> bool:
     """Hand a claimed DM back until the member's quiet hours end (not an attempt)."""
-    await db.execute(
+    changed = await _count(
+        db,
         "UPDATE deliveries SET status = 'pending', due_at = ?, stale_after = ?, "
         "lease_until = NULL, attempts = MAX(attempts - 1, 0), last_error = ? "
-        "WHERE id = ? AND status = 'sending'",
-        (to_db(until), to_db(stale_after) if stale_after else None, QUIET_WAIT, delivery_id),
+        f"WHERE {_HOLDS_LEASE}",
+        (to_db(until), to_db(stale_after) if stale_after else None, QUIET_WAIT, *_lease_of(c)),
     )
+    return changed > 0
 
 
 async def retime_quiet_waits(db: Database, user_id: int, now: datetime) -> int:
@@ -382,6 +441,18 @@ async def next_due_at(db: Database) -> datetime | None:
 
 async def deliveries_for(db: Database, user_id: int) -> list[sqlite3.Row]:
     return await db.fetchall("SELECT * FROM deliveries WHERE user_id = ? ORDER BY id", (user_id,))
+
+
+async def upsert_schedules(
+    conn: aiosqlite.Connection, rows: Iterable[tuple[int, int, datetime, date]]
+) -> None:
+    """`upsert_schedule` for many (pair, user, due, day) rows in the caller's transaction."""
+    await conn.executemany(
+        "INSERT INTO schedules (pair_id, user_id, next_due_at, next_day) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (pair_id, user_id) DO UPDATE SET next_due_at = excluded.next_due_at, "
+        "next_day = excluded.next_day",
+        [(p, u, to_db(due), day.isoformat()) for p, u, due, day in rows],
+    )
 
 
 async def due_backlog(db: Database, now: datetime) -> tuple[int, datetime | None]:

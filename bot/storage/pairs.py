@@ -444,3 +444,28 @@ async def has_live_couple(conn: aiosqlite.Connection, guild_id: int, user_id: in
         (guild_id, user_id),
     )
     return await cur.fetchone() is not None
+
+
+async def get_pairs(db: Database, pair_ids: list[int]) -> dict[int, PairRow]:
+    """Several pairs in one query (materialising a batch of due slots)."""
+    if not pair_ids:
+        return {}
+    marks = ",".join("?" * len(pair_ids))
+    rows = await db.fetchall(
+        f"SELECT {_PAIR_COLUMNS} FROM pairs p WHERE p.id IN ({marks})", tuple(pair_ids)
+    )
+    return {int(r["id"]): _pair(r) for r in rows}
+
+
+async def muted_topics_of(db: Database, pair_ids: list[int]) -> dict[int, frozenset[Category]]:
+    if not pair_ids:
+        return {}
+    marks = ",".join("?" * len(pair_ids))
+    rows = await db.fetchall(
+        f"SELECT pair_id, category FROM pair_muted_topics WHERE pair_id IN ({marks})",
+        tuple(pair_ids),
+    )
+    muted: dict[int, set[Category]] = {}
+    for r in rows:
+        muted.setdefault(int(r[0]), set()).add(Category(r[1]))
+    return {p: frozenset(c) for p, c in muted.items()}

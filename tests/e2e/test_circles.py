@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import UTC, datetime
 
@@ -363,3 +364,21 @@ async def test_a_due_round_without_enough_members_waits(harness: Harness, bot: C
     assert [(r.round_no, r.status) for r in rounds] == [(1, "pending")]
     assert rounds[0].due_at == datetime(2026, 3, 11, 18, 0, tzinfo=UTC)
     assert ada.unread() == []
+
+
+async def test_joining_opens_the_dm_channel_ahead_of_the_first_round(
+    harness: Harness, bot: CloserBot
+) -> None:
+    admin = harness.member("Moss", manage_guild=True)
+    newcomer = harness.member("Ivy")
+    await create_circle(admin)
+    await (await newcomer.slash("circle join", name="Book Club")).reply()
+    for _ in range(100):
+        member = await member_store.get_member(bot.db, newcomer.id)
+        if member is not None and member.dm_channel_id is not None:
+            break
+        await asyncio.sleep(0.02)
+    # Opened while nothing else was going on, so the round's fan-out need not wait for it.
+    assert member is not None
+    assert member.dm_channel_id == harness.sandbox.dm_channel_for(newcomer.id)
+    assert not newcomer.unread()  # opening a channel sends nothing

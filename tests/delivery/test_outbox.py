@@ -1,0 +1,122 @@
+"""The outbox's own guarantees, on a real database, with a stand-in for Discord's side only.
+
+The stand-in (`Discord` below) plays the REST API: it answers, fails or hangs as a test needs.
+Everything on our side of the port (claims, leases, marks, the ticker) is the real code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core.clock import FakeClock
+from bot.delivery.outbox import LEASE, MAX_ATTEMPTS, Outbox
+from bot.delivery.port import Sent
+from bot.delivery.ticker import Ticker
+from bot.storage import outbox as store
+from bot.storage.db import Database
+from bot.ui.payload import MessagePayload
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+class Discord:
+    """Discord's side of the port: `mode` is 'ok', 'hang' or 'broken' (an unexpected error)."""
+
+    def __init__(self, mode: str = "ok") -> None:
+        self.mode = mode
+        self.sends = 0
+        self.hanging = asyncio.Event()
+
+    async def open_dm(self, user_id: int) -> int:
+        return user_id + 1
+
+    async def send(self, channel_id: int, message: MessagePayload, nonce: str) -> Sent:
+        self.sends += 1
+        if self.mode == "hang":
+            self.hanging.set()
+            await asyncio.Event().wait()
+        if self.mode == "broken":
+            raise ValueError("a payload Discord's library could not build")
+        return Sent(message_id=1000 + self.sends)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "closer.db")
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def queue_one(db: Database, key: str = "notice:1") -> int:
+    await store.enqueue(db, [store.NewDelivery(key, "notice", NOW, channel_id=42)], NOW)
+    return await store.delivery_id_for(db, key)
+
+
+async def row(db: Database, delivery_id: int) -> dict[str, object]:
+    found = await db.fetchone("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
+    assert found is not None
+    return dict(found)
+
+
+async def test_a_worker_whose_lease_was_taken_over_does_not_mark_the_row(db: Database) -> None:
+    delivery_id = await queue_one(db)
+    [first] = await store.claim_due(db, NOW, NOW + LEASE, 10)
+    # The first worker stalls past its lease; another claims the row and owns it now.
+    later = NOW + LEASE + timedelta(seconds=1)
+    [second] = await store.claim_due(db, later, later + LEASE, 10)
+    assert second.id == first.id == delivery_id
+
+    late_worker = Outbox(db, Discord(), FakeClock(later))
+    outcome = await late_worker.deliver(first)
+
+    assert outcome.status != "sent"
+    taken = await row(db, delivery_id)
+    assert taken["status"] == "sending" and taken["message_id"] is None
+    assert taken["lease_until"] == second.lease
+    # The owner's mark still lands.
+    assert await store.mark_sent(db, second, 77, later)
+    assert (await row(db, delivery_id))["message_id"] == 77
+
+
+async def test_an_unexpected_send_error_stops_after_the_attempt_cap(db: Database) -> None:
+    delivery_id = await queue_one(db)
+    clock = FakeClock(NOW)
+    discord = Discord("broken")
+    outbox = Outbox(db, discord, clock)
+    for _ in range(MAX_ATTEMPTS + 3):
+        await outbox.drain()
+        clock.advance(timedelta(hours=1))  # past any backoff
+    final = await row(db, delivery_id)
+    assert final["status"] == "failed"
+    assert final["attempts"] == MAX_ATTEMPTS
+    assert discord.sends == MAX_ATTEMPTS
+
+
+async def test_stopping_with_a_hung_send_is_quick_and_hands_the_row_back(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    delivery_id = await queue_one(db)
+    discord = Discord("hang")
+    outbox = Outbox(db, discord, FakeClock(NOW))
+    ticker = Ticker(timedelta(minutes=10), outbox.tick)
+    caplog.set_level(logging.INFO)
+    ticker.start()
+    await asyncio.wait_for(discord.hanging.wait(), 5)
+
+    # What SIGTERM does (CloserBot.close): stop the ticker, then release leases.
+    await asyncio.wait_for(ticker.stop(), 5)
+    await outbox.release()
+
+    back = await row(db, delivery_id)
+    assert back["status"] == "pending" and back["lease_until"] is None
+    cancelled = [r for r in caplog.records if "send cancelled" in r.getMessage()]
+    assert cancelled and all(r.levelno == logging.INFO for r in cancelled)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
