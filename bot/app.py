@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 import discord.gateway
@@ -30,7 +30,9 @@ from bot.delivery.outbox import Outbox
 from bot.delivery.port import BotPort, DiscordPort
 from bot.delivery.routes import RouteWatch, sweep_cheaply
 from bot.delivery.ticker import Ticker
-from bot.health import heartbeat_path, touch
+from bot.health import heartbeat_path, is_fresh, touch
+from bot.metrics import Metrics
+from bot.metrics_http import MetricsServer
 from bot.services.answers import AnswerService
 from bot.services.challenges import ChallengeService
 from bot.services.circles import CircleService
@@ -47,6 +49,7 @@ from bot.storage import closeness as store_closeness
 from bot.storage.db import Database
 from bot.storage.lock import ProcessLock
 from bot.storage.meta import get_meta, set_meta
+from bot.storage.outbox import due_backlog
 from bot.storage.pairs import get_pair, resume_due_pauses
 
 if TYPE_CHECKING:
@@ -93,7 +96,15 @@ def default_intents() -> discord.Intents:
     return intents
 
 
-class CloserBot(commands.Bot):
+def component_label(custom_id: str) -> str:
+    """`closer:prompt:answer:12:34` → `closer:prompt:answer`: ids would explode label counts."""
+    words = [w for w in custom_id.split(":") if w and not w.isdigit()]
+    return ":".join(words[:3])[:60] or "unknown"
+
+
+# AutoSharded even with one shard: SHARD_COUNT/SHARD_IDS then split the shards over several
+# processes, and a single process runs them all (discord.py asks Discord for the count).
+class CloserBot(commands.AutoShardedBot):
     db: Database
     handlers: Handlers
 
@@ -104,12 +115,20 @@ class CloserBot(commands.Bot):
         *,
         clock: Clock | None = None,
         send_rate: float | None = None,
+        identify_spacing: float = IDENTIFY_SPACING,
         **options: Any,
     ) -> None:
         point_discord_py_at(settings)
         # Response headers of the routes the outbox paces itself on (opening DMs).
         self.route_watch = RouteWatch()
-        options.setdefault("http_trace", self.route_watch.trace_config())
+        trace = self.route_watch.trace_config()
+        metrics = Metrics()
+        metrics.count_429s(trace)
+        options.setdefault("http_trace", trace)
+        if settings.shard_count is not None:
+            options.setdefault("shard_count", settings.shard_count)
+        if settings.shard_ids is not None:
+            options.setdefault("shard_ids", list(settings.shard_ids))
         options.setdefault("intents", default_intents())
         options.setdefault("help_command", None)
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
@@ -122,6 +141,19 @@ class CloserBot(commands.Bot):
         self.clock: Clock = clock or SystemClock()
         # Read now, not when the class is defined, so a benchmark can set SEND_RATE first.
         self.send_rate = send_rate if send_rate is not None else SEND_RATE
+        self.identify_spacing = identify_spacing
+        self.metrics = metrics
+        self.metrics_server = (
+            MetricsServer(
+                metrics,
+                settings.metrics_host,
+                settings.metrics_port,
+                healthy=self.healthy,
+                refresh=self.sample_gateway,
+            )
+            if settings.metrics_port is not None
+            else None
+        )
         self.ticker = Ticker(settings.tick_interval, self.tick)
         self.synced_commands = False
         self.process_lock = ProcessLock(settings.database_path)
@@ -141,6 +173,8 @@ class CloserBot(commands.Bot):
             await self.load_extension(module)
         await self.sync_commands()
         self.ticker.start()
+        if self.metrics_server is not None:
+            await self.metrics_server.start()
         log.info("closer is set up", extra={"database": str(self.settings.database_path)})
 
     def _build_services(self) -> None:
@@ -153,7 +187,13 @@ class CloserBot(commands.Bot):
         self.limiter = RateLimiter(self.send_rate)
         self.port: DiscordPort = BotPort(self, self.limiter, build_view, self.route_watch.open_dm)
         self.members = MemberService(self.db, zone, now)
-        self.outbox = Outbox(self.db, self.port, self.clock, quiet_until=self.members.quiet_until)
+        self.outbox = Outbox(
+            self.db,
+            self.port,
+            self.clock,
+            quiet_until=self.members.quiet_until,
+            observe=self.metrics.delivered,
+        )
         self.prompting = Prompting(self.db, self.library, zone)
         self.pairs = PairService(self.db, self.outbox, self.prompting, zone, now, wake)
         self.answers = AnswerService(self.db, self.library, self.prompting, now, wake)
@@ -217,6 +257,8 @@ class CloserBot(commands.Bot):
         await asyncio.shield(self._closing)
 
     async def _close_once(self) -> None:
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
         await self.ticker.stop()
         outbox = getattr(self, "outbox", None)
         if outbox is not None:
@@ -233,7 +275,49 @@ class CloserBot(commands.Bot):
             return
         if not self.is_closed() and self.latency != float("inf"):
             touch(heartbeat_path(self.settings.database_path))
+        # Sampled before the pass: what waited for it, and for how long (after it, the queue
+        # is empty unless sending falls behind).
+        now = self.clock.now()
+        self.metrics.backlog(*await due_backlog(self.db, now), now)
+        self.sample_gateway()
+        started = time.perf_counter()
         await self.outbox.tick()
+        self.metrics.tick_seconds.observe(time.perf_counter() - started)
+
+    # Operators' view -------------------------------------------------------------------------
+    def sample_gateway(self) -> None:
+        self.metrics.shards(
+            (shard_id, info.latency, not info.is_closed()) for shard_id, info in self.shards.items()
+        )
+
+    def healthy(self) -> bool:
+        """Connected and ticking: the same heartbeat `python -m bot health` reads."""
+        if self.is_closed() or not self.is_ready():
+            return False
+        if not self.shards or any(info.is_closed() for info in self.shards.values()):
+            return False
+        tick = self.settings.tick_interval.total_seconds()
+        return is_fresh(heartbeat_path(self.settings.database_path), tick)
+
+    def observe_interaction(self, interaction: discord.Interaction) -> None:
+        """Slash commands and autocomplete, after the tree handled them (see CloserTree)."""
+        command = interaction.command
+        name = command.qualified_name if command is not None else "unknown"
+        if interaction.type is discord.InteractionType.autocomplete:
+            outcome = "autocomplete"
+        else:
+            outcome = "failed" if interaction.command_failed else "ok"
+        self.metrics.interaction(name, outcome)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        # Buttons, selects and modals run in discord.py's view store, which reports no outcome;
+        # count them as received (their errors are logged).
+        if interaction.type in (
+            discord.InteractionType.component,
+            discord.InteractionType.modal_submit,
+        ):
+            data = cast(dict[str, Any], interaction.data or {})
+            self.metrics.interaction(component_label(str(data.get("custom_id", ""))), "received")
 
     # Command sync --------------------------------------------------------------------------
     def command_payload(self) -> list[dict[str, Any]]:
@@ -269,11 +353,12 @@ class CloserBot(commands.Bot):
         log.info("slash commands synced")
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
-        """discord.py sleeps 5 s before every re-IDENTIFY (after op 9, an invalid session).
-        Discord asks for 5 s between IDENTIFYs, not 5 s after each loss, and interactions
-        sent while we are away are lost; so wait only what is left of those 5 s."""
+        """discord.py sleeps 5 s before every re-IDENTIFY (after op 9, an invalid session) and
+        before each shard after the first. Discord asks for 5 s between IDENTIFYs, not 5 s after
+        each loss, and interactions sent while we are away are lost; so wait only what is left
+        of those 5 s. (`identify_spacing` is lowered only against the sandbox, in tests.)"""
         if not initial and self._last_identify is not None:
-            wait = IDENTIFY_SPACING - (time.monotonic() - self._last_identify)
+            wait = self.identify_spacing - (time.monotonic() - self._last_identify)
             if wait > 0:
                 await asyncio.sleep(wait)
         self._last_identify = time.monotonic()

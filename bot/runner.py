@@ -14,6 +14,7 @@ from bot.app import CloserBot
 from bot.library.loader import load_library
 from bot.library.problems import LibraryError
 from bot.logs import register_secret
+from bot.metrics_http import MetricsPortError
 from bot.settings import Settings
 from bot.storage.errors import StorageError
 
@@ -53,7 +54,7 @@ async def run_bot(settings: Settings) -> int:
                 await bot.close()
     except discord.LoginFailure:
         raise StartupError("DISCORD_TOKEN was rejected by Discord; check the token.") from None
-    except StorageError as exc:
+    except (StorageError, MetricsPortError) as exc:
         raise StartupError(str(exc)) from None
     except (aiohttp.ClientError, OSError) as exc:
         # Only login gets here (discord.py retries the gateway itself): a wrong

@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class SettingsError(Exception):
@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     tick_interval: timedelta = timedelta(seconds=20)
     nudge_after: timedelta = timedelta(hours=24)
     log_level: str = "INFO"
+    # None: ask Discord (GET /gateway/bot) and run every shard in this process.
+    shard_count: int | None = Field(default=None, ge=1)
+    # NoDecode: "0,1" in the environment is a comma list, not JSON.
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
 
     @field_validator("discord_api_base_url")
     @classmethod
@@ -96,6 +102,34 @@ class Settings(BaseSettings):
         if level not in logging.getLevelNamesMapping():
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            if not parts:
+                return None
+            if not all(p.isdigit() for p in parts):
+                raise ValueError("must be shard numbers separated by commas, e.g. 0,1")
+            return tuple(int(p) for p in parts)
+        return value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards(cls, value: tuple[int, ...] | None, info: ValidationInfo) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        count = info.data.get("shard_count")
+        if count is None:
+            # discord.py needs the total to know which guilds each listed shard owns.
+            raise ValueError("needs SHARD_COUNT too, the total over every process")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a shard twice")
+        outside = [i for i in value if not 0 <= i < count]
+        if outside:
+            raise ValueError(f"shard {outside[0]} is not below SHARD_COUNT ({count})")
+        return value
 
     def require_token(self) -> SecretStr:
         token = self.discord_token

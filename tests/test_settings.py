@@ -21,6 +21,10 @@ ALL_NAMES = [
     "TICK_INTERVAL",
     "NUDGE_AFTER",
     "LOG_LEVEL",
+    "SHARD_COUNT",
+    "SHARD_IDS",
+    "METRICS_PORT",
+    "METRICS_HOST",
 ]
 
 
@@ -43,6 +47,8 @@ def test_defaults_match_the_documented_surface() -> None:
     assert s.tick_interval == timedelta(seconds=20)
     assert s.nudge_after == timedelta(hours=24)
     assert s.log_level == "INFO"
+    assert s.shard_count is None and s.shard_ids is None
+    assert s.metrics_port is None and s.metrics_host == "127.0.0.1"
 
 
 def test_every_setting_is_documented_in_env_example() -> None:
@@ -82,12 +88,44 @@ def test_the_token_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL: must be one of"),
         ("DISCORD_API_BASE_URL", "discord.com", "DISCORD_API_BASE_URL: must be an http(s) URL"),
         ("DISCORD_GATEWAY_URL", "http://x", "DISCORD_GATEWAY_URL: must be a ws(s) URL"),
+        ("SHARD_COUNT", "0", "SHARD_COUNT:"),
+        ("SHARD_IDS", "0,x", "SHARD_IDS: must be shard numbers"),
+        ("METRICS_PORT", "70000", "METRICS_PORT:"),
     ],
 )
 def test_invalid_settings_name_the_setting(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str, fragment: str
 ) -> None:
     monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(info.value).startswith(fragment)
+    assert "\n" not in str(info.value)
+
+
+def test_shard_ids_are_a_comma_list_within_the_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHARD_COUNT", "4")
+    monkeypatch.setenv("SHARD_IDS", " 2, 3 ")
+    s = load_settings()
+    assert (s.shard_count, s.shard_ids) == (4, (2, 3))
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        (
+            {"SHARD_COUNT": "2", "SHARD_IDS": "0,2"},
+            "SHARD_IDS: shard 2 is not below SHARD_COUNT (2)",
+        ),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "1,1"}, "SHARD_IDS: lists a shard twice"),
+        ({"SHARD_IDS": "0"}, "SHARD_IDS: needs SHARD_COUNT too"),
+    ],
+)
+def test_shard_ids_are_checked_against_each_other(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], fragment: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError) as info:
         load_settings()
     assert str(info.value).startswith(fragment)

@@ -89,6 +89,16 @@ def option_problem(
 
 
 class CloserTree(app_commands.CommandTree[discord.Client]):
+    async def _call(self, interaction: discord.Interaction, /) -> None:
+        # discord.py's one place where a command's end is known, failures included: it sets
+        # the public `command_failed` flag before handing errors to `on_error`.
+        try:
+            await super()._call(interaction)
+        finally:
+            observe = getattr(self.client, "observe_interaction", None)
+            if observe is not None:
+                observe(interaction)
+
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         if interaction.type not in (
             discord.InteractionType.application_command,

@@ -79,6 +79,8 @@ class Outbox:
     # Per kind: asked just before sending; False skips the row (e.g. a check-in queued hours
     # ahead for a pair that has since paused).
     before_send: dict[str, Callable[[store.Claimed], Awaitable[bool]]] = field(default_factory=dict)
+    # Told each delivery's kind and outcome (metrics); no Discord or Prometheus knowledge here.
+    observe: Callable[[str, str], None] | None = None
     sent_count: int = 0
     in_flight: set[int] = field(default_factory=set)
     abandoned: set[int] = field(default_factory=set)  # sends cancelled at shutdown
@@ -204,6 +206,8 @@ class Outbox:
                 outcome = Outcome("retry", error=error)
         finally:
             self.in_flight.discard(c.id)
+        if self.observe is not None:
+            self.observe(c.kind, outcome.status)
         return outcome
 
     async def _deliver(self, c: store.Claimed) -> Outcome:

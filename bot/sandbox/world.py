@@ -90,10 +90,19 @@ class World:
         )
         return Member(self.sandbox, user, self.guild)
 
-    async def start_bot(self, *, ready_within: float = 10.0, **overrides: Any) -> CloserBot:
-        bot = CloserBot(
-            self.settings(**overrides), self.library, clock=self.clock, guild_ready_timeout=0.05
-        )
+    async def start_bot(
+        self,
+        *,
+        ready_within: float = 10.0,
+        identify_spacing: float | None = None,
+        **overrides: Any,
+    ) -> CloserBot:
+        """`identify_spacing=0` skips Discord's 5 s between shards' IDENTIFYs, which the
+        sandbox does not enforce (several shards would otherwise take 5 s each to start)."""
+        options: dict[str, Any] = {"guild_ready_timeout": 0.05}
+        if identify_spacing is not None:
+            options["identify_spacing"] = identify_spacing
+        bot = CloserBot(self.settings(**overrides), self.library, clock=self.clock, **options)
         self.bot = bot
         self._task = asyncio.create_task(bot.start(self.sandbox.bot_token))
         ready = asyncio.create_task(bot.wait_until_ready())
@@ -143,10 +152,17 @@ class World:
                 await asyncio.gather(pending, return_exceptions=True)
         # A killed process takes its heartbeat thread with it; here the thread would outlive
         # the test's event loop and complain, so stop it as the process death would.
-        keep_alive = getattr(bot.ws, "_keep_alive", None) if bot.ws is not None else None
-        if keep_alive is not None:
-            keep_alive.stop()
+        # Each shard runs in a task of its own beside `start()`; a dead process loses them too.
+        for info in bot.shards.values():
+            shard = info._parent
+            if shard._task is not None:
+                shard._task.cancel()
+            keep_alive = getattr(shard.ws, "_keep_alive", None)
+            if keep_alive is not None:
+                keep_alive.stop()
         await bot.http.close()
+        if bot.metrics_server is not None:
+            await bot.metrics_server.stop()  # the kernel frees a dead process's port
         await bot.db.close()
         # The kernel drops a dead process's flock; here the bot object lives on, so drop it.
         bot.process_lock.release()

@@ -453,3 +453,14 @@ async def upsert_schedules(
         "next_day = excluded.next_day",
         [(p, u, to_db(due), day.isoformat()) for p, u, due, day in rows],
     )
+
+
+async def due_backlog(db: Database, now: datetime) -> tuple[int, datetime | None]:
+    """How many rows are due and unsent now, and when the oldest of them came due (metrics)."""
+    row = await db.fetchone(
+        "SELECT count(*), min(due_at) FROM deliveries WHERE status = 'pending' AND due_at <= ?",
+        (to_db(now),),
+    )
+    if row is None or not row[0]:
+        return 0, None
+    return int(row[0]), from_db(row[1])

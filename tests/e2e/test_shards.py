@@ -1,0 +1,115 @@
+"""Sharding through the sandbox: one process running both shards, and two processes splitting them.
+
+DMs and their interactions carry no guild, so Discord sends them to shard 0 only; a guild's
+events go to shard `(guild_id >> 22) % count`. The sandbox routes exactly so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import discord
+import pytest
+
+from bot.app import CloserBot
+from bot.core.models import Library
+from bot.sandbox.gateway import shard_of
+from bot.sandbox.payloads import SandboxGuild
+from bot.sandbox.server import Sandbox
+from bot.sandbox.world import World
+from tests.e2e.harness import Harness, running_sandbox
+from tests.e2e.test_pairing_couples import invite_and_accept
+
+pytestmark = pytest.mark.e2e
+
+
+def guild_on_shard(sandbox: Sandbox, shard_id: int, count: int, name: str) -> SandboxGuild:
+    while True:
+        guild = sandbox.add_guild(name)
+        if shard_of(guild.id, count) == shard_id:
+            return guild
+
+
+class Seen:
+    """What one bot received from its gateway: interactions (by guild) and DMs."""
+
+    def __init__(self, bot: CloserBot) -> None:
+        self.interaction_guilds: list[int | None] = []
+        self.dm_texts: list[str] = []
+        bot.add_listener(self._interaction, "on_interaction")
+        bot.add_listener(self._message, "on_message")
+
+    async def _interaction(self, interaction: discord.Interaction) -> None:
+        self.interaction_guilds.append(interaction.guild_id)
+
+    async def _message(self, message: discord.Message) -> None:
+        if message.guild is None and not message.author.bot:
+            self.dm_texts.append(message.content)
+
+
+async def test_one_process_running_both_shards_answers_dms_and_dm_buttons(
+    harness: Harness,
+) -> None:
+    # The server on shard 1, so its slash commands and the DMs (shard 0) use different shards.
+    harness.guild = guild_on_shard(harness.sandbox, 1, 2, "Harbour Lights East")
+    bot = await harness.start_bot(identify_spacing=0, shard_count=2, shard_ids="0,1")
+    assert bot.shard_count == 2 and sorted(bot.shards) == [0, 1]
+    sessions = harness.sandbox.gateway.live_sessions
+    assert sorted(s.shard for s in sessions) == [(0, 2), (1, 2)]
+    assert [g.shard_id for g in bot.guilds if g.id == harness.guild.id] == [1]
+    seen = Seen(bot)
+    ada, sam = harness.member("Ada"), harness.member("Sam")
+    # The slash command arrives on shard 1, Sam's Accept press (a DM button) on shard 0.
+    await invite_and_accept(harness, ada, sam)
+    assert seen.interaction_guilds == [harness.guild.id, None]
+    await harness.tick()
+    ada.unread(), sam.unread()
+    await (await ada.slash("prompt now")).reply()
+    await harness.tick()
+    await ada.next_dm(), await sam.next_dm()
+    await ada.send_dm("The harbour at dusk.")
+    saved = await ada.next_dm()
+    assert saved.text.startswith("Saved for Sam")
+    assert seen.dm_texts == ["The harbour at dusk."]
+
+
+async def test_two_processes_split_the_shards_and_shard_zero_gets_the_dms(
+    library: Library, tmp_path: Path
+) -> None:
+    async with running_sandbox() as sandbox:
+        # SQLite admits one process per database file, so each "process" has its own file:
+        # this checks the gateway split only, not shared data (that needs PostgreSQL).
+        east = World(sandbox, library, tmp_path / "east.db")
+        west = World(sandbox, library, tmp_path / "west.db")
+        east.guild = guild_on_shard(sandbox, 0, 2, "East")
+        west.guild = guild_on_shard(sandbox, 1, 2, "West")
+        try:
+            zero = await east.start_bot(identify_spacing=0, shard_count=2, shard_ids="0")
+            one = await west.start_bot(identify_spacing=0, shard_count=2, shard_ids="1")
+            assert sorted(zero.shards) == [0] and sorted(one.shards) == [1]
+            assert {g.id for g in zero.guilds} == {
+                g.id for g in sandbox.guilds.values() if shard_of(g.id, 2) == 0
+            }
+            assert east.guild.id in {g.id for g in zero.guilds}
+            assert west.guild.id in {g.id for g in one.guilds}
+            assert not {g.id for g in zero.guilds} & {g.id for g in one.guilds}
+            seen_zero, seen_one = Seen(zero), Seen(one)
+
+            ada, sam = east.member("Ada"), east.member("Sam")
+            lee = west.member("Lee")
+            assert (await (await lee.slash("closer help")).reply()).text
+            assert seen_one.interaction_guilds == [west.guild.id]
+            assert seen_zero.interaction_guilds == []
+            # A whole invite on shard 0's side: the slash command in its server, the Accept
+            # press in a DM.
+            await invite_and_accept(east, ada, sam)
+            assert seen_zero.interaction_guilds == [east.guild.id, None]
+            assert seen_one.interaction_guilds == [west.guild.id]
+            # A member of shard 1's server writing to the bot in a DM reaches shard 0 only.
+            await lee.send_dm("hello from the west")
+            await lee.next_dm()
+            assert seen_zero.dm_texts == ["hello from the west"]
+            assert seen_one.dm_texts == []
+        finally:
+            await east.stop_bot()
+            await west.stop_bot()
