@@ -442,7 +442,12 @@ def classify(dm: Reply) -> str:
         return "recaps"
     if "how did it go" in text.lower() or "how was it" in text.lower():
         return "check-ins"
-    if {"Answer", "Skip", "Later"} <= buttons or {"We did it", "Not this time"} <= buttons:
+    menu = any(i.startswith("closer:pick:") for i in dm.custom_ids())  # a this-or-that
+    if (
+        {"Answer", "Skip", "Later"} <= buttons
+        or {"We did it", "Not this time"} <= buttons
+        or (menu and {"Skip", "Later"} <= buttons)
+    ):
         return "prompts"
     if ("answered" in text and "wrote" in text) or " picked " in dm.content:
         return "reveals"
