@@ -29,6 +29,38 @@ PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 # gives the pool, and partners never give the same one to the same prompt.
 TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
+        r"how did it go|how was it|what did you order",
+        (
+            "Lovely. We ordered too much and shared all of it.",
+            "Good! Slow service, great company.",
+            "Better than expected — we stayed for dessert.",
+        ),
+    ),
+    (
+        r"thank them|like to be thanked|how do you (?:usually )?thank",
+        (
+            "A message the same day, and a small favour back later.",
+            "A hug if I can, a voice note if I can't.",
+            "Returning the favour. Saying it out loud is harder for me.",
+        ),
+    ),
+    (
+        r"ahead|last-minute|spontaneous",
+        (
+            "Ahead, mostly. I like having something to look forward to.",
+            "Last-minute, honestly. The best evenings are unplanned.",
+            "A mix: a plan for the weekend, surprises in the week.",
+        ),
+    ),
+    (
+        r"birthday",
+        (
+            "A long walk somewhere new, then a picnic.",
+            "A sunrise swim, then cake with whoever's around.",
+            "Breakfast in bed and a film with friends.",
+        ),
+    ),
+    (
         r"how many|how long|last without",
         (
             "Two days, tops.",
@@ -90,9 +122,9 @@ TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         r"sorry|apolog|forg",
         (
-            "'I'm sorry, I got that wrong, and here's what I'll do next time.' Short and real.",
-            "Hearing it is harder. I rush to say 'it's fine' before it sinks in.",
-            "Just 'that's okay, these things happen' — no sighing, no big deal.",
+            "I brush it off with a smile, then feel a bit awkward about it.",
+            "I say 'no worries' before they've finished the sentence.",
+            "A short, real sorry lands best. No big speech needed.",
         ),
     ),
     (
@@ -136,11 +168,11 @@ TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     (
-        r"birthday|anniversar|celebrat|milestone|kept up",
+        r"anniversar|celebrat|milestone|kept up",
         (
-            "A picnic at sunrise with a flask of tea. Costs nothing, feels huge.",
             "My running habit: six years this spring.",
             "The day we first talked for hours. Cake, obviously.",
+            "My sourdough starter. It's older than my flat lease.",
         ),
     ),
     (
