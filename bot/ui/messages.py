@@ -78,7 +78,9 @@ def prompt_message(
         "instance": instance_id,
         "user": user_id,
         "activity": prompt.kind is Kind.ACTIVITY,
-        "feelings": prompt.category.value == "feelings" and prompt.kind is not Kind.ACTIVITY,
+        # A guess or a pick has its own form or menu; the feelings list is for written answers.
+        "feelings": prompt.category.value == "feelings"
+        and prompt.kind in (Kind.QUESTION, Kind.REFLECTION),
     }
     if start:
         view["start"] = True
