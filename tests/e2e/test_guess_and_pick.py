@@ -8,6 +8,7 @@ import json
 import pytest
 
 from bot.app import CloserBot
+from bot.core.models import PairKind
 from bot.sandbox.driver import Member, Reply, walk_components
 from bot.services.answers import GUESS_BY_FORM, PICK_BY_MENU
 from bot.ui import trust
@@ -128,3 +129,28 @@ async def test_pick_from_the_menu_with_an_optional_why_reveals_match_or_not(
     history = (await (await ada.slash("closer history")).reply()).text.replace("*", "")
     assert "You: Sunrise — Quiet coffee before anyone's up" in history
     assert "Sam: Sunset" in history and "Sam: Seaside — Salt air" in history
+
+
+async def test_a_trio_guesses_once_for_the_others_and_sees_every_guess(
+    harness: Harness, bot: CloserBot
+) -> None:
+    ada, sam, lee = harness.member("Ada"), harness.member("Sam"), harness.member("Lee")
+    pair_id = await seed_pair(harness, [ada, sam, lee], kind=PairKind.CIRCLE)
+    await send_prompt(harness, pair_id, GUESS)
+    dms = {m.name: await m.next_dm() for m in (ada, sam, lee)}
+    modal = await (await ada.click(dms["Ada"], "Answer")).modal()
+    labels_ = [c.get("label") for c in walk_components(modal["components"]) if c.get("label")]
+    assert "What would most of them say?" in labels_
+    for m in (ada, sam, lee):
+        await _guess(m, dms[m.name], f"{m.name}'s soup", f"{m.name} thinks: pasta")
+    await harness.tick()
+    reveal = await ada.next_dm()
+    assert reveal.embeds[0]["title"] == "You've all answered — and guessed"
+    assert _field(_embed_by(reveal, "You wrote")) == (
+        "Your guess for the others",
+        "Ada thinks: pasta",
+    )
+    assert _field(_embed_by(reveal, "Lee wrote")) == (
+        "Lee's guess for the others",
+        "Lee thinks: pasta",
+    )
