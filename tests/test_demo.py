@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,15 @@ def test_the_sandbox_demo_shows_a_prompt_an_answer_a_reveal_and_the_recap(tmp_pa
     assert "answers in the form" in out or "replies to the prompt" in out, "an answer"
     assert "answered" in out and " wrote: “" in out, "a reveal"
     assert "Your Gratitude Week" in out, "the themed week's recap"
+    assert "relationship:friends" in out and "paired as friends" in out, "a friends pair"
+    assert "and guesses “" in out, "a guess answered in its form"
+    assert "You've both answered — and guessed" in out and " guessed: “" in out, "a guess reveal"
+    assert "from the menu" in out, "a pick made in the prompt's menu"
+    assert re.search(r"Closer: You (both picked \S|picked .+, \w+ picked )", out), "a pick reveal"
+    said = re.findall(
+        r"^\s+(\w+) (?:answers in the form|replies to the prompt): “(.+)”$", out, re.M
+    )
+    assert said and len({text for _, text in said}) > len(said) // 2, "varied answers"
     assert "How close do you feel to Sam right now?" in out, "the closeness check-in"
     saved = [
         line.split("picture saved: ", 1)[1]

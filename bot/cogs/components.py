@@ -29,6 +29,7 @@ NOT_FOR_YOU = "This button was sent to someone else, so it can't act for you."
 ANSWER_MODAL = re.compile(
     r"^closer:answer:(?P<instance>\d+):(?P<user>\d+)(?::(?P<feeling>[a-z]+))?$"
 )
+PICK_MODAL = re.compile(r"^closer:pickwhy:(?P<instance>\d+):(?P<user>\d+):(?P<option>\d)$")
 
 
 def closer(interaction: discord.Interaction) -> CloserBot:
@@ -156,6 +157,46 @@ class FeelingSelect(
         await _run(
             interaction,
             closer(interaction).handlers.prompt(interaction, "answer", self.instance_id, feeling),
+        )
+
+
+class PickSelect(
+    discord.ui.DynamicItem[discord.ui.Select[Any]],
+    template=r"closer:pick:(?P<instance>\d+):(?P<user>\d+)",
+):
+    """A pick prompt's menu, right on the prompt: each option's value is its position."""
+
+    def __init__(self, instance_id: int, user_id: int, options: list[str] | None = None) -> None:
+        self.instance_id, self.user_id = instance_id, user_id
+        choices = [
+            discord.SelectOption(label=label[:100], value=str(i))
+            for i, label in enumerate(options or ["Pick"])
+        ]
+        super().__init__(
+            discord.ui.Select(
+                placeholder="Pick one",
+                custom_id=f"closer:pick:{instance_id}:{user_id}",
+                options=choices,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PickSelect:
+        return cls(int(match["instance"]), int(match["user"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if not await _guard(interaction, self.user_id):
+            return
+        data = cast(dict[str, Any], interaction.data or {})
+        values = [str(v) for v in data.get("values", [])]
+        if not values or not values[0].isdigit():
+            await reply_ephemeral(interaction, "Please pick one of the options.")
+            return
+        await _run(
+            interaction,
+            closer(interaction).handlers.picked(interaction, self.instance_id, int(values[0])),
         )
 
 
@@ -397,6 +438,7 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     InviteButton,
     PromptButton,
     FeelingSelect,
+    PickSelect,
     DeeperButton,
     RelationshipButton,
     ConfirmButton,
@@ -422,6 +464,10 @@ def build_view(spec: ViewSpec) -> discord.ui.View | None:
         )
         if spec.get("start"):
             actions = ["start", *actions]  # a timed together-activity (themed weeks)
+        options = [str(o) for o in spec.get("options") or []]
+        if options:
+            actions = ["skip", "later"]  # a pick is answered from its menu, not a form
+            view.add_item(PickSelect(instance, user, options))
         for action in actions:
             view.add_item(PromptButton(action, instance, user))
         if spec.get("feelings"):
@@ -479,33 +525,58 @@ class Components(commands.Cog):
         if interaction.type is not discord.InteractionType.modal_submit:
             return
         data = cast(dict[str, Any], interaction.data or {})
-        match = ANSWER_MODAL.match(str(data.get("custom_id", "")))
+        custom_id = str(data.get("custom_id", ""))
+        pick = PICK_MODAL.match(custom_id)
+        if pick is not None:
+            if await _guard(interaction, int(pick["user"])):
+                await _run(
+                    interaction,
+                    self.bot.handlers.pick_submitted(
+                        interaction,
+                        int(pick["instance"]),
+                        int(pick["option"]),
+                        modal_value(data, "why"),
+                    ),
+                )
+            return
+        match = ANSWER_MODAL.match(custom_id)
         if match is None:
             return
         if not await _guard(interaction, int(match["user"])):
             return
         text = modal_value(data, "answer")
+        guess = modal_value(data, "guess") if has_input(data, "guess") else None
         await _run(
             interaction,
             self.bot.handlers.answer_submitted(
-                interaction, int(match["instance"]), text, match["feeling"]
+                interaction, int(match["instance"]), text, match["feeling"], guess
             ),
         )
 
 
-def modal_value(data: dict[str, Any], custom_id: str) -> str:
-    """A text input's value from a modal submission (action-row or label layout)."""
+def _find_input(data: dict[str, Any], custom_id: str) -> dict[str, Any] | None:
     stack: list[Any] = list(data.get("components") or [])
     while stack:
         component = stack.pop()
         if not isinstance(component, dict):
             continue
         if component.get("custom_id") == custom_id:
-            return str(component.get("value") or "")
+            return component
         stack.extend(component.get("components") or [])
         if isinstance(component.get("component"), dict):
             stack.append(component["component"])
-    return ""
+    return None
+
+
+def modal_value(data: dict[str, Any], custom_id: str) -> str:
+    """A text input's value from a modal submission (action-row or label layout)."""
+    component = _find_input(data, custom_id)
+    return str(component.get("value") or "") if component is not None else ""
+
+
+def has_input(data: dict[str, Any], custom_id: str) -> bool:
+    """Whether the submitted form had this field (a guess form has "guess"; others don't)."""
+    return _find_input(data, custom_id) is not None
 
 
 async def setup(bot: CloserBot) -> None:

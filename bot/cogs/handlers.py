@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.cogs.components import build_view, history_view
-from bot.core.models import Depth, Relationship
+from bot.cogs.components import PickSelect, build_view, history_view
+from bot.core.models import Depth, Kind, Relationship
 from bot.core.text import ANSWER_LIMIT
 from bot.errors import UserFacingError
+from bot.services.answers import GUESS_ANSWER_LIMIT, GUESS_LIMIT, WHY_LIMIT, GuessForm
 from bot.services.pairs import when_text
 from bot.ui import messages
 
@@ -50,6 +51,66 @@ class AnswerModal(discord.ui.Modal):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         # The Components cog answers every submission, including ones from before a restart.
+        return None
+
+
+def _label(prompt_text: str) -> str:
+    return (prompt_text[:42] + "…") if len(prompt_text) > 45 else (prompt_text or "Answer")
+
+
+class GuessModal(discord.ui.Modal):
+    """A guess prompt's form: your answer and your guess, saved together or not at all. It
+    shares the answer form's custom_id, so the same route (and restart safety) applies."""
+
+    def __init__(self, instance_id: int, user_id: int, form: GuessForm) -> None:
+        super().__init__(
+            title="Your answer and your guess",
+            custom_id=f"closer:answer:{instance_id}:{user_id}",
+            timeout=None,
+        )
+        self.answer: discord.ui.TextInput[GuessModal] = discord.ui.TextInput(
+            label=_label(form.prompt_text),
+            custom_id="answer",
+            style=discord.TextStyle.paragraph,
+            max_length=GUESS_ANSWER_LIMIT,
+            required=True,
+            default=form.answer,
+        )
+        self.guess: discord.ui.TextInput[GuessModal] = discord.ui.TextInput(
+            label=messages.guess_label(form.partners),
+            custom_id="guess",
+            style=discord.TextStyle.short,
+            max_length=GUESS_LIMIT,
+            required=True,
+            default=form.guess,
+        )
+        self.add_item(self.answer)
+        self.add_item(self.guess)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        return None
+
+
+class WhyModal(discord.ui.Modal):
+    """After choosing in a pick's menu: an optional line on why, then the pick is saved."""
+
+    def __init__(self, instance_id: int, user_id: int, option: int, label: str) -> None:
+        title = f"You picked {label}"
+        super().__init__(
+            title=title if len(title) <= 45 else title[:44] + "…",
+            custom_id=f"closer:pickwhy:{instance_id}:{user_id}:{option}",
+            timeout=None,
+        )
+        self.why: discord.ui.TextInput[WhyModal] = discord.ui.TextInput(
+            label="Why? (optional)",
+            custom_id="why",
+            style=discord.TextStyle.short,
+            max_length=WHY_LIMIT,
+            required=False,
+        )
+        self.add_item(self.why)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
         return None
 
 
@@ -111,8 +172,28 @@ class Handlers:
         user_id = interaction.user.id
         if action in ("answer", "edit"):
             instance = await answers.check_answerable(instance_id, user_id)
-            current = await answers.current_answer(instance_id, user_id)
-            modal = AnswerModal(instance_id, user_id, answers.text_of(instance), feeling, current)
+            modal: discord.ui.Modal
+            if instance.kind == Kind.PICK.value:
+                # A nudge's Answer on a pick: the same menu, here and now.
+                options = await answers.pick_options(instance_id, user_id)
+                view = discord.ui.View(timeout=None)
+                view.add_item(PickSelect(instance_id, user_id, options))
+                await interaction.response.send_message(
+                    messages.embed_free_pick_text(answers.text_of(instance)),
+                    view=view,
+                    ephemeral=True,
+                )
+                view.stop()
+                return
+            if instance.kind == Kind.GUESS.value:
+                modal = GuessModal(
+                    instance_id, user_id, await answers.guess_form(instance_id, user_id)
+                )
+            else:
+                current = await answers.current_answer(instance_id, user_id)
+                modal = AnswerModal(
+                    instance_id, user_id, answers.text_of(instance), feeling, current
+                )
             await interaction.response.send_modal(modal)
             modal.stop()
             return
@@ -141,10 +222,35 @@ class Handlers:
             raise UserFacingError("That button isn't available yet.")
         await interaction.response.send_message(text, ephemeral=True)
 
-    async def answer_submitted(
-        self, interaction: discord.Interaction, instance_id: int, text: str, feeling: str | None
+    async def picked(self, interaction: discord.Interaction, instance_id: int, option: int) -> None:
+        """A choice in a pick's menu: ask for an optional why, then save both together."""
+        options = await self.bot.answers.pick_options(instance_id, interaction.user.id)
+        if not 0 <= option < len(options):
+            raise UserFacingError("Please pick one of the options.")
+        modal = WhyModal(instance_id, interaction.user.id, option, options[option])
+        await interaction.response.send_modal(modal)
+        modal.stop()
+
+    async def pick_submitted(
+        self, interaction: discord.Interaction, instance_id: int, option: int, why: str
     ) -> None:
-        result = await self.bot.answers.submit(instance_id, interaction.user.id, text, feeling)
+        result = await self.bot.answers.submit_pick(
+            instance_id, interaction.user.id, option, why or None
+        )
+        payload = messages.saved_message(result, interaction.user.id)
+        await interaction.response.send_message(payload.get("content", ""), ephemeral=True)
+
+    async def answer_submitted(
+        self,
+        interaction: discord.Interaction,
+        instance_id: int,
+        text: str,
+        feeling: str | None,
+        guess: str | None = None,
+    ) -> None:
+        result = await self.bot.answers.submit(
+            instance_id, interaction.user.id, text, feeling, guess=guess
+        )
         payload = messages.saved_message(result, interaction.user.id)
         view = build_view(payload["view"]) if "view" in payload else None
         if view is None:

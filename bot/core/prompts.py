@@ -50,9 +50,9 @@ CURRENT_TIER_WEIGHT = 3.0
 
 LIGHTER_TIER_WEIGHT = 1.0
 
-GUESS_AND_PICK_ENABLED = False
-"""`guess` and `pick` prompts need their own DM interaction (a two-field form, a select menu).
-Until it exists they are loaded and validated but never chosen; flip this when it ships."""
+GUESS_AND_PICK_ENABLED = True
+"""`guess` and `pick` prompts have their own DM interaction (a two-field form, a select menu on
+the prompt). Turning this off keeps them loaded and validated but never chosen."""
 
 DEEPER_OFFER_THRESHOLD = 5
 """Prompts answered together at a tier before Closer offers "Go a little deeper?"."""

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.library.loader import load_library
@@ -25,18 +25,197 @@ from bot.sandbox.world import START, World
 
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 
-ANSWERS = (
-    "The evening we cooked that terrible soup and laughed until it was cold.",
-    "Honestly? You checking in on me last Tuesday. It mattered more than I said.",
-    "I'd love more slow mornings like the one in the spring.",
-    "A song my grandmother hummed. I still don't know its name.",
-    "Probably patience — I'm learning it from you.",
-    "That you remember the small things. It makes me feel seen.",
-    "Being outside without a plan. That's when I feel most like me.",
-    "I'm proud of finishing that course, even if I never say it.",
-    "Thank you for listening without fixing. It helped.",
-    "Something new: I want to try drawing again, badly and happily.",
+# Scripted answers fit the question: the first topic whose pattern the prompt's words match
+# gives the pool, and partners never give the same one to the same prompt.
+TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        r"how did it go|how was it|what did you order",
+        (
+            "Lovely. We ordered too much and shared all of it.",
+            "Good! Slow service, great company.",
+            "Better than expected — we stayed for dessert.",
+        ),
+    ),
+    (
+        r"thank them|like to be thanked|how do you (?:usually )?thank",
+        (
+            "A message the same day, and a small favour back later.",
+            "A hug if I can, a voice note if I can't.",
+            "Returning the favour. Saying it out loud is harder for me.",
+        ),
+    ),
+    (
+        r"ahead|last-minute|spontaneous",
+        (
+            "Ahead, mostly. I like having something to look forward to.",
+            "Last-minute, honestly. The best evenings are unplanned.",
+            "A mix: a plan for the weekend, surprises in the week.",
+        ),
+    ),
+    (
+        r"birthday",
+        (
+            "A long walk somewhere new, then a picnic.",
+            "A sunrise swim, then cake with whoever's around.",
+            "Breakfast in bed and a film with friends.",
+        ),
+    ),
+    (
+        r"how many|how long|last without",
+        (
+            "Two days, tops.",
+            "A week, if someone hid the charger.",
+            "Half a day. I'm not proud of it.",
+            "Honestly? Ages, if the weather's good.",
+        ),
+    ),
+    (
+        r"free day|first hour|morning|spend",
+        (
+            "A long breakfast and a walk, phone in a drawer.",
+            "Coffee by the window, then a swim.",
+            "Reading in bed until I'm properly hungry.",
+        ),
+    ),
+    (
+        r"screen|phone|app\b|unplug|offline",
+        (
+            "Odd for five minutes, then lovely. I noticed the birds for once.",
+            "I reached for my pocket twice, then forgot about it. Calmer than I expected.",
+            "Slower, in a good way. We talked about things we'd normally scroll past.",
+            "Quiet. I'd happily do it again on Sunday.",
+        ),
+    ),
+    (
+        r"smell|scent",
+        (
+            "Cut grass — summers at my gran's, instantly.",
+            "Sun cream. Every beach holiday at once.",
+            "Bread baking; the bakery under my first flat.",
+        ),
+    ),
+    (
+        r"food|dish|snack|eat|cook|recipe|meal",
+        (
+            "Ramen with a soft egg, eaten far too fast.",
+            "Cheese on toast. It never lets me down.",
+            "My dad's lentil soup — I still can't make it like he does.",
+            "Anything with too much garlic.",
+        ),
+    ),
+    (
+        r"film|show|book|song|music|video",
+        (
+            "The Princess Bride. I can still quote most of it.",
+            "An old Fleetwood Mac album my mum played on every car trip.",
+            "A nature documentary about octopuses. I was hooked for a week.",
+        ),
+    ),
+    (
+        r"laugh|funny|joke",
+        (
+            "The time the cat fell into the bath. I still laugh thinking of it.",
+            "Any video of a dog sliding on a wooden floor.",
+            "My brother's terrible impression of our old teacher.",
+        ),
+    ),
+    (
+        r"sorry|apolog|forg",
+        (
+            "I brush it off with a smile, then feel a bit awkward about it.",
+            "I say 'no worries' before they've finished the sentence.",
+            "A short, real sorry lands best. No big speech needed.",
+        ),
+    ),
+    (
+        r"thank|appreciat|grateful|made your day|smile",
+        (
+            "You checking in on me last Tuesday. It mattered more than I said.",
+            "That you remember the small things. It makes me feel seen.",
+            "The voice note on Thursday morning. I played it twice.",
+        ),
+    ),
+    (
+        r"plan|weekend|hangout|next (?:two )?weeks?|together",
+        (
+            "A slow breakfast somewhere with big windows, no rush.",
+            "A walk by the river, then whatever we feel like.",
+            "A film night with the good snacks. Small but lovely.",
+        ),
+    ),
+    (
+        r"try|new|first time|learn",
+        (
+            "Drawing again, badly and happily. Step one: buy a pencil.",
+            "I went bouldering for the first time. Sore, proud, going back.",
+            "Learning a few words of Portuguese; I'm at 'bread' and 'thank you'.",
+        ),
+    ),
+    (
+        r"city|live|place|where|weather",
+        (
+            "Lisbon: the light, the hills, the custard tarts.",
+            "Grey, drizzly, cosy — and a kettle going 'fsssh'.",
+            "I'd miss the corner café where they know my order.",
+        ),
+    ),
+    (
+        r"worry|envy|hop|afraid|scar",
+        (
+            "Whether I'm doing enough at work. Writing it down makes it smaller.",
+            "I'm quietly hoping to run a 10k by autumn.",
+            "A bit of envy at a friend's new job. I think I want more change too.",
+        ),
+    ),
+    (
+        r"anniversar|celebrat|milestone|kept up",
+        (
+            "My running habit: six years this spring.",
+            "The day we first talked for hours. Cake, obviously.",
+            "My sourdough starter. It's older than my flat lease.",
+        ),
+    ),
+    (
+        r"met\b|meet|introduce|notice|three words|first impression",
+        (
+            "Your laugh. It carried across the whole room.",
+            "Curious, stubborn, kind — curious feels most true today.",
+            "I notice voices first. Yours is easy to listen to.",
+        ),
+    ),
+    (
+        r"feel|felt|mood",
+        (
+            "Lighter than I expected — the morning walk helped.",
+            "A bit scattered, then steadier once I'd eaten.",
+            "Settled. Nothing big, just a good ordinary day.",
+        ),
+    ),
 )
+ANSWERS = (
+    "I'd love more slow mornings like the one in the spring.",
+    "Probably patience — I'm learning it slowly.",
+    "Being outside without a plan. That's when I feel most like me.",
+    "Honestly, a good long chat like this one.",
+    "Something small: a proper cup of tea and nowhere to be.",
+)
+WHYS = (
+    "It just feels like me.",
+    "Easy one, honestly.",
+    "Fewer people, more quiet.",
+    "Ask me again tomorrow and I might switch.",
+)
+_TOPICS = tuple((re.compile(rf"\b(?:{words})", re.IGNORECASE), pool) for words, pool in TOPICS)
+
+
+def answers_for(prompt_text: str) -> tuple[str, ...]:
+    """The answers that suit this prompt: the first topic it mentions, else everyday ones."""
+    for pattern, pool in _TOPICS:
+        if pattern.search(prompt_text):
+            return pool
+    return ANSWERS
+
+
 FEELINGS = ("hopeful", "tired", "grateful", "calm", "curious", "proud")
 
 
@@ -88,12 +267,22 @@ def humanise(text: str, zone: str) -> str:
     return " ".join(text.split())
 
 
+def _said(embed: dict[str, Any]) -> str:
+    name = str((embed.get("author") or {}).get("name", ""))
+    line = f"{name}: “{embed.get('description', '')}”"
+    for f in embed.get("fields") or []:  # a guessing game: the guess beside the answer
+        line += f" ({f.get('name')}: “{f.get('value')}”)"
+    return line
+
+
 def summarise(reply: Reply, zone: str = "UTC", width: int = 150) -> str:
     said = [
-        f"{(e.get('author') or {}).get('name')}: “{e.get('description', '')}”"
+        _said(e)
         for e in reply.embeds
-        if str((e.get("author") or {}).get("name", "")).endswith(" wrote")
+        if str((e.get("author") or {}).get("name", "")).endswith((" wrote", " wrote why"))
     ]
+    if " picked " in reply.content and reply.embeds:  # a this-or-that's reveal
+        return humanise("; ".join([reply.content, *said]), zone)
     if said:  # a reveal: whose words, in full, rather than the prompt's footer
         title = str(reply.embeds[0].get("title") or "")
         return humanise(f"{title} — " + "; ".join(said), zone)
@@ -111,6 +300,7 @@ class Demo:
         self.out = out
         self.stats = Stats()
         self.day = 0
+        self.given: dict[str, set[str]] = {}  # prompt text -> answers already given to it
 
     async def command(self, who: str, path: str, **options: object) -> Reply | None:
         person = self.people[who]
@@ -153,12 +343,19 @@ class Demo:
                 person, dm, "We did it" if self.rng.random() < 0.8 else "Not this time"
             )
             return
+        menu = next((i for i in dm.custom_ids() if i.startswith("closer:pick:")), None)
+        if menu is not None:
+            person.prompts_seen += 1
+            if not quiet:  # a this-or-that takes a second; everyone plays
+                await self._pick(person, dm, menu)
+            return
         if "Answer" in buttons:
             person.prompts_seen += 1
-            if quiet or self.rng.random() > person.answer_rate:
+            guessing = "guess what" in dm.text
+            if quiet or (not guessing and self.rng.random() > person.answer_rate):
                 self.stats.counts["left unanswered"] += 1
                 return
-            await self._answer(person, dm)
+            await (self._guess(person, dm) if guessing else self._answer(person, dm))
 
     async def _press(self, person: Person, dm: Reply, label: str) -> None:
         self.out.line(f"      {person.member.name} presses “{label}”")
@@ -170,8 +367,61 @@ class Demo:
         self.stats.counts[f"pressed {label}"] += 1
         self.out.line(f"      ↳ {summarise(reply, person.zone)}")
 
+    def _fitting(self, dm: Reply) -> str:
+        """An answer that suits the prompt, different from anyone's earlier one to it."""
+        prompt = " ".join(str(e.get("description") or "") for e in dm.embeds) or dm.text
+        given = self.given.setdefault(prompt, set())
+        pool = [a for a in answers_for(prompt) if a not in given]
+        text = self.rng.choice(pool or [a for a in ANSWERS if a not in given] or list(ANSWERS))
+        given.add(text)
+        return text
+
+    async def _guess(self, person: Person, dm: Reply) -> None:
+        """A guessing game: their own answer and a guess at the partner's, in the form."""
+        text = self._fitting(dm)
+        prompt = " ".join(str(e.get("description") or "") for e in dm.embeds)
+        guess = self.rng.choice([a for a in answers_for(prompt) if a != text] or list(ANSWERS))
+        guess = guess.split(".")[0].split(" — ")[0].split(";")[0]
+        try:
+            modal = await (await person.member.click(dm, "Answer")).modal()
+            handle = await person.member.submit_modal(modal, {"answer": text, "guess": guess})
+            reply = await handle.reply()
+        except DriverError as exc:
+            self.out.line(f"      (could not answer: {exc})")
+            return
+        self.stats.counts["answers"] += 1
+        self.out.line(f"      {person.member.name} answers “{text}” and guesses “{guess}”")
+        self.out.line(f"      ↳ {summarise(reply, person.zone)}")
+
+    async def _pick(self, person: Person, dm: Reply, menu: str) -> None:
+        """A this-or-that: choose in the menu on the prompt, sometimes with a line on why."""
+        options = next(
+            (
+                c.get("options") or []
+                for c in walk_components(dm.components)
+                if c.get("custom_id") == menu
+            ),
+            [],
+        )
+        if not options:
+            return
+        choice = self.rng.randrange(len(options))
+        why = self.rng.choice(WHYS) if self.rng.random() < 0.6 else ""
+        try:
+            handle = await person.member.click(dm, menu, values=[str(choice)])
+            modal = await handle.modal()
+            reply = await (await person.member.submit_modal(modal, {"why": why})).reply()
+        except DriverError as exc:
+            self.out.line(f"      (could not pick: {exc})")
+            return
+        self.stats.counts["answers"] += 1
+        said = f" — “{why}”" if why else ""
+        label = options[choice].get("label")
+        self.out.line(f"      {person.member.name} picks “{label}” from the menu{said}")
+        self.out.line(f"      ↳ {summarise(reply, person.zone)}")
+
     async def _answer(self, person: Person, dm: Reply) -> None:
-        text = self.rng.choice(ANSWERS)
+        text = self._fitting(dm)
         if "I feel" in dm.text or "feeling" in dm.text.lower():
             text = f"I feel {self.rng.choice(FEELINGS)} today. {text}"
         if self.rng.random() < 0.5:
@@ -224,9 +474,14 @@ def classify(dm: Reply) -> str:
         return "recaps"
     if "how did it go" in text.lower() or "how was it" in text.lower():
         return "check-ins"
-    if {"Answer", "Skip", "Later"} <= buttons or {"We did it", "Not this time"} <= buttons:
+    menu = any(i.startswith("closer:pick:") for i in dm.custom_ids())  # a this-or-that
+    if (
+        {"Answer", "Skip", "Later"} <= buttons
+        or {"We did it", "Not this time"} <= buttons
+        or (menu and {"Skip", "Later"} <= buttons)
+    ):
         return "prompts"
-    if "answered" in text and "wrote" in text:
+    if ("answered" in text and "wrote" in text) or " picked " in dm.content:
         return "reveals"
     if "No rush" in text or "whenever you're ready" in text:
         return "nudges"
@@ -283,6 +538,29 @@ async def _closeness(demo: Demo, out: Transcript) -> None:
             out.always(f"  picture saved: {path}")
 
 
+GUESS_GAME = ("a guessing game", "curiosity.guess-comfort-food")
+PICK_GAME = ("a this-or-that", "curiosity.pick-sunrise-or-sunset")
+"""Given to the friends on the first two days, so every demo shows both kinds answered."""
+
+
+async def _game(world: World, demo: Demo, out: Transcript, game: tuple[str, str]) -> None:
+    """Max and Noor, paired as friends, get one prompt of a kind straight away."""
+    what, prompt_id = game
+    out.line()
+    out.line(f"── Max and Noor (friends) get {what} ──")
+    bot = world.running()
+    max_id, noor_id = demo.people["Max"].member.id, demo.people["Noor"].member.id
+    prompt = bot.library.prompt(prompt_id)
+    try:
+        pair = await bot.pairs.resolve(world.guild.id, max_id, noor_id)
+    except Exception:  # the invite went unanswered: nothing to show
+        out.line("      (no friends pair to play with)")
+        return
+    if prompt is not None:
+        await bot.prompt_service.deliver(pair, prompt)
+        await demo.run_hour()
+
+
 async def _play(world: World, days: int, seed: int, out: Transcript) -> int:
     await world.start_bot()
     cast = {
@@ -300,7 +578,10 @@ async def _play(world: World, days: int, seed: int, out: Transcript) -> int:
     }
     demo = Demo(world, people, seed, out)
     out.always(f"Closer sandbox demo — {days} simulated day{'s' if days != 1 else ''}, seed {seed}")
-    out.always("A couple (Ada in Berlin, Sam in New York) and a circle of five friends.")
+    out.always(
+        "A couple (Ada in Berlin, Sam in New York), a book-club circle of three, and two "
+        "friends (Max and Noor)."
+    )
     out.line()
     out.line(f"── Setting up · {world.clock.now():%A %-d %B} ──")
     for name, person in people.items():
@@ -319,13 +600,25 @@ async def _play(world: World, days: int, seed: int, out: Transcript) -> int:
     await demo.command(
         "Kim", "circle create", name="Book Club", cadence="weekly", day="monday", time="12:00"
     )
-    for name in ("Kim", "Lee", "Max", "Noor", "Oli"):
+    for name in ("Kim", "Lee", "Oli"):
         await demo.command(name, "circle join", name="Book Club")
     await demo.command("Kim", "circle rotate", name="Book Club")
+    await demo.command(
+        "Max",
+        "pair invite",
+        member=people["Noor"].member,
+        relationship="friends",
+        time="18:00",
+        cadence="weekly",
+    )
+    await demo.run_hour()
+    await _game(world, demo, out, GUESS_GAME)
     await demo.command("Ada", "challenge start", theme="gratitude-week")
     await demo.run_hour()
     for day in range(days):
         demo.day = day
+        if day == 1:  # a day on, so the friends' DMs aren't one burst
+            await _game(world, demo, out, PICK_GAME)
         out.line()
         out.line(f"── Day {day + 1} · {world.clock.now():%A %-d %B} ──")
         for _hour in range(24):

@@ -41,6 +41,20 @@ REVEALED = (
     "If there's more to say, tell them directly."
 )
 EMPTY = "An empty answer can't be saved. Write a few words, or press Skip."
+GUESS_BY_FORM = (
+    "This one is a guessing game, with your answer and a guess for your partner side by side. "
+    "Press Answer on it to write both together."
+)
+PICK_BY_MENU = "This one is a this-or-that: choose from the menu on the prompt to pick."
+
+GUESS_ANSWER_LIMIT = 1000
+"""Guess prompts are light; a shorter answer keeps a trio's reveal (every answer and guess side
+by side) inside one Discord message."""
+GUESS_LIMIT = 300
+WHY_LIMIT = 200
+
+REVEALING = (Kind.QUESTION, Kind.GUESS, Kind.PICK)
+"""Kinds whose answers are shown to the pair once everyone answered."""
 
 
 def instance_text(library: Library, instance: InstanceRow) -> str:
@@ -76,6 +90,29 @@ class DmRoute:
 
     saved: AnswerResult | None = None
     choices: tuple[Choice, ...] = ()
+
+
+def _clean_extra(text: str | None, limit: int, what: str) -> str | None:
+    """A guess or a why: one line, optional here (the caller decides if it must be there)."""
+    body = " ".join((text or "").split())
+    if not has_visible_text(body):
+        return None
+    if len(body) > limit:
+        raise UserFacingError(
+            f"That {what} is {len(body)} characters; it can be up to {limit}. "
+            "Could you trim it a little?"
+        )
+    return body
+
+
+@dataclass(frozen=True)
+class GuessForm:
+    """What the guess form needs: the prompt, whom the guess is about, and what is saved."""
+
+    prompt_text: str
+    partners: list[str]
+    answer: str | None
+    guess: str | None
 
 
 def clean_answer(text: str) -> str:
@@ -164,14 +201,27 @@ class AnswerService:
         return DmRoute(choices=tuple(choices))
 
     async def submit(
-        self, instance_id: int, user_id: int, text: str, feeling: str | None = None
+        self,
+        instance_id: int,
+        user_id: int,
+        text: str,
+        feeling: str | None = None,
+        *,
+        guess: str | None = None,
+        why: str | None = None,
     ) -> AnswerResult:
+        """Save an answer. A guess prompt needs the guess with it (only its form has both); a
+        pick needs one of the prompt's options, with an optional why."""
         body = clean_answer(text)
         instance, pair = await self._context(instance_id, user_id)
+        kind = Kind(instance.kind)
+        guess, why = self._extras(instance, kind, body, guess, why)
         names = await self.prompting.names_of(pair.member_ids)
         now = self.now()
         async with self.db.transaction() as tx:
-            replaced = await answer_store.write_answer(tx, instance_id, user_id, body, feeling, now)
+            replaced = await answer_store.write_answer(
+                tx, instance_id, user_id, body, feeling, now, guess=guess, why=why
+            )
             if replaced is None:
                 fresh = await instance_store.get_instance(self.db, instance_id)
                 raise UserFacingError(
@@ -186,6 +236,56 @@ class AnswerService:
             revealed=revealed,
             kind=Kind(instance.kind),
             partners=[names[m] for m in pair.partners_of(user_id)],
+        )
+
+    def _extras(
+        self, instance: InstanceRow, kind: Kind, body: str, guess: str | None, why: str | None
+    ) -> tuple[str | None, str | None]:
+        if kind is Kind.GUESS:
+            cleaned = _clean_extra(guess, GUESS_LIMIT, "guess")
+            if cleaned is None:
+                raise UserFacingError(GUESS_BY_FORM)
+            if len(body) > GUESS_ANSWER_LIMIT:
+                raise UserFacingError(
+                    f"That's {len(body)} characters; answers to a guessing game can be up to "
+                    f"{GUESS_ANSWER_LIMIT}. Could you trim it a little?"
+                )
+            return cleaned, None
+        if kind is Kind.PICK:
+            prompt = self.library.prompt(instance.prompt_id)
+            if prompt is None or body not in prompt.options:
+                raise UserFacingError(PICK_BY_MENU)
+            return None, _clean_extra(why, WHY_LIMIT, "reason")
+        return None, None
+
+    async def submit_pick(
+        self, instance_id: int, user_id: int, option: int, why: str | None
+    ) -> AnswerResult:
+        """A pick from the prompt's menu, by position (custom ids carry the index, not words)."""
+        instance = await instance_store.get_instance(self.db, instance_id)
+        prompt = self.library.prompt(instance.prompt_id) if instance else None
+        if prompt is None or not 0 <= option < len(prompt.options):
+            raise UserFacingError(PICK_BY_MENU)
+        return await self.submit(instance_id, user_id, prompt.options[option], why=why)
+
+    async def pick_options(self, instance_id: int, user_id: int) -> list[str]:
+        """The options of a pick prompt the member can still pick on (checked like Answer)."""
+        instance = await self.check_answerable(instance_id, user_id)
+        prompt = self.library.prompt(instance.prompt_id)
+        if Kind(instance.kind) is not Kind.PICK or prompt is None:
+            raise UserFacingError("That prompt isn't a this-or-that.")
+        return list(prompt.options)
+
+    async def guess_form(self, instance_id: int, user_id: int) -> GuessForm:
+        instance = await self.check_answerable(instance_id, user_id)
+        _, pair = await self._context(instance_id, user_id)
+        names = await self.prompting.names_of(pair.member_ids)
+        mine = (await answer_store.answers_for(self.db, instance_id)).get(user_id)
+        return GuessForm(
+            prompt_text=self.text_of(instance),
+            partners=[names[m] for m in pair.partners_of(user_id)],
+            answer=mine.text if mine else None,
+            guess=mine.guess if mine else None,
         )
 
     async def skip(self, instance_id: int, user_id: int) -> None:
@@ -308,7 +408,7 @@ class AnswerService:
         states = await instance_store.member_states_in(tx, instance.id)
         if any(state == "open" for state in states.values()):
             return False
-        if Kind(instance.kind) is not Kind.QUESTION:
+        if Kind(instance.kind) not in REVEALING:
             await instance_store.close_instance_in(tx, instance.id, "closed", now)
             return False
         answered = [uid for uid, state in states.items() if state == "answered"]
@@ -351,10 +451,29 @@ class AnswerService:
             return False  # someone else's answer revealed it a moment ago
         answers = await answer_store.answers_in(tx, instance.id)
         prompt_text = self.text_of(instance)
+        kind = Kind(instance.kind)
         deliveries = []
         for reader in answered:
             authors = [uid for uid in answered if uid != reader and uid in answers]
-            others = [(names[uid], answers[uid].text, answers[uid].feeling) for uid in authors]
+            if kind is Kind.QUESTION:
+                others = [(names[uid], answers[uid].text, answers[uid].feeling) for uid in authors]
+                payload = messages.reveal_message(prompt_text, others)
+            else:
+                # The reader first, as "You", then the others: a guess or a pick reads as a
+                # comparison, so both sides are shown, with only the others' words as authors.
+                people = [
+                    messages.Said(
+                        "You" if uid == reader else names[uid],
+                        answers[uid].text,
+                        answers[uid].guess or answers[uid].why,
+                    )
+                    for uid in ([reader] if reader in answers else []) + authors
+                ]
+                payload = (
+                    messages.guess_reveal_message(prompt_text, people)
+                    if kind is Kind.GUESS
+                    else messages.pick_reveal_message(prompt_text, people)
+                )
             deliveries.append(
                 NewDelivery(
                     dedupe_key=f"reveal:{instance.id}:{reader}",
@@ -363,7 +482,7 @@ class AnswerService:
                     user_id=reader,
                     pair_id=pair.id,
                     instance_id=instance.id,
-                    payload=dict(messages.reveal_message(prompt_text, others)),
+                    payload=dict(payload),
                     authors=tuple(authors),
                 )
             )

@@ -410,6 +410,10 @@ class FollowUps:
                 text = a.text
                 if a.feeling and not text.lower().startswith("i feel"):
                     text = f"*I feel {a.feeling}.* {text}"
+                if a.guess:
+                    text = f"{text} · *guessed:* {a.guess}"
+                if a.why:
+                    text = f"{text} — {a.why}"
                 said.append(("You" if a.user_id == user_id else a.name, text))
             if not any(who == "You" for who, _ in said) and row.my_state == "skipped":
                 said.insert(0, ("You", "*skipped*"))

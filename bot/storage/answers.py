@@ -21,6 +21,10 @@ class AnswerRow:
     shared: bool
     created_at: datetime
     updated_at: datetime
+    guess: str | None = None
+    """A guess prompt: what this member guessed their partner would say."""
+    why: str | None = None
+    """A pick prompt: the member's optional reason for their pick (`text` holds the pick)."""
 
 
 def _answer(row: sqlite3.Row) -> AnswerRow:
@@ -32,6 +36,8 @@ def _answer(row: sqlite3.Row) -> AnswerRow:
         shared=bool(row["shared"]),
         created_at=from_db(row["created_at"]),
         updated_at=from_db(row["updated_at"]),
+        guess=row["guess"],
+        why=row["why"],
     )
 
 
@@ -42,12 +48,16 @@ async def write_answer(
     text: str,
     feeling: str | None,
     now: datetime,
+    *,
+    guess: str | None = None,
+    why: str | None = None,
 ) -> bool | None:
     """Save a member's answer inside the caller's transaction, only while it can still change.
 
     The state check is part of the write: nothing is saved once the prompt was revealed or
     closed, the pair ended, or the member skipped. Returns whether it replaced an earlier
-    answer, or None when refused.
+    answer, or None when refused. A guess or a why is written with the answer it belongs to,
+    never on its own, so a reveal cannot show half of a submission.
     """
     cur = await conn.execute(
         "UPDATE instance_members SET state = 'answered', updated_at = ? "
@@ -63,11 +73,11 @@ async def write_answer(
     )
     existed = await cur.fetchone() is not None
     await conn.execute(
-        "INSERT INTO answers (instance_id, user_id, text, feeling, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (instance_id, user_id) DO UPDATE SET "
-        "text = excluded.text, feeling = COALESCE(excluded.feeling, answers.feeling), "
-        "updated_at = excluded.updated_at",
-        (instance_id, user_id, text, feeling, to_db(now), to_db(now)),
+        "INSERT INTO answers (instance_id, user_id, text, feeling, guess, why, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_id, user_id) DO UPDATE "
+        "SET text = excluded.text, feeling = COALESCE(excluded.feeling, answers.feeling), "
+        "guess = excluded.guess, why = excluded.why, updated_at = excluded.updated_at",
+        (instance_id, user_id, text, feeling, guess, why, to_db(now), to_db(now)),
     )
     return existed
 

@@ -229,6 +229,8 @@ class HistoryAnswer:
     name: str
     text: str
     feeling: str | None
+    guess: str | None = None
+    why: str | None = None
 
 
 async def readable_answers(
@@ -244,7 +246,8 @@ async def readable_answers(
         return []
     marks = ",".join("?" * len(instance_ids))
     rows = await db.fetchall(
-        "SELECT a.instance_id, a.user_id, COALESCE(m.display_name, ''), a.text, a.feeling "
+        "SELECT a.instance_id, a.user_id, COALESCE(m.display_name, ''), a.text, a.feeling, "
+        "a.guess, a.why "
         "FROM answers a JOIN prompt_instances i ON i.id = a.instance_id "
         "JOIN instance_members author ON author.instance_id = a.instance_id "
         "AND author.user_id = a.user_id "
@@ -258,7 +261,9 @@ async def readable_answers(
         (user_id, user_id, *instance_ids, user_id, user_id),
     )
     return [
-        HistoryAnswer(int(r[0]), int(r[1]), str(r[2]) or "your partner", str(r[3]), r[4])
+        HistoryAnswer(
+            int(r[0]), int(r[1]), str(r[2]) or "your partner", str(r[3]), r[4], r[5], r[6]
+        )
         for r in rows
     ]
 

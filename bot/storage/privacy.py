@@ -336,6 +336,8 @@ _FIELDS: dict[str, dict[str, str]] = {
         "text": "What you wrote.",
         "feeling": "The feeling you picked, if any.",
         "shared": "For reflections: 1 if you chose to share it, else 0.",
+        "guess": "For guessing prompts: what you guessed your partner would answer.",
+        "why": "For this-or-that prompts: the reason you gave for your pick, if any.",
         "created_at": "When you first answered (UTC).",
         "updated_at": "When you last edited it (UTC).",
     },

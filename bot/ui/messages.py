@@ -6,7 +6,7 @@ outbox can store a message and send it later, after a restart if need be.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from bot.core.models import Depth, Kind, Prompt, Relationship
 from bot.ui.payload import MessagePayload, ViewSpec, embed
@@ -56,6 +56,13 @@ def prompt_message(
         fields.append(("Time", f"About {prompt.minutes} minutes, together or on a call"))
     if prompt.kind is Kind.ACTIVITY:
         footer = f"Something to do with {names(partners)} — no screens needed to reply."
+    elif prompt.kind is Kind.GUESS:
+        footer = guess_footer(partners)
+    elif prompt.kind is Kind.PICK:
+        footer = (
+            "Pick from the menu (a line on why is optional). You'll see whether you matched "
+            f"once {names(partners)} {'has' if len(partners) <= 1 else 'have'} picked too."
+        )
     elif prompt.kind is Kind.REFLECTION:
         footer = "A note for yourself. It stays private unless you choose to share it."
     else:
@@ -71,10 +78,14 @@ def prompt_message(
         "instance": instance_id,
         "user": user_id,
         "activity": prompt.kind is Kind.ACTIVITY,
-        "feelings": prompt.category.value == "feelings" and prompt.kind is not Kind.ACTIVITY,
+        # A guess or a pick has its own form or menu; the feelings list is for written answers.
+        "feelings": prompt.category.value == "feelings"
+        and prompt.kind in (Kind.QUESTION, Kind.REFLECTION),
     }
     if start:
         view["start"] = True
+    if prompt.kind is Kind.PICK:
+        view["options"] = list(prompt.options)
     message: MessagePayload = {
         "embed": embed(prompt.category.label, description, footer=footer, fields=fields),
         "view": view,
@@ -245,6 +256,101 @@ def reveal_message(prompt_text: str, answers: list[tuple[str, str, str | None]])
     return {"embeds": [head, *(_said(name, text, feeling) for name, text, feeling in answers)]}
 
 
+def guess_footer(partners: list[str]) -> str:
+    """A trio guesses once, for the others together: one form holds it, and it stays a game."""
+    if len(partners) <= 1:
+        return (
+            f"Answer for yourself, then guess what {names(partners)} would say. You'll see both "
+            "answers and both guesses once you've both answered."
+        )
+    return (
+        f"Answer for yourself, then guess what most of {names(partners)} would say. You'll see "
+        "every answer and guess once you've all answered."
+    )
+
+
+def guess_label(partners: list[str]) -> str:
+    """The guess field's label (Discord allows 45 characters)."""
+    label = (
+        f"Your guess for {partners[0]}"
+        if len(partners) == 1
+        else "What would most of them say?"
+        if partners
+        else "Your guess for your partner"
+    )
+    return label if len(label) <= 45 else label[:44] + "…"
+
+
+class Said(NamedTuple):
+    """One person's side of a guess or a pick: "You" for the reader."""
+
+    name: str
+    text: str
+    extra: str | None  # their guess (guess prompts) or their why (picks)
+
+
+def _guessed(person: Said, people: list[Said]) -> tuple[str, str] | None:
+    """The guess shown beside a person's answer: in a pair, what the other guessed for them;
+    in a group, the person's own guess for the others."""
+    if len(people) == 2:
+        other = people[1] if person is people[0] else people[0]
+        if other.extra is None:
+            return None
+        return (f"{other.name} guessed", other.extra)
+    if person.extra is None:
+        return None
+    whose = "Your guess" if person.name == "You" else f"{person.name}'s guess"
+    return (f"{whose} for the others", person.extra)
+
+
+def guess_reveal_message(prompt_text: str, people: list[Said]) -> MessagePayload:
+    """Each answer whole, with the guess made for it beside it, one embed per person."""
+    head = embed(
+        "You've both answered — and guessed"
+        if len(people) <= 2
+        else "You've all answered — and guessed",
+        prompt_text,
+        footer="Just between you. Close, or way off? Either is worth a chat.",
+    )
+    bodies = []
+    for person in people:
+        guessed = _guessed(person, people)
+        bodies.append(
+            embed(
+                None,
+                person.text,
+                author=f"{person.name} wrote",
+                fields=[guessed] if guessed else None,
+            )
+        )
+    return {"embeds": [head, *bodies]}
+
+
+def pick_line(people: list[Said]) -> str:
+    picks = {p.text for p in people}
+    if len(picks) == 1 and len(people) > 1:
+        everyone = "both" if len(people) == 2 else "all"
+        return f"You {everyone} picked {people[0].text}"
+    parts = [f"{p.name} picked {p.text}" for p in people]
+    return names(parts) if len(parts) > 2 else ", ".join(parts)
+
+
+def pick_reveal_message(prompt_text: str, people: list[Said]) -> MessagePayload:
+    """Whether you matched, in one line, then any whys, each in an embed of its own."""
+    line = pick_line(people)
+    head = embed(
+        line if len(line) <= 256 else line[:255] + "…",
+        prompt_text,
+        footer="Just between you. Matched or not, the why is the fun part.",
+    )
+    whys = [
+        embed(None, person.extra, author=f"{person.name} wrote why")
+        for person in people
+        if person.extra
+    ]
+    return {"content": f"{line}.", "embeds": [head, *whys]}
+
+
 def stays_private_message(prompt_text: str, skipped_by: list[str]) -> MessagePayload:
     return {
         "content": f"{names(skipped_by)} passed on this one, so your answer stays private. "
@@ -292,6 +398,10 @@ def saved_message(result: AnswerResultLike, user_id: int) -> MessagePayload:
             },
         }
     text = answer_saved_text(result.partners, result.replaced, result.revealed)
+    if result.kind is Kind.PICK:
+        if result.revealed:
+            return {"content": text.replace("answer", "pick")}
+        return {"content": f"{text} To change your pick, choose again from the menu."}
     if result.revealed:
         return {"content": text}
     return {
@@ -315,6 +425,10 @@ def which_prompt_text(count: int) -> str:
 def choice_label(partners: list[str], opening: str, answered: bool) -> str:
     verb = "Replace my answer for" if answered else "For"
     return f"{verb} {names(partners)}: {opening}"
+
+
+def embed_free_pick_text(prompt_text: str) -> str:
+    return f"{prompt_text}\nPick one below; you can add a line on why."
 
 
 SKIPPED_TEXT = "Skipped. No questions asked."

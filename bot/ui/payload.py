@@ -23,6 +23,7 @@ class ViewSpec(TypedDict, total=False):
     switch: str  # the closeness check-in: offer to turn scheduled check-ins "off" or "on"
     proposer: int  # a proposed change of relationship kind: who asked
     relationship: str  # ... and the kind they proposed
+    options: list[str]  # a pick prompt: the choices its menu offers, in order
 
 
 class FileSpec(TypedDict, total=False):

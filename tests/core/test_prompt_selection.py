@@ -141,13 +141,17 @@ def contexts(
 SEEDS = st.integers(min_value=-(2**40), max_value=2**40)
 
 
+def _deliverable(kind: Kind) -> bool:
+    return prompts_module.GUESS_AND_PICK_ENABLED or kind not in (Kind.GUESS, Kind.PICK)
+
+
 def _eligible(library: Sequence[Prompt], ctx: SelectionContext) -> list[Prompt]:
     """The hard rules, restated independently of the implementation."""
     return [
         p
         for p in library
         if ctx.relationship in p.audience
-        and p.kind not in (Kind.GUESS, Kind.PICK)
+        and _deliverable(p.kind)
         and p.category not in ctx.muted
         and p.depth.rank <= ctx.depth.rank
     ]
@@ -215,7 +219,7 @@ def test_hard_rules_hold_over_many_picks(data: st.DataObject, seed: int) -> None
     for p in picks:
         assert p in pool
         assert ctx.relationship in p.audience
-        assert p.kind not in (Kind.GUESS, Kind.PICK)
+        assert _deliverable(p.kind)
         assert ctx.depth.allows(p.depth)
         assert p.category not in ctx.muted
 
@@ -571,7 +575,7 @@ def test_friends_family_and_circles_never_get_a_prompt_outside_their_kind(
             assert not _eligible(library, ctx)
             break
         assert relationship in p.audience, (relationship, p)
-        assert p.kind not in (Kind.GUESS, Kind.PICK)
+        assert _deliverable(p.kind)
         assert ctx.depth.allows(p.depth)
         assert p.category not in ctx.muted
         history.append(_sent(p))
@@ -581,6 +585,7 @@ def test_guess_and_pick_wait_behind_one_switch(monkeypatch: pytest.MonkeyPatch) 
     guess = _prompt(0, Category.HUMOR, Depth.LIGHT, ANY, Kind.GUESS)
     pick = _prompt(1, Category.CURIOSITY, Depth.LIGHT, ANY, Kind.PICK)
     ctx = SelectionContext(relationship=Relationship.PARTNERS, depth=Depth.LIGHT)
+    monkeypatch.setattr(prompts_module, "GUESS_AND_PICK_ENABLED", False)
     assert choose_prompt([guess, pick], ctx, 3) is None
     monkeypatch.setattr(prompts_module, "GUESS_AND_PICK_ENABLED", True)
     assert {choose_prompt([guess, pick], ctx, seed) for seed in range(20)} == {guess, pick}

@@ -35,7 +35,12 @@ def labels(reply: Reply) -> set[str]:
 
 def is_prompt(reply: Reply) -> bool:
     have = labels(reply)
-    return {"Answer", "Skip", "Later"} <= have or {"We did it", "Not this time"} <= have
+    menu = any(i.startswith("closer:pick:") for i in reply.custom_ids())  # a this-or-that
+    return (
+        {"Answer", "Skip", "Later"} <= have
+        or {"We did it", "Not this time"} <= have
+        or (menu and {"Skip", "Later"} <= have)
+    )
 
 
 async def seed_pair(
@@ -101,8 +106,10 @@ async def answer_everything(bot: CloserBot, user_id: int, text: str = "Happy to.
     for row in rows:
         if row[1] == Kind.ACTIVITY.value:
             await bot.answers.activity_outcome(int(row[0]), user_id, True)
+        elif row[1] == Kind.PICK.value:
+            await bot.answers.submit_pick(int(row[0]), user_id, 0, text)
         else:
-            await bot.answers.submit(int(row[0]), user_id, text)
+            await bot.answers.submit(int(row[0]), user_id, text, guess=text)
 
 
 async def only_categories(bot: CloserBot, pair_id: int, keep: set[Category]) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import CloserBot
 from bot.core.models import Category, ChallengeDay, Depth, Kind
-from bot.sandbox.driver import Member, Reply
+from bot.sandbox.driver import Member, Reply, walk_components
 from bot.sandbox.limits import RouteBuckets
 from bot.storage import challenges as challenge_store
 from bot.storage import circles as circle_store
@@ -99,21 +99,33 @@ async def state(bot: CloserBot, instance_id: int, user_id: int) -> str | None:
     return await instance_store.member_state(bot.db, instance_id, user_id)
 
 
-async def take_part(bot: CloserBot, member: Member, reply: Reply, text: str) -> None:
-    """Do today's prompt as a keen member would: answer a question in words (by DM), or say
-    "We did it" to an activity."""
+async def take_part(bot: CloserBot, member: Member, reply: Reply, text: str) -> str:
+    """Do today's prompt as a keen member would: answer a question in words (by DM), a guessing
+    game in its form, a this-or-that from its menu, or say "We did it" to an activity. Returns
+    the words saved as the answer."""
     instance_id = instance_of(reply)
+    menu = [i for i in reply.custom_ids() if i.startswith("closer:pick:")]
     if "We did it" in labels(reply):
         done = await (await member.click(reply, "We did it")).reply()
         assert done.ephemeral
-        return
-    # A Discord reply to the day's prompt: earlier days may still be open too.
-    await member.send_dm(text, reply_to=reply.message_id)
+        return text
+    if menu:
+        modal = await (await member.click(reply, menu[0], values=["0"])).modal()
+        await (await member.submit_modal(modal, {"why": ""})).reply()
+        options = [c for c in walk_components(reply.components) if c.get("custom_id") == menu[0]]
+        text = str(options[0]["options"][0]["label"])
+    elif "guess what" in reply.text:
+        modal = await (await member.click(reply, "Answer")).modal()
+        await (await member.submit_modal(modal, {"answer": text, "guess": "No idea!"})).reply()
+    else:
+        # A Discord reply to the day's prompt: earlier days may still be open too.
+        await member.send_dm(text, reply_to=reply.message_id)
 
     async def answered() -> bool:
         return await state(bot, instance_id, member.id) == "answered"
 
     await wait_until(answered, what=f"{member.name}'s answer")
+    return text
 
 
 async def skip(bot: CloserBot, member: Member, reply: Reply) -> None:
@@ -192,8 +204,8 @@ async def test_a_couples_week_follows_the_plan_and_ends_with_a_matching_recap(
         if n == 3:
             # Sam sits this one out; Ada's words must stay private (no reveal, no recap).
             if "We did it" not in labels(got_a[0]):
-                await take_part(bot, ada, got_a[0], "Ada, day 3: thanks for the soup.")
-                answered[n] = {"Ada": "Ada, day 3: thanks for the soup."}
+                said = await take_part(bot, ada, got_a[0], "Ada, day 3: thanks for the soup.")
+                answered[n] = {"Ada": said}
             continue
         if timed:
             await _both_start_the_timer(harness, bot, ada, sam, got_a[0], got_s[0], prompt)
@@ -202,8 +214,8 @@ async def test_a_couples_week_follows_the_plan_and_ends_with_a_matching_recap(
             "Ada": f"Ada, day {n}: thank you for the walk on Sunday.",
             "Sam": f"Sam, day {n}: thank you for fixing my bike.",
         }
-        await take_part(bot, ada, got_a[0], words["Ada"])
-        await take_part(bot, sam, got_s[0], words["Sam"])
+        words["Ada"] = await take_part(bot, ada, got_a[0], words["Ada"])
+        words["Sam"] = await take_part(bot, sam, got_s[0], words["Sam"])
         answered[n] = words
         await tick(harness)
 
@@ -513,8 +525,7 @@ async def test_a_circle_week_with_a_late_group_and_a_quiet_member_posts_counts_o
                 await skip(bot, m, got[0])
             else:
                 said = f"{m.name} on day {n}: a fact about octopuses I love."
-                words.append(said)
-                await take_part(bot, m, got[0], said)
+                words.append(await take_part(bot, m, got[0], said))
         await tick(harness)
 
     harness.clock.set(at(8, 18, 5))

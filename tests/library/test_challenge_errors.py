@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core import prompts as prompts_module
 from bot.core.models import Category, Depth, Relationship
 from bot.library.loader import load_library
 from tests.library.builders import (
@@ -241,8 +242,10 @@ def test_a_medium_prompt_day_needs_a_stand_in(root: Path) -> None:
     ],
 )
 def test_stand_in_must_be_a_known_light_prompt_of_the_same_category(
-    root: Path, stand_in: str, extra: str, message: str
+    root: Path, stand_in: str, extra: str, message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A pick is a kind Closer can switch off; with it off, a pick can't stand in.
+    monkeypatch.setattr(prompts_module, "GUESS_AND_PICK_ENABLED", False)
     others = {
         "support": prompt_toml(
             PROMPT, id="support.light-one", category="support", text="What small thing cheers you?"
@@ -279,7 +282,9 @@ def test_stand_in_only_goes_with_a_prompt(root: Path) -> None:
     ]
 
 
-def test_a_pick_prompt_day_needs_a_stand_in_until_picks_can_be_sent(root: Path) -> None:
+def test_a_pick_prompt_day_needs_a_stand_in_while_picks_are_switched_off(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pick = prompt_toml(
         PROMPT,
         id="humor.pick-one",
@@ -289,6 +294,9 @@ def test_a_pick_prompt_day_needs_a_stand_in_until_picks_can_be_sent(root: Path) 
     )
     days: list[Fields] = [{"title": "Choose", "prompt": "humor.pick-one"}, *FIVE_DAYS[1:]]
     files = {"humor.toml": pack(base_pack(), pick), "challenges.toml": challenge_toml(days)}
+    # Picks are sent: a light pick is a day on its own.
+    assert load_library(write(root, files)).challenges[0].days[0].prompt_id == "humor.pick-one"
+    monkeypatch.setattr(prompts_module, "GUESS_AND_PICK_ENABLED", False)
     assert problems(root, files) == [
         "prompts/challenges.toml:10: day 1: 'humor.pick-one' is a pick, so a new pair can't "
         'get it yet; add stand_in = "<a light humor prompt id>" that fits the title'

@@ -69,7 +69,7 @@ def test_stats_show_what_each_relationship_kind_can_receive(root: Path) -> None:
         ]
     assert "no light prompts in: quality_time, curiosity" in blocks[0]
     assert "vulnerability" not in blocks[0]  # never light by design, so not a gap
-    assert out.getvalue().rstrip().endswith("not sent yet (no DM interaction): guess, pick")
+    assert "not sent yet" not in out.getvalue()  # every kind has its DM interaction now
 
 
 def test_stats_of_an_invalid_library_exit_2(root: Path) -> None:
