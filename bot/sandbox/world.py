@@ -129,8 +129,9 @@ class World:
         """Run one outbox pass now, as the scheduler would, and wait for it to finish."""
         bot = self.running()
         await bot.ticker.run_once()
-        # A wake-up during the pass may have started another; let it finish too.
-        for _ in range(50):
+        # A wake-up during the pass may have started another; let it finish too (a loaded
+        # machine can take a while, and the demo's transcript must not depend on it).
+        for _ in range(500):
             if not bot.ticker.busy:
                 break
             await asyncio.sleep(0.02)
