@@ -97,7 +97,7 @@ def cmd_run() -> int:
 
 
 def cmd_sandbox(days: int, seed: int, quiet: bool) -> int:
-    from bot.sandbox.demo import run_demo
+    from bot.playground.demo import run_demo
 
     if not 1 <= days <= 28:
         raise CliError("--days must be between 1 and 28")

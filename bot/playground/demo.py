@@ -19,9 +19,9 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.library.loader import load_library
+from bot.playground.world import START, World
 from bot.sandbox.driver import DriverError, Member, Reply, walk_components
 from bot.sandbox.server import Sandbox
-from bot.sandbox.world import START, World
 from bot.settings import default_prompts_dir
 
 ANSWERS = (

@@ -1,0 +1,73 @@
+"""The layers in docs/internals.md hold in the import graph (every import, TYPE_CHECKING too)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+BOT = Path(__file__).resolve().parents[1] / "bot"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(BOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every `bot…` module a file names, wherever the import sits (functions, TYPE_CHECKING)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            # `from bot.storage import guilds` imports the module bot.storage.guilds.
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in found if name == "bot" or name.startswith("bot.")}
+
+
+def graph() -> dict[str, set[str]]:
+    modules = {module_name(path): path for path in BOT.rglob("*.py")}
+    return {
+        name: {target for target in imports_of(path) if target in modules and target != name}
+        for name, path in modules.items()
+    }
+
+
+def in_package(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def offending(source: str, forbidden: str) -> list[str]:
+    return sorted(
+        f"{module} imports {target}"
+        for module, targets in graph().items()
+        if in_package(module, source)
+        for target in targets
+        if in_package(target, forbidden)
+    )
+
+
+def test_the_graph_sees_imports() -> None:
+    edges = graph()
+    assert "bot.storage.db" in edges["bot.services.guilds"]
+    assert "bot.app" in edges["bot.cogs.admin"]  # under TYPE_CHECKING
+
+
+def test_the_fake_discord_knows_nothing_of_closer() -> None:
+    leaks = sorted(
+        f"{module} imports {target}"
+        for module, targets in graph().items()
+        if in_package(module, "bot.sandbox")
+        for target in targets
+        if not in_package(target, "bot.sandbox")
+    )
+    assert leaks == []
+
+
+def test_cogs_never_import_storage() -> None:
+    assert offending("bot.cogs", "bot.storage") == []
+
+
+def test_delivery_never_imports_cogs() -> None:
+    assert offending("bot.delivery", "bot.cogs") == []
