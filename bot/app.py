@@ -19,7 +19,6 @@ import discord
 import discord.gateway
 import discord.http
 import yarl
-from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs.tree import CloserTree
@@ -270,7 +269,3 @@ class CloserBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))
-
-
-def command_names(tree: app_commands.CommandTree[Any]) -> list[str]:
-    return sorted(c.qualified_name for c in tree.walk_commands())

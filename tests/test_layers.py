@@ -71,3 +71,15 @@ def test_cogs_never_import_storage() -> None:
 
 def test_delivery_never_imports_cogs() -> None:
     assert offending("bot.delivery", "bot.cogs") == []
+
+
+def test_shared_constants_are_defined_once() -> None:
+    definitions: dict[str, list[str]] = {}
+    for path in BOT.rglob("*.py"):
+        for node in ast.parse(path.read_text()).body:
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    definitions.setdefault(target.id, []).append(module_name(path))
+    for name in ("ANSWER_LIMIT", "TOO_LATE", "ACCENT"):
+        assert len(definitions.get(name, [])) == 1, (name, definitions.get(name))

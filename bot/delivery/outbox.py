@@ -29,7 +29,6 @@ Producer = Callable[[datetime], Awaitable[object]]
 LEASE = timedelta(minutes=2)
 BATCH = 200
 MAX_ATTEMPTS = 8
-TOO_LATE = timedelta(hours=3)
 POLL_WHILE_PRODUCING = 0.05
 
 
@@ -56,9 +55,6 @@ class Outbox:
     port: DiscordPort
     clock: Clock
     producers: list[Producer] = field(default_factory=list)
-    after_send: dict[str, Callable[[store.Claimed, int], Awaitable[None]]] = field(
-        default_factory=dict
-    )
     # When a DM may reach a member, if they are in their quiet hours now (None: no gate).
     quiet_until: Callable[[int, datetime], Awaitable[datetime | None]] | None = None
     # Per kind: asked just before sending; False skips the row (e.g. a check-in queued hours
@@ -107,11 +103,6 @@ class Outbox:
         if claimed:
             await asyncio.gather(*(self.deliver(c) for c in claimed))
         return bool(claimed)
-
-    async def drain(self) -> None:
-        """Claim and send until nothing is due. Each batch is one short claim transaction."""
-        while await self._drain_batch():
-            pass
 
     async def send_now(self, delivery_id: int) -> Outcome:
         """Send one queued delivery immediately (e.g. an invite, so the inviter hears about
@@ -201,9 +192,6 @@ class Outbox:
             "delivery sent",
             extra={"delivery_id": c.id, "kind": c.kind, "message_id": sent.message_id},
         )
-        hook = self.after_send.get(c.kind)
-        if hook is not None:
-            await hook(c, sent.message_id)
         return Outcome("sent", message_id=sent.message_id)
 
     async def release(self) -> None:

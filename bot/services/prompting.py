@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from bot.core.cadence import latest_slot_at_or_before, local_date, parse_hhmm
+from bot.core.cadence import TOO_LATE, latest_slot_at_or_before, local_date, parse_hhmm
 from bot.core.models import Cadence, Category, ChallengeDay, Library, Prompt
 from bot.core.prompts import SelectionContext, choose_prompt
 from bot.errors import UserFacingError
@@ -29,7 +29,6 @@ from bot.ui import messages
 
 log = logging.getLogger(__name__)
 
-TOO_LATE = timedelta(hours=3)
 MATERIALISE_BATCH = 500
 
 
