@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 import discord.gateway
@@ -23,10 +23,10 @@ from discord.ext import commands
 
 from bot.cogs.tree import CloserTree
 from bot.core.clock import Clock, SystemClock
-from bot.core.models import Library
+from bot.core.models import Depth, Library, Relationship
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.outbox import Outbox
-from bot.delivery.port import BotPort, DiscordPort
+from bot.delivery.port import BotPort
 from bot.delivery.ticker import Ticker
 from bot.health import heartbeat_path, touch
 from bot.services.answers import AnswerService
@@ -46,15 +46,17 @@ from bot.storage.db import Database
 from bot.storage.lock import ProcessLock
 from bot.storage.meta import get_meta, set_meta
 from bot.storage.pairs import get_pair, resume_due_pauses
-
-if TYPE_CHECKING:
-    from bot.cogs.handlers import Handlers
+from bot.ui.payload import ViewSpec
 
 ConfirmHandler = Callable[[discord.Interaction, int, str], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
+# Extensions, by name: this module never imports a cog, so cogs may import CloserBot without a
+# cycle. `bot.cogs.wiring` comes first: it hands the bot what the outbox and buttons need from
+# the cog layer (the view builder, the button handlers, the forget confirmation).
 COG_MODULES = (
+    "bot.cogs.wiring",
     "bot.cogs.errors",
     "bot.cogs.components",
     "bot.cogs.closer",
@@ -90,9 +92,51 @@ def default_intents() -> discord.Intents:
     return intents
 
 
+class _PromptButton(Protocol):
+    def __call__(
+        self, i: discord.Interaction, action: str, instance_id: int, feeling: str | None = None, /
+    ) -> Awaitable[None]: ...
+
+
+_Press = Callable[[discord.Interaction, str, int], Awaitable[None]]
+
+
+class ButtonHandlers(Protocol):
+    """What persistent buttons call: `bot.cogs.handlers.Handlers`, handed over by
+    `bot.cogs.wiring`. Typed here so this module need not import the cog layer; a button that
+    calls a new handler adds one line."""
+
+    @property
+    def invite(self) -> _Press: ...
+    @property
+    def prompt(self) -> _PromptButton: ...
+    @property
+    def pace(self) -> _Press: ...
+    @property
+    def history(self) -> Callable[[discord.Interaction, int], Awaitable[None]]: ...
+    @property
+    def choose(self) -> Callable[[discord.Interaction, int, int, int], Awaitable[None]]: ...
+    @property
+    def answer_submitted(
+        self,
+    ) -> Callable[[discord.Interaction, int, str, str | None], Awaitable[None]]: ...
+    @property
+    def deeper(self) -> Callable[[discord.Interaction, bool, int, Depth], Awaitable[None]]: ...
+    @property
+    def confirm(self) -> Callable[[discord.Interaction, str, bool, int, str], Awaitable[None]]: ...
+    @property
+    def relationship(
+        self,
+    ) -> Callable[[discord.Interaction, bool, int, int, Relationship], Awaitable[None]]: ...
+
+
+def _cogs_not_loaded(spec: ViewSpec) -> discord.ui.View | None:
+    raise RuntimeError("bot.cogs.wiring is not loaded: nothing can build a message's buttons")
+
+
 class CloserBot(commands.Bot):
     db: Database
-    handlers: Handlers
+    handlers: ButtonHandlers
 
     def __init__(
         self,
@@ -136,28 +180,21 @@ class CloserBot(commands.Bot):
         log.info("closer is set up", extra={"database": str(self.settings.database_path)})
 
     def _build_services(self) -> None:
-        from bot.cogs.components import build_view
-        from bot.cogs.handlers import Handlers
-
         zone = self.settings.default_timezone
         now = self.clock.now
         wake = self.ticker.wake
-        self.port: DiscordPort = BotPort(self, RateLimiter(self.send_rate), build_view)
+        self.port = BotPort(self, RateLimiter(self.send_rate), _cogs_not_loaded)
         self.members = MemberService(self.db, zone, now)
         self.outbox = Outbox(self.db, self.port, self.clock, quiet_until=self.members.quiet_until)
         self.prompting = Prompting(self.db, self.library, zone)
         self.pairs = PairService(self.db, self.outbox, self.prompting, zone, now, wake)
         self.answers = AnswerService(self.db, self.library, self.prompting, now, wake)
         self.prompt_service = PromptCommands(self.db, self.prompting, now, wake)
-        self.handlers = Handlers(self)
         self.confirm_handlers: dict[str, ConfirmHandler] = {}
         self.outbox.producers += [self._resume_pauses, self.prompting.materialise]
         # Trust: export/forget, and servers that removed Closer.
-        from bot.cogs.closer import confirm_forget
-
         self.privacy = PrivacyService(self.db, now, wake)
         self.guild_service = GuildService(self.db, now)
-        self.confirm_handlers["forget"] = confirm_forget
         self.outbox.producers.append(self.guild_service.purge_due)
         # Following up gently: nudges, activity check-ins, going quiet, depth offers.
         self.followups = FollowUps(

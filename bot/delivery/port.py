@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -15,7 +16,7 @@ import aiohttp
 import discord
 
 from bot.delivery.limiter import RateLimiter
-from bot.ui.payload import FileSpec, MessagePayload
+from bot.ui.payload import FileSpec, MessagePayload, ViewSpec
 
 CANNOT_DM = 50007
 UNKNOWN_CHANNEL = 10003
@@ -52,7 +53,9 @@ class DiscordPort(Protocol):
     async def send(self, channel_id: int, message: MessagePayload, nonce: str) -> Sent: ...
 
 
-ViewFactory = Any  # Callable[[ViewSpec], discord.ui.View | None]; typed loosely to avoid a cycle
+# Builds a message's buttons; the cog layer provides it (bot.cogs.wiring), so delivery never
+# imports cogs.
+ViewFactory = Callable[[ViewSpec], discord.ui.View | None]
 
 
 def translate(exc: BaseException) -> SendError:
@@ -86,7 +89,7 @@ class BotPort:
     def __init__(self, client: discord.Client, limiter: RateLimiter, views: ViewFactory) -> None:
         self._client = client
         self._limiter = limiter
-        self._views = views
+        self.views = views
 
     async def open_dm(self, user_id: int) -> int:
         await self._limiter.acquire()
@@ -109,7 +112,7 @@ class BotPort:
         files = [attachment(spec) for spec in message.get("files") or []]
         if files:
             kwargs["files"] = files
-        view = self._views(message["view"]) if "view" in message else None
+        view = self.views(message["view"]) if "view" in message else None
         if view is not None:
             kwargs["view"] = view
         try:
