@@ -189,7 +189,7 @@ async def test_every_object_the_sandbox_dispatched_matches_discords_schemas(
 ) -> None:
     await harness.start_bot()
     ada, sam = harness.member("Ada"), harness.member("Sam")
-    reply = await (await ada.slash("pair invite", member=sam)).reply()
+    reply = await (await ada.slash("pair invite", member=sam, relationship="partners")).reply()
     invite = await sam.next_dm()
     await (await sam.click(invite, "Accept")).reply()
     await sam.send_dm("hello")
