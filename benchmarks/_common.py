@@ -27,9 +27,9 @@ from bot.app import CloserBot  # noqa: E402
 from bot.core.cadence import next_slot, parse_hhmm, parse_zone  # noqa: E402
 from bot.core.models import Cadence, Library, PairKind  # noqa: E402
 from bot.library.loader import load_library  # noqa: E402
+from bot.playground.world import World  # noqa: E402
 from bot.sandbox.payloads import SandboxUser  # noqa: E402
 from bot.sandbox.server import Sandbox  # noqa: E402
-from bot.sandbox.world import World  # noqa: E402
 from bot.storage import members as member_store  # noqa: E402
 from bot.storage import outbox as outbox_store  # noqa: E402
 from bot.storage import pairs as pair_store  # noqa: E402

@@ -97,11 +97,19 @@ def cmd_run() -> int:
 
 
 def cmd_sandbox(days: int, seed: int, quiet: bool) -> int:
-    from bot.sandbox.demo import run_demo
+    from bot.playground.demo import run_demo
 
     if not 1 <= days <= 28:
         raise CliError("--days must be between 1 and 28")
-    return asyncio.run(run_demo(days=days, seed=seed, quiet=quiet, out=sys.stdout))
+    from bot.library.problems import LibraryError
+
+    prompts_dir = _settings().prompts_dir
+    try:
+        return asyncio.run(
+            run_demo(days=days, seed=seed, quiet=quiet, out=sys.stdout, prompts_dir=prompts_dir)
+        )
+    except LibraryError as exc:
+        raise CliError(f"PROMPTS_DIR: {exc}") from None
 
 
 def cmd_sandbox_serve(port: int) -> int:

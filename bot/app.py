@@ -13,21 +13,20 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 import discord
 import discord.gateway
 import discord.http
 import yarl
-from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs.tree import CloserTree
 from bot.core.clock import Clock, SystemClock
-from bot.core.models import Library
+from bot.core.models import Depth, Library, Relationship
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.outbox import Outbox
-from bot.delivery.port import BotPort, DiscordPort
+from bot.delivery.port import BotPort
 from bot.delivery.routes import RouteWatch, sweep_cheaply
 from bot.delivery.ticker import Ticker
 from bot.health import heartbeat_path, is_fresh, touch
@@ -51,15 +50,17 @@ from bot.storage.lock import ProcessLock
 from bot.storage.meta import get_meta, set_meta
 from bot.storage.outbox import due_backlog
 from bot.storage.pairs import get_pair, resume_due_pauses
-
-if TYPE_CHECKING:
-    from bot.cogs.handlers import Handlers
+from bot.ui.payload import ViewSpec
 
 ConfirmHandler = Callable[[discord.Interaction, int, str], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
+# Extensions, by name: this module never imports a cog, so cogs may import CloserBot without a
+# cycle. `bot.cogs.wiring` comes first: it hands the bot what the outbox and buttons need from
+# the cog layer (the view builder, the button handlers, the forget confirmation).
 COG_MODULES = (
+    "bot.cogs.wiring",
     "bot.cogs.errors",
     "bot.cogs.components",
     "bot.cogs.closer",
@@ -102,11 +103,67 @@ def component_label(custom_id: str) -> str:
     return ":".join(words[:3])[:60] or "unknown"
 
 
+class _PromptButton(Protocol):
+    def __call__(
+        self, i: discord.Interaction, action: str, instance_id: int, feeling: str | None = None, /
+    ) -> Awaitable[None]: ...
+
+
+_Press = Callable[[discord.Interaction, str, int], Awaitable[None]]
+
+
+class _AnswerSubmitted(Protocol):
+    def __call__(
+        self,
+        i: discord.Interaction,
+        instance_id: int,
+        text: str,
+        feeling: str | None,
+        guess: str | None = None,
+        /,
+    ) -> Awaitable[None]: ...
+
+
+class ButtonHandlers(Protocol):
+    """What persistent buttons call: `bot.cogs.handlers.Handlers`, handed over by
+    `bot.cogs.wiring`. Typed here so this module need not import the cog layer; a button that
+    calls a new handler adds one line."""
+
+    @property
+    def invite(self) -> _Press: ...
+    @property
+    def prompt(self) -> _PromptButton: ...
+    @property
+    def pace(self) -> _Press: ...
+    @property
+    def history(self) -> Callable[[discord.Interaction, int], Awaitable[None]]: ...
+    @property
+    def choose(self) -> Callable[[discord.Interaction, int, int, int], Awaitable[None]]: ...
+    @property
+    def answer_submitted(self) -> _AnswerSubmitted: ...
+    @property
+    def picked(self) -> Callable[[discord.Interaction, int, int], Awaitable[None]]: ...
+    @property
+    def pick_submitted(self) -> Callable[[discord.Interaction, int, int, str], Awaitable[None]]: ...
+    @property
+    def deeper(self) -> Callable[[discord.Interaction, bool, int, Depth], Awaitable[None]]: ...
+    @property
+    def confirm(self) -> Callable[[discord.Interaction, str, bool, int, str], Awaitable[None]]: ...
+    @property
+    def relationship(
+        self,
+    ) -> Callable[[discord.Interaction, bool, int, int, Relationship], Awaitable[None]]: ...
+
+
+def _cogs_not_loaded(spec: ViewSpec) -> discord.ui.View | None:
+    raise RuntimeError("bot.cogs.wiring is not loaded: nothing can build a message's buttons")
+
+
 # AutoSharded even with one shard: SHARD_COUNT/SHARD_IDS then split the shards over several
 # processes, and a single process runs them all (discord.py asks Discord for the count).
 class CloserBot(commands.AutoShardedBot):
     db: Database
-    handlers: Handlers
+    handlers: ButtonHandlers
 
     def __init__(
         self,
@@ -178,14 +235,11 @@ class CloserBot(commands.AutoShardedBot):
         log.info("closer is set up", extra={"database": str(self.settings.database_path)})
 
     def _build_services(self) -> None:
-        from bot.cogs.components import build_view
-        from bot.cogs.handlers import Handlers
-
         zone = self.settings.default_timezone
         now = self.clock.now
         wake = self.ticker.wake
         self.limiter = RateLimiter(self.send_rate)
-        self.port: DiscordPort = BotPort(self, self.limiter, build_view, self.route_watch.open_dm)
+        self.port = BotPort(self, self.limiter, _cogs_not_loaded, self.route_watch.open_dm)
         self.members = MemberService(self.db, zone, now)
         self.outbox = Outbox(
             self.db,
@@ -198,15 +252,11 @@ class CloserBot(commands.AutoShardedBot):
         self.pairs = PairService(self.db, self.outbox, self.prompting, zone, now, wake)
         self.answers = AnswerService(self.db, self.library, self.prompting, now, wake)
         self.prompt_service = PromptCommands(self.db, self.prompting, now, wake)
-        self.handlers = Handlers(self)
         self.confirm_handlers: dict[str, ConfirmHandler] = {}
         self.outbox.producers += [self._resume_pauses, self.prompting.materialise]
         # Trust: export/forget, and servers that removed Closer.
-        from bot.cogs.closer import confirm_forget
-
         self.privacy = PrivacyService(self.db, now, wake)
         self.guild_service = GuildService(self.db, now)
-        self.confirm_handlers["forget"] = confirm_forget
         self.outbox.producers.append(self.guild_service.purge_due)
         # Following up gently: nudges, activity check-ins, going quiet, depth offers.
         self.followups = FollowUps(
@@ -365,7 +415,3 @@ class CloserBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))
-
-
-def command_names(tree: app_commands.CommandTree[Any]) -> list[str]:
-    return sorted(c.qualified_name for c in tree.walk_commands())

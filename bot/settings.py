@@ -15,6 +15,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def default_prompts_dir() -> Path:
+    """`prompts` in the working directory, else the library shipped with Closer.
+
+    An installed Closer carries its library as `bot/_prompts` (see setup.py); a source checkout
+    has it beside the package. Either way a command works from any working directory.
+    """
+    relative = Path("prompts")
+    if relative.is_dir():
+        return relative
+    for shipped in (_PACKAGE / "_prompts", _PACKAGE.parent / "prompts"):
+        if shipped.is_dir():
+            return shipped
+    return relative
+
 
 class SettingsError(Exception):
     """A setting is missing or invalid; the message is one line meant for an operator."""
@@ -35,7 +52,7 @@ class Settings(BaseSettings):
     discord_gateway_url: str = "wss://gateway.discord.gg"
     dev_guild_id: int | None = Field(default=None, gt=0)
     default_timezone: str = "UTC"
-    prompts_dir: Path = Path("prompts")
+    prompts_dir: Path = Field(default_factory=default_prompts_dir)
     tick_interval: timedelta = timedelta(seconds=20)
     nudge_after: timedelta = timedelta(hours=24)
     log_level: str = "INFO"

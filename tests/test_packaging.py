@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 from bot.health import heartbeat_path, is_fresh
@@ -71,3 +72,69 @@ def test_health_reflects_the_heartbeat(tmp_path: Path) -> None:
         timeout=60,
     )
     assert stale.returncode == 1 and "unhealthy" in stale.stderr
+
+
+def readme_command(marker: str) -> str:
+    text = (REPO / "README.md").read_text()
+    block = re.search(rf"\*\*{marker}\*\*.*?```sh\n(.*?)\n```", text, re.S)
+    assert block, f"README lost its {marker} command"
+    return block.group(1)
+
+
+def test_ci_installs_once_with_the_readme_test_command() -> None:
+    ci = (REPO / ".ci" / "run").read_text()
+    command = readme_command("Run the tests")
+    assert command in ci.splitlines(), "CI must run exactly the README's test command"
+    assert ci.count("pip install") == 1, "the README's test command is CI's only install"
+
+
+def test_installs_come_from_the_lock_files() -> None:
+    assert "-c requirements.lock" in readme_command("See it work")
+    assert "-c requirements-test.lock" in readme_command("Run the tests")
+    assert "-r requirements.lock" in dockerfile()
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    runtime = [re.split(r"[<>=!\[ ]", dep)[0] for dep in project["dependencies"]]
+    test = [re.split(r"[<>=!\[ ]", dep)[0] for dep in project["optional-dependencies"]["test"]]
+    for lock, names in (("requirements.lock", runtime), ("requirements-test.lock", runtime + test)):
+        pinned = {
+            line.split("==")[0].lower().replace("_", "-").replace(".", "-")
+            for line in (REPO / lock).read_text().splitlines()
+            if "==" in line and not line.startswith("#")
+        }
+        for name in names:
+            assert name.lower().replace(".", "-") in pinned, f"{lock} does not pin {name}"
+
+
+def test_base_image_is_pinned_by_digest() -> None:
+    images = re.findall(r"^FROM (\S+)", dockerfile(), re.M)
+    assert images and all(re.search(r"@sha256:[0-9a-f]{64}$", image) for image in images)
+
+
+def test_every_library_file_is_shipped_in_the_package() -> None:
+    # setup.py maps prompts/ to bot/_prompts; package-data decides which files go with it.
+    text = (REPO / "pyproject.toml").read_text()
+    patterns = json.loads(re.search(r'^"bot\._prompts" = (\[.*\])$', text, re.M).group(1))
+    assert '"bot._prompts": "prompts"' in (REPO / "setup.py").read_text()
+    for path in (REPO / "prompts").iterdir():
+        assert any(path.match(pattern) for pattern in patterns), f"{path.name} is not shipped"
+
+
+def test_commands_work_outside_the_checkout(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+
+    def closer(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            env={**env, **extra},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+
+    checked = closer("prompts", "check")
+    assert checked.returncode == 0, checked.stderr
+    assert "challenges" in checked.stdout
+    missing = closer("sandbox", "--days", "1", "--quiet", PROMPTS_DIR=str(tmp_path / "none"))
+    assert missing.returncode == 2 and "PROMPTS_DIR" in missing.stderr

@@ -43,12 +43,18 @@ def test_defaults_match_the_documented_surface() -> None:
     assert s.discord_gateway_url == "wss://gateway.discord.gg"
     assert s.dev_guild_id is None
     assert s.default_timezone == "UTC"
-    assert s.prompts_dir == Path("prompts")
+    # No prompts/ here (a fresh tmp directory): the library that came with Closer.
+    assert (s.prompts_dir / "challenges.toml").is_file() and s.prompts_dir.is_absolute()
     assert s.tick_interval == timedelta(seconds=20)
     assert s.nudge_after == timedelta(hours=24)
     assert s.log_level == "INFO"
     assert s.shard_count is None and s.shard_ids is None
     assert s.metrics_port is None and s.metrics_host == "127.0.0.1"
+
+
+def test_a_prompts_directory_here_is_the_default(tmp_path: Path) -> None:
+    (tmp_path / "prompts").mkdir()
+    assert load_settings().prompts_dir == Path("prompts")
 
 
 def test_every_setting_is_documented_in_env_example() -> None:

@@ -14,8 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserFacingError
-from bot.storage import guilds as guild_store
-from bot.storage.stats import GuildStats, guild_stats
+from bot.services.guilds import GuildStats
 from bot.ui import closeness_messages as closeness_copy
 from bot.ui import trust
 from bot.ui.payload import embed
@@ -87,9 +86,7 @@ class AdminCog(
                 "then try again."
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await guild_store.set_announce_channel(
-            self.bot.db, guild_id, channel.id, self.bot.clock.now()
-        )
+        await self.bot.guild_service.set_announce_channel(guild_id, channel.id)
         await interaction.followup.send(
             f"Closer will post circle rounds and challenge summaries in <#{channel.id}>. "
             "Those posts hold counts and names only, never anyone's answers.",
@@ -100,7 +97,7 @@ class AdminCog(
     async def stats(self, interaction: discord.Interaction) -> None:
         guild_id = require_manage_guild(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        stats = await guild_stats(self.bot.db, guild_id, self.bot.clock.now())
+        stats = await self.bot.guild_service.stats(guild_id)
         data = stats_embed(stats)
         # Check-ins are a distribution only, and only with enough members behind it.
         data["fields"].append(

@@ -12,11 +12,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs.circle import circle_autocomplete
 from bot.cogs.components import confirm_view
 from bot.cogs.pair import guild_only, partner_autocomplete, with_user_id
 from bot.errors import UserFacingError
 from bot.services.challenges import CIRCLE_NEEDS_MANAGE, NeedsReplace, Outcome
-from bot.storage import circles as circle_store
 from bot.ui import challenge_messages as copy
 
 if TYPE_CHECKING:
@@ -31,21 +31,6 @@ async def theme_autocomplete(
         app_commands.Choice(name=name[:100], value=value)
         for name, value in bot.challenges.theme_choices(current)
     ]
-
-
-async def circle_autocomplete(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    bot: CloserBot = interaction.client  # type: ignore[assignment]
-    if interaction.guild_id is None:
-        return []
-    needle = current.casefold().strip()
-    circles = await circle_store.circles_of_guild(bot.db, interaction.guild_id)
-    return [
-        app_commands.Choice(name=c.name[:100], value=c.name)
-        for c in circles
-        if needle in c.name.casefold()
-    ][:25]
 
 
 class ChallengeCog(
@@ -134,7 +119,7 @@ class ChallengeCog(
         if scope == "c":
             if not interaction.permissions.manage_guild:
                 raise UserFacingError(CIRCLE_NEEDS_MANAGE)
-            circle = await circle_store.get_circle(self.bot.db, target)
+            circle = await self.bot.circles.get(target)
             if circle is None or circle.guild_id != interaction.guild_id:
                 raise UserFacingError("That circle isn't here any more.")
             outcome = await self.bot.challenges.start_circle(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import discord
 
-from bot.cogs.components import _guard, _run, closer
+from bot.cogs.interact import _guard, _run, closer
 from bot.ui import closeness_messages as copy
 from bot.ui import pictures
 from bot.ui.payload import ViewSpec

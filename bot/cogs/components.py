@@ -16,8 +16,9 @@ import discord
 from discord.ext import commands
 
 from bot.cogs.errors import reply_ephemeral
+from bot.cogs.interact import NOT_FOR_YOU as NOT_FOR_YOU
+from bot.cogs.interact import _guard, _run, closer
 from bot.core.models import Depth, Relationship
-from bot.errors import UserFacingError
 from bot.ui.payload import ViewSpec
 
 if TYPE_CHECKING:
@@ -25,35 +26,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NOT_FOR_YOU = "This button was sent to someone else, so it can't act for you."
 ANSWER_MODAL = re.compile(
     r"^closer:answer:(?P<instance>\d+):(?P<user>\d+)(?::(?P<feeling>[a-z]+))?$"
 )
 PICK_MODAL = re.compile(r"^closer:pickwhy:(?P<instance>\d+):(?P<user>\d+):(?P<option>\d)$")
-
-
-def closer(interaction: discord.Interaction) -> CloserBot:
-    return cast("CloserBot", interaction.client)
-
-
-async def _guard(interaction: discord.Interaction, user_id: int) -> bool:
-    if interaction.user.id != user_id:
-        await reply_ephemeral(interaction, NOT_FOR_YOU)
-        return False
-    return True
-
-
-async def _run(interaction: discord.Interaction, action: Any) -> None:
-    """Run a handler; a refusal becomes a short ephemeral reply, a bug a logged apology."""
-    try:
-        await action
-    except UserFacingError as exc:
-        await reply_ephemeral(interaction, exc.message)
-    except Exception:
-        log.exception("component failed", extra={"interaction_id": interaction.id})
-        await reply_ephemeral(
-            interaction, "Something went wrong on our side, sorry. Please try again in a minute."
-        )
 
 
 class InviteButton(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.services.pairs import PairStatus, describe_schedule
+from bot.ui import payload
 
 
 def global_name(user: discord.User | discord.Member) -> str:
@@ -16,13 +17,13 @@ def global_name(user: discord.User | discord.Member) -> str:
     return user.global_name or user.name
 
 
-ACCENT = discord.Colour(0xE8A87C)
+_COLOUR = discord.Colour(payload.ACCENT)
 
 
 def help_embed() -> discord.Embed:
     embed = discord.Embed(
         title="How Closer works",
-        colour=ACCENT,
+        colour=_COLOUR,
         description=(
             "Closer sends you and a partner one small prompt at a time, in DMs: a question, "
             "a thank-you, something to do together. When you have both answered, you each see "
@@ -76,7 +77,7 @@ def status_embed(
 ) -> discord.Embed:
     pair = status.pair
     partner = ", ".join(status.partners) or "your partner"
-    embed = discord.Embed(title=f"You and {partner}", colour=ACCENT)
+    embed = discord.Embed(title=f"You and {partner}", colour=_COLOUR)
     embed.add_field(name="Relationship", value=pair.relationship.label, inline=True)
     embed.add_field(
         name="Schedule", value=describe_schedule(pair.local_time, pair.cadence), inline=True

@@ -33,6 +33,7 @@ from bot.core.models import Cadence, CircleCadence
 
 __all__ = [
     "TIME_FORMAT_MESSAGE",
+    "TOO_LATE",
     "ZONE_MESSAGE",
     "QuietHours",
     "Slot",
@@ -57,6 +58,9 @@ TIME_FORMAT_MESSAGE = "Time must look like 19:30 (24-hour HH:MM)."
 ZONE_MESSAGE = "Unknown time zone. Pick one from the list, like Europe/Berlin."
 QUIET_EQUAL_MESSAGE = "Quiet hours need different start and end times."
 QUIET_MAX = dt.timedelta(hours=20)
+# A scheduled DM more than this late (the bot was down, a member's slot passed) is skipped
+# rather than arriving at 3 am.
+TOO_LATE = dt.timedelta(hours=3)
 QUIET_TOO_LONG_MESSAGE = (
     "Quiet hours can be up to 20 hours long, so there's still a little time each day for prompts."
 )

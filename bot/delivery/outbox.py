@@ -37,7 +37,6 @@ Producer = Callable[[datetime], Awaitable[object]]
 LEASE = timedelta(minutes=2)
 BATCH = 200
 MAX_ATTEMPTS = 8
-TOO_LATE = timedelta(hours=3)
 POLL_WHILE_PRODUCING = 0.05
 # Rows in flight whose channel is known: claimed again once half have gone, so the global budget
 # never idles at a batch boundary (at 50/s, BATCH rows last four seconds).
@@ -71,9 +70,6 @@ class Outbox:
     port: DiscordPort
     clock: Clock
     producers: list[Producer] = field(default_factory=list)
-    after_send: dict[str, Callable[[store.Claimed, int], Awaitable[None]]] = field(
-        default_factory=dict
-    )
     # When a DM may reach a member, if they are in their quiet hours now (None: no gate).
     quiet_until: Callable[[int, datetime], Awaitable[datetime | None]] | None = None
     # Per kind: asked just before sending; False skips the row (e.g. a check-in queued hours
@@ -278,9 +274,6 @@ class Outbox:
             "delivery sent",
             extra={"delivery_id": c.id, "kind": c.kind, "message_id": sent.message_id},
         )
-        hook = self.after_send.get(c.kind)
-        if hook is not None:
-            await hook(c, sent.message_id)
         return Outcome("sent", message_id=sent.message_id)
 
     def open_ahead(self, user_id: int) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -16,7 +17,7 @@ import discord
 
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.routes import RouteGate
-from bot.ui.payload import FileSpec, MessagePayload
+from bot.ui.payload import FileSpec, MessagePayload, ViewSpec
 
 CANNOT_DM = 50007
 UNKNOWN_CHANNEL = 10003
@@ -53,7 +54,9 @@ class DiscordPort(Protocol):
     async def send(self, channel_id: int, message: MessagePayload, nonce: str) -> Sent: ...
 
 
-ViewFactory = Any  # Callable[[ViewSpec], discord.ui.View | None]; typed loosely to avoid a cycle
+# Builds a message's buttons; the cog layer provides it (bot.cogs.wiring), so delivery never
+# imports cogs.
+ViewFactory = Callable[[ViewSpec], discord.ui.View | None]
 
 
 def translate(exc: BaseException) -> SendError:
@@ -93,7 +96,7 @@ class BotPort:
     ) -> None:
         self._client = client
         self._limiter = limiter
-        self._views = views
+        self.views = views
         self._open_gate = open_gate or RouteGate()
 
     async def open_dm(self, user_id: int) -> int:
@@ -121,7 +124,7 @@ class BotPort:
         files = [attachment(spec) for spec in message.get("files") or []]
         if files:
             kwargs["files"] = files
-        view = self._views(message["view"]) if "view" in message else None
+        view = self.views(message["view"]) if "view" in message else None
         if view is not None:
             kwargs["view"] = view
         try:

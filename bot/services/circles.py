@@ -156,6 +156,9 @@ class CircleService:
             )
         return circle
 
+    async def get(self, circle_id: int) -> CircleRow | None:
+        return await store.get_circle(self.db, circle_id)
+
     async def name_choices(
         self, guild_id: int, user_id: int, current: str, *, mine: bool = False
     ) -> list[str]:

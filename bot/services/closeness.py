@@ -20,7 +20,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core import closeness as rules
-from bot.core.cadence import local_date, local_slot, move_out_of_quiet, parse_hhmm
+from bot.core.cadence import TOO_LATE, local_date, local_slot, move_out_of_quiet, parse_hhmm
 from bot.errors import UserFacingError
 from bot.services.prompting import Prompting
 from bot.services.schedule import quiet_of, zone_of
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 # The scan reads every active pair; check-ins are due at most once a day per pair, so a scan
 # every few minutes is plenty and keeps the per-tick cost of a large server near zero.
 SCAN_EVERY = timedelta(minutes=10)
-TOO_LATE = timedelta(hours=3)
 STALE_AFTER = timedelta(hours=12)
 KEY_CHUNK = 500
 # At most this many check-ins queued per scan, so the first scan after this feature ships (every

@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from bot.storage import guilds as guild_store
 from bot.storage.db import Database, checkpoint
 from bot.storage.privacy import purge_guild
+from bot.storage.stats import GuildStats as GuildStats  # re-exported: cogs never import storage
+from bot.storage.stats import guild_stats
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,13 @@ PURGE_GRACE = timedelta(days=7)
 class GuildService:
     db: Database
     now: Callable[[], datetime]
+
+    async def set_announce_channel(self, guild_id: int, channel_id: int) -> None:
+        await guild_store.set_announce_channel(self.db, guild_id, channel_id, self.now())
+
+    async def stats(self, guild_id: int) -> GuildStats:
+        """Counts only, never who answered what."""
+        return await guild_stats(self.db, guild_id, self.now())
 
     async def left(self, guild_id: int) -> datetime:
         """The bot was removed: returns when the server's data will be purged."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from bot.core.cadence import (
+    TOO_LATE,
     Slot,
     is_cadence_day,
     latest_slot_at_or_before,
@@ -35,7 +36,6 @@ from bot.ui import messages
 
 log = logging.getLogger(__name__)
 
-TOO_LATE = timedelta(hours=3)
 MATERIALISE_BATCH = 250
 
 

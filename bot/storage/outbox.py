@@ -429,16 +429,6 @@ async def release_leases(db: Database, ids: Iterable[int]) -> None:
     )
 
 
-async def next_due_at(db: Database) -> datetime | None:
-    """The earliest moment anything in the outbox becomes due (for early wake-ups)."""
-    value = await db.fetchval(
-        "SELECT min(t) FROM ("
-        "SELECT min(due_at) AS t FROM deliveries WHERE status = 'pending' "
-        "UNION ALL SELECT min(next_due_at) FROM schedules)"
-    )
-    return from_db(value) if value else None
-
-
 async def deliveries_for(db: Database, user_id: int) -> list[sqlite3.Row]:
     return await db.fetchall("SELECT * FROM deliveries WHERE user_id = ? ORDER BY id", (user_id,))
 

@@ -48,10 +48,6 @@ class MessagePayload(TypedDict, total=False):
 ACCENT = 0xE8A87C
 
 
-def text(content: str) -> MessagePayload:
-    return {"content": content}
-
-
 def embed(
     title: str | None,
     description: str,

@@ -10,9 +10,9 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from bot.playground.world import START, World
 from bot.sandbox.limits import Faults
 from bot.sandbox.server import RecordedRequest, Sandbox
-from bot.sandbox.world import START, World
 
 __all__ = ["ALL_REQUESTS", "START", "Harness", "running_sandbox"]
 

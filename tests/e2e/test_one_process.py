@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.models import Library
-from bot.sandbox.world import World
+from bot.playground.world import World
 from bot.storage.lock import AlreadyRunning
 from tests.e2e.harness import Harness
 from tests.e2e.test_operations import cli_env, run_cli

@@ -34,9 +34,9 @@ from hypothesis.stateful import (
 
 from bot.core.models import Cadence, PairKind
 from bot.library.loader import load_library
+from bot.playground.world import World
 from bot.sandbox.driver import DriverError, Member, Reply, walk_components
 from bot.sandbox.server import Sandbox
-from bot.sandbox.world import World
 from bot.services.answers import AnswerService, DmRoute
 from bot.storage import answers as answer_store
 from bot.storage import members as member_store

@@ -13,10 +13,10 @@ import pytest
 
 from bot.app import CloserBot
 from bot.core.models import Library
+from bot.playground.world import World
 from bot.sandbox.gateway import shard_of
 from bot.sandbox.payloads import SandboxGuild
 from bot.sandbox.server import Sandbox
-from bot.sandbox.world import World
 from tests.e2e.harness import Harness, running_sandbox
 from tests.e2e.test_pairing_couples import invite_and_accept
 

@@ -19,11 +19,10 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.library.loader import load_library
+from bot.playground.world import START, World
 from bot.sandbox.driver import DriverError, Member, Reply, walk_components
 from bot.sandbox.server import Sandbox
-from bot.sandbox.world import START, World
-
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+from bot.settings import default_prompts_dir
 
 # Scripted answers fit the question: the first topic whose pattern the prompt's words match
 # gives the pool, and partners never give the same one to the same prompt.
@@ -488,10 +487,12 @@ def classify(dm: Reply) -> str:
     return "notes"
 
 
-async def run_demo(*, days: int, seed: int, quiet: bool, out: TextIO) -> int:
+async def run_demo(
+    *, days: int, seed: int, quiet: bool, out: TextIO, prompts_dir: Path | None = None
+) -> int:
     logging.getLogger().setLevel(logging.CRITICAL)
     transcript = Transcript(out, quiet)
-    library = load_library(PROMPTS_DIR)
+    library = load_library(prompts_dir if prompts_dir is not None else default_prompts_dir())
     sandbox = Sandbox()
     await sandbox.start()
     with tempfile.TemporaryDirectory(prefix="closer-demo-") as tmp:
