@@ -15,6 +15,7 @@ import discord
 
 from bot.cogs.interact import _guard, _run, closer
 from bot.ui import closeness_messages as copy
+from bot.ui import custom_ids as ids
 from bot.ui import pictures
 from bot.ui.payload import ViewSpec
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 class ClosenessButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"closer:closeness:(?P<choice>[1-7]|skip|off|on):(?P<pair>\d+):(?P<user>\d+)",
+    template=ids.ClosenessId.template(),
 ):
     LABELS: ClassVar[dict[str, str]] = {
         "skip": "Skip",
@@ -32,7 +33,7 @@ class ClosenessButton(
         "on": "Turn them on",
     }
 
-    def __init__(self, choice: str, pair_id: int, user_id: int) -> None:
+    def __init__(self, choice: ids.ClosenessChoice, pair_id: int, user_id: int) -> None:
         self.choice, self.pair_id, self.user_id = choice, pair_id, user_id
         super().__init__(
             discord.ui.Button(
@@ -40,7 +41,7 @@ class ClosenessButton(
                 style=discord.ButtonStyle.primary
                 if choice.isdigit()
                 else discord.ButtonStyle.secondary,
-                custom_id=f"closer:closeness:{choice}:{pair_id}:{user_id}",
+                custom_id=ids.ClosenessId(choice, pair_id, user_id).encode(),
                 # Seven numbers on one line reads as a scale; Skip and the switch go below.
                 row=0 if choice in "1234" else 1 if choice.isdigit() else 2,
             )
@@ -50,7 +51,8 @@ class ClosenessButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ClosenessButton:
-        return cls(match["choice"], int(match["pair"]), int(match["user"]))
+        parsed = ids.ClosenessId.from_match(match)
+        return cls(parsed.choice, parsed.pair, parsed.user)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if await _guard(interaction, self.user_id):
@@ -77,7 +79,7 @@ def closeness_view(spec: ViewSpec) -> discord.ui.View:
         view.add_item(ClosenessButton(choice, pair, user))
     switch = spec.get("switch")
     if switch in ("off", "on"):
-        view.add_item(ClosenessButton(str(switch), pair, user))
+        view.add_item(ClosenessButton("on" if switch == "on" else "off", pair, user))
     return view
 
 

@@ -19,6 +19,7 @@ from bot.cogs.errors import reply_ephemeral
 from bot.cogs.interact import NOT_FOR_YOU as NOT_FOR_YOU
 from bot.cogs.interact import _guard, _run, closer
 from bot.core.models import Depth, Relationship
+from bot.ui import custom_ids as ids
 from bot.ui.payload import ViewSpec
 
 if TYPE_CHECKING:
@@ -26,17 +27,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ANSWER_MODAL = re.compile(
-    r"^closer:answer:(?P<instance>\d+):(?P<user>\d+)(?::(?P<feeling>[a-z]+))?$"
-)
-PICK_MODAL = re.compile(r"^closer:pickwhy:(?P<instance>\d+):(?P<user>\d+):(?P<option>\d)$")
-
 
 class InviteButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"closer:invite:(?P<action>accept|decline):(?P<invite>\d+):(?P<user>\d+)",
+    template=ids.InviteId.template(),
 ):
-    def __init__(self, action: str, invite_id: int, user_id: int) -> None:
+    def __init__(self, action: ids.InviteAction, invite_id: int, user_id: int) -> None:
         self.action, self.invite_id, self.user_id = action, invite_id, user_id
         super().__init__(
             discord.ui.Button(
@@ -44,7 +40,7 @@ class InviteButton(
                 style=discord.ButtonStyle.success
                 if action == "accept"
                 else discord.ButtonStyle.secondary,
-                custom_id=f"closer:invite:{action}:{invite_id}:{user_id}",
+                custom_id=ids.InviteId(action, invite_id, user_id).encode(),
             )
         )
 
@@ -52,7 +48,8 @@ class InviteButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> InviteButton:
-        return cls(match["action"], int(match["invite"]), int(match["user"]))
+        parsed = ids.InviteId.from_match(match)
+        return cls(parsed.action, parsed.invite, parsed.user)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if await _guard(interaction, self.user_id):
@@ -64,7 +61,7 @@ class InviteButton(
 
 class PromptButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"closer:prompt:(?P<action>answer|edit|skip|later|done|notnow|share|start):(?P<instance>\d+):(?P<user>\d+)",
+    template=ids.PromptId.template(),
 ):
     LABELS: ClassVar[dict[str, tuple[str, discord.ButtonStyle]]] = {
         "answer": ("Answer", discord.ButtonStyle.primary),
@@ -77,14 +74,14 @@ class PromptButton(
         "start": ("Start", discord.ButtonStyle.success),
     }
 
-    def __init__(self, action: str, instance_id: int, user_id: int) -> None:
+    def __init__(self, action: ids.PromptAction, instance_id: int, user_id: int) -> None:
         self.action, self.instance_id, self.user_id = action, instance_id, user_id
         label, style = self.LABELS[action]
         super().__init__(
             discord.ui.Button(
                 label=label,
                 style=style,
-                custom_id=f"closer:prompt:{action}:{instance_id}:{user_id}",
+                custom_id=ids.PromptId(action, instance_id, user_id).encode(),
             )
         )
 
@@ -92,7 +89,8 @@ class PromptButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> PromptButton:
-        return cls(match["action"], int(match["instance"]), int(match["user"]))
+        parsed = ids.PromptId.from_match(match)
+        return cls(parsed.action, parsed.instance, parsed.user)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if await _guard(interaction, self.user_id):
@@ -104,7 +102,7 @@ class PromptButton(
 
 class FeelingSelect(
     discord.ui.DynamicItem[discord.ui.Select[Any]],
-    template=r"closer:feeling:(?P<instance>\d+):(?P<user>\d+)",
+    template=ids.FeelingId.template(),
 ):
     def __init__(
         self, instance_id: int, user_id: int, options: list[discord.SelectOption] | None = None
@@ -113,7 +111,7 @@ class FeelingSelect(
         super().__init__(
             discord.ui.Select(
                 placeholder="Pick a feeling word (optional)",
-                custom_id=f"closer:feeling:{instance_id}:{user_id}",
+                custom_id=ids.FeelingId(instance_id, user_id).encode(),
                 options=options or [discord.SelectOption(label="calm", value="calm")],
             )
         )
@@ -122,7 +120,8 @@ class FeelingSelect(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> FeelingSelect:
-        return cls(int(match["instance"]), int(match["user"]))
+        parsed = ids.FeelingId.from_match(match)
+        return cls(parsed.instance, parsed.user)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if not await _guard(interaction, self.user_id):
@@ -138,7 +137,7 @@ class FeelingSelect(
 
 class PickSelect(
     discord.ui.DynamicItem[discord.ui.Select[Any]],
-    template=r"closer:pick:(?P<instance>\d+):(?P<user>\d+)",
+    template=ids.PickId.template(),
 ):
     """A pick prompt's menu, right on the prompt: each option's value is its position."""
 
@@ -151,7 +150,7 @@ class PickSelect(
         super().__init__(
             discord.ui.Select(
                 placeholder="Pick one",
-                custom_id=f"closer:pick:{instance_id}:{user_id}",
+                custom_id=ids.PickId(instance_id, user_id).encode(),
                 options=choices,
             )
         )
@@ -160,7 +159,8 @@ class PickSelect(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> PickSelect:
-        return cls(int(match["instance"]), int(match["user"]))
+        parsed = ids.PickId.from_match(match)
+        return cls(parsed.instance, parsed.user)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if not await _guard(interaction, self.user_id):
@@ -178,9 +178,11 @@ class PickSelect(
 
 class DeeperButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"closer:deeper:(?P<action>yes|no):(?P<pair>\d+):(?P<user>\d+):(?P<depth>medium|deep)",
+    template=ids.DeeperId.template(),
 ):
-    def __init__(self, action: str, pair_id: int, user_id: int, depth: str) -> None:
+    def __init__(
+        self, action: ids.YesNo, pair_id: int, user_id: int, depth: ids.DeeperDepth
+    ) -> None:
         self.action, self.pair_id, self.user_id, self.depth = action, pair_id, user_id, depth
         super().__init__(
             discord.ui.Button(
@@ -188,7 +190,7 @@ class DeeperButton(
                 style=discord.ButtonStyle.primary
                 if action == "yes"
                 else discord.ButtonStyle.secondary,
-                custom_id=f"closer:deeper:{action}:{pair_id}:{user_id}:{depth}",
+                custom_id=ids.DeeperId(action, pair_id, user_id, depth).encode(),
             )
         )
 
@@ -196,7 +198,8 @@ class DeeperButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> DeeperButton:
-        return cls(match["action"], int(match["pair"]), int(match["user"]), match["depth"])
+        parsed = ids.DeeperId.from_match(match)
+        return cls(parsed.action, parsed.pair, parsed.user, parsed.depth)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if await _guard(interaction, self.user_id):
@@ -210,11 +213,18 @@ class DeeperButton(
 
 class RelationshipButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"closer:relationship:(?P<action>accept|decline):(?P<pair>\d+):(?P<proposer>\d+):(?P<kind>partners|friends|family):(?P<user>\d+)",
+    template=ids.RelationshipId.template(),
 ):
     """Accept / Decline on a proposed change of relationship kind, like an invite's."""
 
-    def __init__(self, action: str, pair_id: int, proposer_id: int, kind: str, user_id: int):
+    def __init__(
+        self,
+        action: ids.InviteAction,
+        pair_id: int,
+        proposer_id: int,
+        kind: ids.RelationshipKind,
+        user_id: int,
+    ):
         self.action, self.pair_id, self.proposer_id = action, pair_id, proposer_id
         self.kind, self.user_id = kind, user_id
         super().__init__(
@@ -223,7 +233,7 @@ class RelationshipButton(
                 style=discord.ButtonStyle.success
                 if action == "accept"
                 else discord.ButtonStyle.secondary,
-                custom_id=f"closer:relationship:{action}:{pair_id}:{proposer_id}:{kind}:{user_id}",
+                custom_id=ids.RelationshipId(action, pair_id, proposer_id, kind, user_id).encode(),
             )
         )
 
@@ -231,13 +241,8 @@ class RelationshipButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> RelationshipButton:
-        return cls(
-            match["action"],
-            int(match["pair"]),
-            int(match["proposer"]),
-            match["kind"],
-            int(match["user"]),
-        )
+        parsed = ids.RelationshipId.from_match(match)
+        return cls(parsed.action, parsed.pair, parsed.proposer, parsed.kind, parsed.user)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if await _guard(interaction, self.user_id):
@@ -255,9 +260,11 @@ class RelationshipButton(
 
 class ConfirmButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"closer:confirm:(?P<what>end|forget|replace):(?P<answer>yes|no):(?P<target>\d+):(?P<user>\d+)(?::(?P<extra>[a-z0-9_-]+))?",
+    template=ids.ConfirmId.template(),
 ):
-    def __init__(self, what: str, answer: str, target: int, user_id: int, extra: str = "") -> None:
+    def __init__(
+        self, what: ids.ConfirmWhat, answer: ids.YesNo, target: int, user_id: int, extra: str = ""
+    ) -> None:
         self.what, self.answer, self.target, self.user_id, self.extra = (
             what,
             answer,
@@ -266,14 +273,13 @@ class ConfirmButton(
             extra,
         )
         labels = {"end": "End the pair", "forget": "Delete everything", "replace": "Replace it"}
-        suffix = f":{extra}" if extra else ""
         super().__init__(
             discord.ui.Button(
                 label=labels[what] if answer == "yes" else "Cancel",
                 style=discord.ButtonStyle.danger
                 if answer == "yes"
                 else discord.ButtonStyle.secondary,
-                custom_id=f"closer:confirm:{what}:{answer}:{target}:{user_id}{suffix}",
+                custom_id=ids.ConfirmId(what, answer, target, user_id, extra).encode(),
             )
         )
 
@@ -281,13 +287,8 @@ class ConfirmButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ConfirmButton:
-        return cls(
-            match["what"],
-            match["answer"],
-            int(match["target"]),
-            int(match["user"]),
-            match["extra"] or "",
-        )
+        parsed = ids.ConfirmId.from_match(match)
+        return cls(parsed.what, parsed.answer, parsed.target, parsed.user, parsed.extra)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if await _guard(interaction, self.user_id):
@@ -301,7 +302,7 @@ class ConfirmButton(
 
 class PaceButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"closer:pace:(?P<choice>weekly|pause|keep):(?P<pair>\d+):(?P<user>\d+)",
+    template=ids.PaceId.template(),
 ):
     """The going-quiet question: Weekly instead / Pause two weeks / Keep going."""
 
@@ -311,12 +312,12 @@ class PaceButton(
         "keep": ("Keep going", discord.ButtonStyle.secondary),
     }
 
-    def __init__(self, choice: str, pair_id: int, user_id: int) -> None:
+    def __init__(self, choice: ids.PaceChoice, pair_id: int, user_id: int) -> None:
         self.choice, self.pair_id, self.user_id = choice, pair_id, user_id
         label, style = self.LABELS[choice]
         super().__init__(
             discord.ui.Button(
-                label=label, style=style, custom_id=f"closer:pace:{choice}:{pair_id}:{user_id}"
+                label=label, style=style, custom_id=ids.PaceId(choice, pair_id, user_id).encode()
             )
         )
 
@@ -324,7 +325,8 @@ class PaceButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> PaceButton:
-        return cls(match["choice"], int(match["pair"]), int(match["user"]))
+        parsed = ids.PaceId.from_match(match)
+        return cls(parsed.choice, parsed.pair, parsed.user)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if await _guard(interaction, self.user_id):
@@ -336,17 +338,19 @@ class PaceButton(
 
 class HistoryButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"closer:history:(?P<direction>prev|next):(?P<page>\d+):(?P<user>\d+)",
+    template=ids.HistoryId.template(),
 ):
     """Prev/Next on /closer history; the custom_id carries the page it leads to."""
 
-    def __init__(self, direction: str, page: int, user_id: int, disabled: bool = False) -> None:
+    def __init__(
+        self, direction: ids.HistoryDirection, page: int, user_id: int, disabled: bool = False
+    ) -> None:
         self.direction, self.page, self.user_id = direction, page, user_id
         super().__init__(
             discord.ui.Button(
                 label="Prev" if direction == "prev" else "Next",
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"closer:history:{direction}:{page}:{user_id}",
+                custom_id=ids.HistoryId(direction, page, user_id).encode(),
                 disabled=disabled,
             )
         )
@@ -355,7 +359,8 @@ class HistoryButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> HistoryButton:
-        return cls(match["direction"], int(match["page"]), int(match["user"]))
+        parsed = ids.HistoryId.from_match(match)
+        return cls(parsed.direction, parsed.page, parsed.user)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if await _guard(interaction, self.user_id):
@@ -364,7 +369,7 @@ class HistoryButton(
 
 class ChooseButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"closer:choose:(?P<message>\d+):(?P<instance>\d+):(?P<user>\d+):(?P<until>\d+)",
+    template=ids.ChooseId.template(),
 ):
     """ "Which prompt is this for?": one button per candidate. It carries the id of the member's
     own DM, not its words: nothing is stored until they pick, and the text is read back from
@@ -379,7 +384,7 @@ class ChooseButton(
             discord.ui.Button(
                 label=label[:80],
                 style=discord.ButtonStyle.primary,
-                custom_id=f"closer:choose:{message_id}:{instance_id}:{user_id}:{until}",
+                custom_id=ids.ChooseId(message_id, instance_id, user_id, until).encode(),
             )
         )
 
@@ -387,9 +392,8 @@ class ChooseButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ChooseButton:
-        return cls(
-            int(match["message"]), int(match["instance"]), int(match["user"]), int(match["until"])
-        )
+        parsed = ids.ChooseId.from_match(match)
+        return cls(parsed.message, parsed.instance, parsed.user, parsed.until)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if await _guard(interaction, self.user_id):
@@ -435,7 +439,7 @@ def build_view(spec: ViewSpec) -> discord.ui.View | None:
         view.add_item(InviteButton("decline", invite, user))
     elif kind == "prompt":
         instance = int(spec.get("instance", 0))
-        actions = (
+        actions: list[ids.PromptAction] = (
             ["done", "notnow", "later"] if spec.get("activity") else ["answer", "skip", "later"]
         )
         if spec.get("start"):
@@ -462,14 +466,14 @@ def build_view(spec: ViewSpec) -> discord.ui.View | None:
     elif kind == "start":
         view.add_item(PromptButton("start", int(spec.get("instance", 0)), user))
     elif kind == "deeper":
-        pair, depth = int(spec.get("pair", 0)), str(spec.get("depth", "medium"))
+        pair, depth = int(spec.get("pair", 0)), ids.one_of(ids.DEPTHS, spec.get("depth"), "medium")
         view.add_item(DeeperButton("yes", pair, user, depth))
         view.add_item(DeeperButton("no", pair, user, depth))
     elif kind == "relationship":
         pair, proposer = int(spec.get("pair", 0)), int(spec.get("proposer", 0))
-        chosen = str(spec.get("relationship", "friends"))
-        for action in ("accept", "decline"):
-            view.add_item(RelationshipButton(action, pair, proposer, chosen, user))
+        chosen = ids.one_of(ids.RELATIONSHIPS, spec.get("relationship"), "friends")
+        for answer in ids.INVITE_ACTIONS:
+            view.add_item(RelationshipButton(answer, pair, proposer, chosen, user))
     elif kind == "pace":
         pair = int(spec.get("pair", 0))
         for choice in ("weekly", "pause", "keep"):
@@ -483,7 +487,9 @@ def build_view(spec: ViewSpec) -> discord.ui.View | None:
     return view
 
 
-def confirm_view(what: str, target: int, user_id: int, extra: str = "") -> discord.ui.View:
+def confirm_view(
+    what: ids.ConfirmWhat, target: int, user_id: int, extra: str = ""
+) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(ConfirmButton(what, "yes", target, user_id, extra))
     view.add_item(ConfirmButton(what, "no", target, user_id, extra))
@@ -502,30 +508,30 @@ class Components(commands.Cog):
             return
         data = cast(dict[str, Any], interaction.data or {})
         custom_id = str(data.get("custom_id", ""))
-        pick = PICK_MODAL.match(custom_id)
+        pick = ids.PickWhyId.parse(custom_id)
         if pick is not None:
-            if await _guard(interaction, int(pick["user"])):
+            if await _guard(interaction, pick.user):
                 await _run(
                     interaction,
                     self.bot.handlers.pick_submitted(
                         interaction,
-                        int(pick["instance"]),
-                        int(pick["option"]),
+                        pick.instance,
+                        pick.option,
                         modal_value(data, "why"),
                     ),
                 )
             return
-        match = ANSWER_MODAL.match(custom_id)
+        match = ids.AnswerModalId.parse(custom_id)
         if match is None:
             return
-        if not await _guard(interaction, int(match["user"])):
+        if not await _guard(interaction, match.user):
             return
         text = modal_value(data, "answer")
         guess = modal_value(data, "guess") if has_input(data, "guess") else None
         await _run(
             interaction,
             self.bot.handlers.answer_submitted(
-                interaction, int(match["instance"]), text, match["feeling"], guess
+                interaction, match.instance, text, match.feeling, guess
             ),
         )
 

@@ -17,6 +17,7 @@ from bot.errors import UserFacingError
 from bot.services.answers import GUESS_ANSWER_LIMIT, GUESS_LIMIT, WHY_LIMIT, GuessForm
 from bot.services.pairs import when_text
 from bot.ui import messages
+from bot.ui.custom_ids import AnswerModalId, PickWhyId
 
 if TYPE_CHECKING:
     from bot.app import CloserBot
@@ -33,10 +34,9 @@ class AnswerModal(discord.ui.Modal):
         feeling: str | None,
         current: str | None = None,
     ) -> None:
-        suffix = f":{feeling}" if feeling else ""
         super().__init__(
             title="Your answer",
-            custom_id=f"closer:answer:{instance_id}:{user_id}{suffix}",
+            custom_id=AnswerModalId(instance_id, user_id, feeling or None).encode(),
             timeout=None,
         )
         self.answer: discord.ui.TextInput[AnswerModal] = discord.ui.TextInput(
@@ -65,7 +65,7 @@ class GuessModal(discord.ui.Modal):
     def __init__(self, instance_id: int, user_id: int, form: GuessForm) -> None:
         super().__init__(
             title="Your answer and your guess",
-            custom_id=f"closer:answer:{instance_id}:{user_id}",
+            custom_id=AnswerModalId(instance_id, user_id).encode(),
             timeout=None,
         )
         self.answer: discord.ui.TextInput[GuessModal] = discord.ui.TextInput(
@@ -98,7 +98,7 @@ class WhyModal(discord.ui.Modal):
         title = f"You picked {label}"
         super().__init__(
             title=title if len(title) <= 45 else title[:44] + "…",
-            custom_id=f"closer:pickwhy:{instance_id}:{user_id}:{option}",
+            custom_id=PickWhyId(instance_id, user_id, option).encode(),
             timeout=None,
         )
         self.why: discord.ui.TextInput[WhyModal] = discord.ui.TextInput(
