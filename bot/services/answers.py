@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.models import Kind, Library
+from bot.core.models import Kind, Library, PairState
 from bot.core.text import ANSWER_LIMIT, has_visible_text, opening_words
 from bot.errors import UserFacingError
 from bot.services.prompting import Prompting
@@ -145,7 +145,7 @@ class AnswerService:
         pair = await pair_store.get_pair(self.db, instance.pair_id) if instance else None
         if instance is None or pair is None or user_id not in pair.member_ids:
             raise UserFacingError("That prompt isn't one of yours.")
-        if pair.status == "ended":
+        if pair.status == PairState.ENDED:
             raise UserFacingError("This pair has ended, so the prompt is closed.")
         return instance, pair
 

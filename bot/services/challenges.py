@@ -34,7 +34,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from bot.core.cadence import local_date, local_slot, move_out_of_quiet, parse_hhmm, parse_zone
-from bot.core.models import Cadence, Category, Challenge, Kind, Library, Prompt, Relationship
+from bot.core.models import (
+    Cadence,
+    Category,
+    Challenge,
+    Kind,
+    Library,
+    PairState,
+    Prompt,
+    Relationship,
+)
 from bot.errors import UserFacingError
 from bot.services.answers import AnswerService
 from bot.services.prompting import PlannedDay, Prompting
@@ -128,7 +137,7 @@ class ChallengeService:
     # Starting and stopping -----------------------------------------------------------------
     async def pair_for(self, pair_id: int, user_id: int) -> PairRow:
         pair = await pair_store.get_pair(self.db, pair_id)
-        if pair is None or user_id not in pair.member_ids or pair.status == "ended":
+        if pair is None or user_id not in pair.member_ids or pair.status == PairState.ENDED:
             raise UserFacingError("That pair isn't one of yours any more.")
         return pair
 
@@ -138,9 +147,9 @@ class ChallengeService:
         theme = self.theme(theme_id)
         if pair.relationship not in theme.audience:
             raise UserFacingError(copy.not_for_you_text(theme))
-        if pair.status == "ended":
+        if pair.status == PairState.ENDED:
             raise UserFacingError("This pair has ended, so a themed week can't start for it.")
-        if pair.status != "active":
+        if pair.status != PairState.ACTIVE:
             raise UserFacingError(PAUSED)
         current = await store.active_for_pair(self.db, pair.id)
         if current is not None and not replace:
@@ -259,7 +268,7 @@ class ChallengeService:
             if not await store.finish(conn, current.id, "stopped", now):
                 raise UserFacingError(NOTHING_TO_STOP)
         fresh = await pair_store.get_pair(self.db, pair.id)
-        if fresh is not None and fresh.status == "active":
+        if fresh is not None and fresh.status == PairState.ACTIVE:
             # Back to the pair's own cadence now, not after one more daily slot.
             await reschedule_pair(self.db, fresh, self.default_zone, now)
         theme = self.theme(current.theme_id)
@@ -348,7 +357,7 @@ class ChallengeService:
         already = await store.presses(self.db, instance.id)
         if set(members) <= set(already):
             return copy.TIMER_RUNNING_TEXT
-        if pair.status == "ended" or instance.status != "open":
+        if pair.status == PairState.ENDED or instance.status != "open":
             raise UserFacingError(CLOSED)
         now = self.now()
         names = await self.prompting.names_of(pair.member_ids)
@@ -498,7 +507,7 @@ class ChallengeService:
             if group.id in seen:
                 continue
             pair = await pair_store.get_pair(self.db, group.id)
-            if pair is None or pair.status == "ended":
+            if pair is None or pair.status == PairState.ENDED:
                 continue
             async with self.db.transaction() as conn:
                 if await store.active_for_pair(conn, pair.id) is not None:
@@ -523,7 +532,7 @@ class ChallengeService:
         if row is None:
             return 0
         first = await self._first_day(row, pair)
-        if pair.status == "active":
+        if pair.status == PairState.ACTIVE:
             await self._pull_in(pair, first)
         return await self._notify(
             list(pair.member_ids),
@@ -535,7 +544,7 @@ class ChallengeService:
     async def _maybe_finish(self, row: ChallengeRow, now: datetime) -> int:
         pair = await pair_store.get_pair(self.db, row.pair_id or 0)
         theme = self.library.challenge(row.theme_id)
-        if pair is None or theme is None or pair.status == "ended":
+        if pair is None or theme is None or pair.status == PairState.ENDED:
             # Nobody to tell: an ended pair sends nothing more.
             async with self.db.transaction() as conn:
                 await store.finish(conn, row.id, "stopped", now)

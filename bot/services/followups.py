@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from bot.core.cadence import local_date, local_slot, move_out_of_quiet
-from bot.core.models import Kind, Library
+from bot.core.models import Kind, Library, PairState
 from bot.errors import UserFacingError
 from bot.services.answers import instance_text
 from bot.services.prompting import Prompting
@@ -162,7 +162,12 @@ class FollowUps:
             return 0
         prompt = self.library.prompt(activity.prompt_id)
         pair = await pair_store.get_pair(self.db, activity.pair_id)
-        if prompt is None or not prompt.follow_up or pair is None or pair.status != "active":
+        if (
+            prompt is None
+            or not prompt.follow_up
+            or pair is None
+            or pair.status != PairState.ACTIVE
+        ):
             return 0
         states = await instance_store.member_states(self.db, activity.id)
         if states and all(s == "not_this_time" for s in states.values()):
@@ -294,7 +299,7 @@ class FollowUps:
         pair = await pair_store.get_pair(self.db, pair_id)
         if pair is None or user_id not in pair.member_ids:
             raise UserFacingError("That question isn't one of yours.")
-        if pair.status == "ended":
+        if pair.status == PairState.ENDED:
             raise UserFacingError("This pair has ended, so there's no pace to choose.")
         pace = await store.pace_of(self.db, pair_id, user_id)
         if pace is None or pace.asked_at is None:
@@ -307,7 +312,7 @@ class FollowUps:
             until = now + PAUSE_FOR
             if pair.paused_until is None or pair.paused_until < until:
                 await pair_store.set_status(
-                    self.db, pair.id, "paused", now, paused_until=until, paused_by=user_id
+                    self.db, pair.id, PairState.PAUSED, now, paused_until=until, paused_by=user_id
                 )
         await member_store.clear_unreachable(self.db, user_id)
         # Partners notice a pause and a move to or from weekly; coming back from 'held' to
@@ -359,7 +364,7 @@ class FollowUps:
     async def offer_deeper(self, pair: PairRow) -> None:
         """After a reveal: offer the next tier once 5 prompts at this tier were revealed."""
         deeper = pair.depth.deeper()
-        if deeper is None or pair.status != "active":
+        if deeper is None or pair.status != PairState.ACTIVE:
             return
         at_tier = 0
         for prompt_id in await store.revealed_prompt_ids(self.db, pair.id):
