@@ -38,8 +38,11 @@ from bot.core.models import (
     Cadence,
     Category,
     Challenge,
+    ChallengeStatus,
+    InstanceStatus,
     Kind,
     Library,
+    MemberState,
     PairState,
     Prompt,
     Relationship,
@@ -163,7 +166,7 @@ class ChallengeService:
         starts_on = await self._tomorrow(pair.member_ids, now)
         async with self.db.transaction() as conn:
             if current is not None:
-                await store.finish(conn, current.id, "stopped", now)
+                await store.finish(conn, current.id, ChallengeStatus.STOPPED, now)
             challenge_id = await store.insert(
                 conn,
                 guild_id=pair.guild_id,
@@ -226,9 +229,9 @@ class ChallengeService:
         enrolled: list[tuple[int, PairRow]] = []
         async with self.db.transaction() as conn:
             if current is not None:
-                await store.finish(conn, current.id, "stopped", now)
+                await store.finish(conn, current.id, ChallengeStatus.STOPPED, now)
                 for child in await store.children_of(conn, current):
-                    await store.finish(conn, child.id, "stopped", now)
+                    await store.finish(conn, child.id, ChallengeStatus.STOPPED, now)
             await store.insert(
                 conn,
                 guild_id=circle.guild_id,
@@ -265,7 +268,7 @@ class ChallengeService:
             raise UserFacingError(NOTHING_TO_STOP)
         now = self.now()
         async with self.db.transaction() as conn:
-            if not await store.finish(conn, current.id, "stopped", now):
+            if not await store.finish(conn, current.id, ChallengeStatus.STOPPED, now):
                 raise UserFacingError(NOTHING_TO_STOP)
         fresh = await pair_store.get_pair(self.db, pair.id)
         if fresh is not None and fresh.status == PairState.ACTIVE:
@@ -357,7 +360,7 @@ class ChallengeService:
         already = await store.presses(self.db, instance.id)
         if set(members) <= set(already):
             return copy.TIMER_RUNNING_TEXT
-        if pair.status == PairState.ENDED or instance.status != "open":
+        if pair.status == PairState.ENDED or instance.status != InstanceStatus.OPEN:
             raise UserFacingError(CLOSED)
         now = self.now()
         names = await self.prompting.names_of(pair.member_ids)
@@ -381,7 +384,7 @@ class ChallengeService:
         # Both pressed Start: they're doing it, so the activity counts as done for everyone
         # (and closes, like two "We did it" presses would).
         for uid in members:
-            await instance_store.set_member_state(self.db, instance.id, uid, "done", now)
+            await instance_store.set_member_state(self.db, instance.id, uid, MemberState.DONE, now)
         await self.answers.settle(instance, pair)
         self.wake()
         return copy.BOTH_IN_TEXT
@@ -547,7 +550,7 @@ class ChallengeService:
         if pair is None or theme is None or pair.status == PairState.ENDED:
             # Nobody to tell: an ended pair sends nothing more.
             async with self.db.transaction() as conn:
-                await store.finish(conn, row.id, "stopped", now)
+                await store.finish(conn, row.id, ChallengeStatus.STOPPED, now)
             return 0
         if now < await self._end(row, pair, theme):
             return 0
@@ -573,7 +576,7 @@ class ChallengeService:
             mine = [
                 (names.get(author, "your partner"), text)
                 for iid, author, text in notes
-                if by_instance[iid].states.get(reader) == "answered"
+                if by_instance[iid].states.get(reader) == MemberState.ANSWERED
             ]
             payload = copy.recap_message(
                 theme,
@@ -603,13 +606,13 @@ class ChallengeService:
         circle = await circle_store.get_circle(self.db, parent.circle_id or 0)
         if theme is None or circle is None:
             async with self.db.transaction() as conn:
-                await store.finish(conn, parent.id, "stopped", now)
+                await store.finish(conn, parent.id, ChallengeStatus.STOPPED, now)
             return 0
         zone = parse_zone(circle.timezone)
         last = parent.starts_on + timedelta(days=len(theme.days))
         end = local_slot(last, parse_hhmm(circle.local_time), zone) or _midnight(last, now)
         children = await store.children_of(self.db, parent)
-        if now < end or any(c.status == "active" for c in children):
+        if now < end or any(c.status == ChallengeStatus.ACTIVE for c in children):
             return 0
         pairs = trios = days_total = 0
         for child in children:
@@ -641,7 +644,7 @@ class ChallengeService:
         """Mark a week done and queue its closing messages in one transaction. The status
         change is the claim: a second tick finds the row done and sends nothing."""
         async with self.db.transaction() as conn:
-            if not await store.finish(conn, challenge_id, "done", now):
+            if not await store.finish(conn, challenge_id, ChallengeStatus.DONE, now):
                 return 0
             added = await outbox_store.insert_deliveries(conn, deliveries, now)
         self.wake()

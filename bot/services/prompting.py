@@ -20,7 +20,15 @@ from bot.core.cadence import (
     local_date,
     parse_hhmm,
 )
-from bot.core.models import Cadence, Category, ChallengeDay, Library, PairState, Prompt
+from bot.core.models import (
+    Cadence,
+    Category,
+    ChallengeDay,
+    InstanceStatus,
+    Library,
+    PairState,
+    Prompt,
+)
 from bot.core.prompts import SelectionContext, SentPrompt, choose_prompt
 from bot.errors import UserFacingError
 from bot.services.schedule import member_next_slot, quiet_of, quiet_until, zone_of
@@ -527,5 +535,7 @@ class PromptCommands:
         if not open_now:
             raise UserFacingError("There's no open prompt to skip right now.")
         for instance in open_now:
-            await instance_store.close_instance(self.db, instance.id, "skipped", self.now())
+            await instance_store.close_instance(
+                self.db, instance.id, InstanceStatus.SKIPPED, self.now()
+            )
         return len(open_now)
