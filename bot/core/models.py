@@ -267,3 +267,14 @@ class ChallengeStatus(StrEnum):
     ACTIVE = "active"
     STOPPED = "stopped"
     DONE = "done"
+
+
+class SendResult(StrEnum):
+    """What one delivery attempt came to (never stored; the row keeps a `DeliveryStatus`)."""
+
+    SENT = "sent"
+    SKIPPED = "skipped"
+    UNREACHABLE = "unreachable"
+    RETRY = "retry"
+    FAILED = "failed"
+    QUIET = "quiet"

@@ -21,6 +21,7 @@ from bot.core.models import (
     PairKind,
     PairState,
     Relationship,
+    SendResult,
 )
 from bot.core.seeds import stable_seed
 from bot.delivery.outbox import Outbox
@@ -275,14 +276,14 @@ class PairService:
         # failure marks them unreachable again at once.
         await member_store.clear_unreachable(self.db, invitee.id)
         outcome = await self.outbox.send_now(delivery_id)
-        if outcome.status == "unreachable":
+        if outcome.status == SendResult.UNREACHABLE:
             await pair_store.cancel_invite(self.db, invite_id)
             raise UserFacingError(
                 f"I couldn't send {invitee.name} a DM: their DMs are closed to me. They can turn "
                 "on Direct Messages for this server (server name → Privacy Settings), then "
                 "invite them again."
             )
-        return InviteOutcome(invite_id, outcome.status == "sent")
+        return InviteOutcome(invite_id, outcome.status == SendResult.SENT)
 
     async def _invite_for(self, invite_id: int, user_id: int) -> InviteRow:
         invite = await pair_store.get_invite(self.db, invite_id)

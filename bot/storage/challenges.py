@@ -26,7 +26,7 @@ Source = Database | aiosqlite.Connection
 
 # What counts as taking part in a day: an answer, or "We did it" (a timer both started counts
 # as done too, see the challenges service).
-TOOK_PART = ("answered", "done")
+TOOK_PART = (MemberState.ANSWERED, MemberState.DONE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,7 +118,10 @@ async def create_instance(
     await conn.executemany(
         "INSERT OR IGNORE INTO instance_members (instance_id, user_id, state, updated_at) "
         "VALUES (?, ?, ?, ?)",
-        [(instance_id, m, "held" if m in held else "open", to_db(now)) for m in member_ids],
+        [
+            (instance_id, m, MemberState.HELD if m in held else MemberState.OPEN, to_db(now))
+            for m in member_ids
+        ],
     )
     return instance_id
 
