@@ -33,6 +33,9 @@ from bot.ui import messages
 
 log = logging.getLogger(__name__)
 
+# A member can still answer, edit or skip while their side is one of these.
+ANSWERABLE = (MemberState.OPEN, MemberState.ANSWERED)
+
 LATER_DELAY = timedelta(hours=3)
 
 CLOSED = "This prompt has closed, so it can't take answers any more."
@@ -154,10 +157,7 @@ class AnswerService:
         state = await instance_store.member_state(self.db, instance_id, user_id)
         if instance.status == InstanceStatus.REVEALED:
             raise UserFacingError(REVEALED)
-        if instance.status != InstanceStatus.OPEN or state not in (
-            MemberState.OPEN,
-            MemberState.ANSWERED,
-        ):
+        if instance.status != InstanceStatus.OPEN or state not in ANSWERABLE:
             raise UserFacingError(CLOSED)
         await member_store.clear_unreachable(self.db, user_id)
         return instance
@@ -294,12 +294,7 @@ class AnswerService:
         )
 
     async def skip(self, instance_id: int, user_id: int) -> None:
-        await self._change_state(
-            instance_id,
-            user_id,
-            MemberState.SKIPPED,
-            (MemberState.OPEN, MemberState.ANSWERED),
-        )
+        await self._change_state(instance_id, user_id, MemberState.SKIPPED, ANSWERABLE)
 
     async def later(self, instance_id: int, user_id: int) -> bool:
         """Bring the prompt back once, in three hours. False if it is already coming back."""
