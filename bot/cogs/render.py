@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import discord
 
+from bot.core.models import PairState
 from bot.services.pairs import PairStatus, describe_schedule
 from bot.ui import payload
 
@@ -83,7 +84,7 @@ def status_embed(
         name="Schedule", value=describe_schedule(pair.local_time, pair.cadence), inline=True
     )
     embed.add_field(name="Depth", value=pair.depth.value, inline=True)
-    if pair.status == "paused" and pair.paused_until is not None:
+    if pair.status == PairState.PAUSED and pair.paused_until is not None:
         nxt = f"Paused until <t:{int(pair.paused_until.timestamp())}:D>"
     else:
         slot = status.next_prompts.get(user_id)

@@ -197,3 +197,84 @@ class Library:
             if c.id == challenge_id:
                 return c
         return None
+
+
+class PairState(StrEnum):
+    """A pair's stored status (`PairStatus` in services is the summary shown to members)."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class InstanceStatus(StrEnum):
+    """A prompt instance: open until everyone answered or it is closed or skipped."""
+
+    OPEN = "open"
+    REVEALED = "revealed"
+    CLOSED = "closed"
+    SKIPPED = "skipped"
+
+
+class MemberState(StrEnum):
+    """One member's place in one prompt instance."""
+
+    OPEN = "open"
+    ANSWERED = "answered"
+    SKIPPED = "skipped"
+    HELD = "held"
+    DONE = "done"
+    NOT_THIS_TIME = "not_this_time"
+
+
+class DeliveryStatus(StrEnum):
+    """An outbox row's stored status."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Pace(StrEnum):
+    """How often a member hears follow-ups about prompts they have not answered."""
+
+    NORMAL = "normal"
+    WEEKLY = "weekly"
+    HELD = "held"
+
+
+class InviteStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class RoundStatus(StrEnum):
+    """A circle round's stored status."""
+
+    PENDING = "pending"
+    FORMED = "formed"
+    CANCELLED = "cancelled"
+
+
+class ChallengeStatus(StrEnum):
+    """A themed week a pair is taking."""
+
+    ACTIVE = "active"
+    STOPPED = "stopped"
+    DONE = "done"
+
+
+class SendResult(StrEnum):
+    """What one delivery attempt came to (never stored; the row keeps a `DeliveryStatus`)."""
+
+    SENT = "sent"
+    SKIPPED = "skipped"
+    UNREACHABLE = "unreachable"
+    RETRY = "retry"
+    FAILED = "failed"
+    QUIET = "quiet"

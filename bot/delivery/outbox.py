@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from bot.core.clock import Clock
+from bot.core.models import DeliveryStatus, SendResult
 from bot.delivery.port import (
     ChannelGone,
     DiscordPort,
@@ -59,7 +60,7 @@ def nonce_for(delivery_id: int) -> str:
 
 @dataclass
 class Outcome:
-    status: str  # sent | skipped | unreachable | retry | failed | quiet
+    status: SendResult
     message_id: int | None = None
     error: str | None = None
 
@@ -178,7 +179,7 @@ class Outbox:
         now = self.clock.now()
         claimed = await store.claim_one(self.db, delivery_id, now, now + LEASE)
         if claimed is None:
-            return Outcome("skipped", error="already handled")
+            return Outcome(SendResult.SKIPPED, error="already handled")
         return await self.deliver(claimed)
 
     async def deliver(self, c: store.Claimed) -> Outcome:
@@ -195,11 +196,11 @@ class Outbox:
             log.exception("delivery crashed", extra={"delivery_id": c.id})
             error = f"{type(exc).__name__}: {exc}"
             if c.attempts >= MAX_ATTEMPTS:
-                await store.mark_final(self.db, c, "failed", error)
-                outcome = Outcome("failed", error=error)
+                await store.mark_final(self.db, c, DeliveryStatus.FAILED, error)
+                outcome = Outcome(SendResult.FAILED, error=error)
             else:
                 await store.mark_retry(self.db, c, error, self.clock.now() + backoff(c.attempts))
-                outcome = Outcome("retry", error=error)
+                outcome = Outcome(SendResult.RETRY, error=error)
         finally:
             self.in_flight.discard(c.id)
         if self.observe is not None:
@@ -209,24 +210,24 @@ class Outbox:
     async def _deliver(self, c: store.Claimed) -> Outcome:
         now = self.clock.now()
         if c.stale_after is not None and now > c.stale_after:
-            await store.mark_final(self.db, c, "skipped", "too late")
-            return Outcome("skipped", error="too late")
+            await store.mark_final(self.db, c, DeliveryStatus.SKIPPED, "too late")
+            return Outcome(SendResult.SKIPPED, error="too late")
         still_wanted = self.before_send.get(c.kind)
         if still_wanted is not None and not await still_wanted(c):
-            await store.mark_final(self.db, c, "skipped", "no longer wanted")
-            return Outcome("skipped", error="no longer wanted")
+            await store.mark_final(self.db, c, DeliveryStatus.SKIPPED, "no longer wanted")
+            return Outcome(SendResult.SKIPPED, error="no longer wanted")
         if c.user_id is not None and self.quiet_until is not None:
             # Quiet hours are a window with no DMs at all, whatever queued the message.
             until = await self.quiet_until(c.user_id, now)
             if until is not None:
                 stale = c.stale_after + (until - now) if c.stale_after else None
                 await store.wait_out_quiet(self.db, c, until, stale)
-                return Outcome("quiet")
+                return Outcome(SendResult.QUIET)
         channel_id = c.channel_id
         if channel_id is None and c.user_id is not None:
             if c.unreachable:
-                await store.mark_final(self.db, c, "skipped", "unreachable")
-                return Outcome("unreachable")
+                await store.mark_final(self.db, c, DeliveryStatus.SKIPPED, "unreachable")
+                return Outcome(SendResult.UNREACHABLE)
             channel_id = c.dm_channel_id
         payload = cast(MessagePayload, c.payload)
         try:
@@ -245,36 +246,36 @@ class Outbox:
         except Unreachable as exc:
             if c.user_id is not None:
                 await member_store.mark_unreachable(self.db, c.user_id, self.clock.now())
-            await store.mark_final(self.db, c, "failed", f"unreachable: {exc}")
+            await store.mark_final(self.db, c, DeliveryStatus.FAILED, f"unreachable: {exc}")
             log.info("member has DMs closed", extra={"delivery_id": c.id})
-            return Outcome("unreachable", error=str(exc))
+            return Outcome(SendResult.UNREACHABLE, error=str(exc))
         except Permanent as exc:
-            await store.mark_final(self.db, c, "failed", str(exc))
+            await store.mark_final(self.db, c, DeliveryStatus.FAILED, str(exc))
             log.error("delivery refused by Discord: %s", exc, extra={"delivery_id": c.id})
-            return Outcome("failed", error=str(exc))
+            return Outcome(SendResult.FAILED, error=str(exc))
         except Transient as exc:
             if c.attempts >= MAX_ATTEMPTS:
-                await store.mark_final(self.db, c, "failed", str(exc))
+                await store.mark_final(self.db, c, DeliveryStatus.FAILED, str(exc))
                 log.error(
                     "delivery gave up after %d attempts", c.attempts, extra={"delivery_id": c.id}
                 )
-                return Outcome("failed", error=str(exc))
+                return Outcome(SendResult.FAILED, error=str(exc))
             retry_at = self.clock.now() + backoff(c.attempts)
             await store.mark_retry(self.db, c, str(exc), retry_at)
             log.warning("delivery will be retried: %s", exc, extra={"delivery_id": c.id})
-            return Outcome("retry", error=str(exc))
+            return Outcome(SendResult.RETRY, error=str(exc))
         if not await store.mark_sent(self.db, c, sent.message_id, self.clock.now()):
             # Our lease ran out and another claim owns the row: it sends with the same nonce,
             # gets this very message back, and marks it (and runs the hook) itself.
             log.info("lease lost before marking sent", extra={"delivery_id": c.id})
-            return Outcome("skipped", message_id=sent.message_id, error="lease lost")
+            return Outcome(SendResult.SKIPPED, message_id=sent.message_id, error="lease lost")
         self.sent_count += 1
         # DEBUG: one line per message would drown INFO on a big fan-out; ids only, never content.
         log.debug(
             "delivery sent",
             extra={"delivery_id": c.id, "kind": c.kind, "message_id": sent.message_id},
         )
-        return Outcome("sent", message_id=sent.message_id)
+        return Outcome(SendResult.SENT, message_id=sent.message_id)
 
     def open_ahead(self, user_id: int) -> None:
         """Open a member's DM channel in the background (they just joined a circle), so their

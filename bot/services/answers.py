@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.models import Kind, Library
+from bot.core.models import InstanceStatus, Kind, Library, MemberState, PairState
 from bot.core.text import ANSWER_LIMIT, has_visible_text, opening_words
 from bot.errors import UserFacingError
 from bot.services.prompting import Prompting
@@ -32,6 +32,9 @@ from bot.storage.pairs import PairRow
 from bot.ui import messages
 
 log = logging.getLogger(__name__)
+
+# A member can still answer, edit or skip while their side is one of these.
+ANSWERABLE = (MemberState.OPEN, MemberState.ANSWERED)
 
 LATER_DELAY = timedelta(hours=3)
 
@@ -145,16 +148,16 @@ class AnswerService:
         pair = await pair_store.get_pair(self.db, instance.pair_id) if instance else None
         if instance is None or pair is None or user_id not in pair.member_ids:
             raise UserFacingError("That prompt isn't one of yours.")
-        if pair.status == "ended":
+        if pair.status == PairState.ENDED:
             raise UserFacingError("This pair has ended, so the prompt is closed.")
         return instance, pair
 
     async def check_answerable(self, instance_id: int, user_id: int) -> InstanceRow:
         instance, _ = await self._context(instance_id, user_id)
         state = await instance_store.member_state(self.db, instance_id, user_id)
-        if instance.status == "revealed":
+        if instance.status == InstanceStatus.REVEALED:
             raise UserFacingError(REVEALED)
-        if instance.status != "open" or state not in ("open", "answered"):
+        if instance.status != InstanceStatus.OPEN or state not in ANSWERABLE:
             raise UserFacingError(CLOSED)
         await member_store.clear_unreachable(self.db, user_id)
         return instance
@@ -180,7 +183,7 @@ class AnswerService:
         candidates = await answer_store.candidates_for(self.db, user_id)
         if not candidates:
             return None
-        if len(candidates) == 1 and candidates[0].state == "open":
+        if len(candidates) == 1 and candidates[0].state == MemberState.OPEN:
             return DmRoute(saved=await self.submit(candidates[0].instance_id, user_id, body))
         choices = []
         for c in candidates:
@@ -195,7 +198,7 @@ class AnswerService:
                     instance_id=c.instance_id,
                     partners=[names[m] for m in pair.partners_of(user_id)],
                     opening=opening_words(wording),
-                    answered=c.state == "answered",
+                    answered=c.state == MemberState.ANSWERED,
                 )
             )
         return DmRoute(choices=tuple(choices))
@@ -225,7 +228,9 @@ class AnswerService:
             if replaced is None:
                 fresh = await instance_store.get_instance(self.db, instance_id)
                 raise UserFacingError(
-                    REVEALED if fresh is not None and fresh.status == "revealed" else CLOSED
+                    REVEALED
+                    if fresh is not None and fresh.status == InstanceStatus.REVEALED
+                    else CLOSED
                 )
             revealed = await self._settle_in(tx, instance, pair, names, now)
         await member_store.clear_unreachable(self.db, user_id)
@@ -289,7 +294,7 @@ class AnswerService:
         )
 
     async def skip(self, instance_id: int, user_id: int) -> None:
-        await self._change_state(instance_id, user_id, "skipped", ("open", "answered"))
+        await self._change_state(instance_id, user_id, MemberState.SKIPPED, ANSWERABLE)
 
     async def later(self, instance_id: int, user_id: int) -> bool:
         """Bring the prompt back once, in three hours. False if it is already coming back."""
@@ -316,13 +321,20 @@ class AnswerService:
         return added > 0
 
     async def activity_outcome(self, instance_id: int, user_id: int, done: bool) -> None:
-        state = "done" if done else "not_this_time"
+        state = MemberState.DONE if done else MemberState.NOT_THIS_TIME
         await self._change_state(
-            instance_id, user_id, state, ("open", "held", "done", "not_this_time")
+            instance_id,
+            user_id,
+            state,
+            (MemberState.OPEN, MemberState.HELD, MemberState.DONE, MemberState.NOT_THIS_TIME),
         )
 
     async def _change_state(
-        self, instance_id: int, user_id: int, state: str, only_from: tuple[str, ...]
+        self,
+        instance_id: int,
+        user_id: int,
+        state: MemberState,
+        only_from: tuple[MemberState, ...],
     ) -> None:
         instance, pair = await self._context(instance_id, user_id)
         names = await self.prompting.names_of(pair.member_ids)
@@ -382,7 +394,7 @@ class AnswerService:
     async def settle_by_id(self, instance_id: int) -> bool:
         instance = await instance_store.get_instance(self.db, instance_id)
         pair = await pair_store.get_pair(self.db, instance.pair_id) if instance else None
-        if instance is None or pair is None or instance.status != "open":
+        if instance is None or pair is None or instance.status != InstanceStatus.OPEN:
             return False
         return await self.settle(instance, pair)
 
@@ -406,17 +418,17 @@ class AnswerService:
         now: datetime,
     ) -> bool:
         states = await instance_store.member_states_in(tx, instance.id)
-        if any(state == "open" for state in states.values()):
+        if any(state == MemberState.OPEN for state in states.values()):
             return False
         if Kind(instance.kind) not in REVEALING:
-            await instance_store.close_instance_in(tx, instance.id, "closed", now)
+            await instance_store.close_instance_in(tx, instance.id, InstanceStatus.CLOSED, now)
             return False
-        answered = [uid for uid, state in states.items() if state == "answered"]
-        skipped = [uid for uid, state in states.items() if state == "skipped"]
-        held = [uid for uid, state in states.items() if state == "held"]
+        answered = [uid for uid, state in states.items() if state == MemberState.ANSWERED]
+        skipped = [uid for uid, state in states.items() if state == MemberState.SKIPPED]
+        held = [uid for uid, state in states.items() if state == MemberState.HELD]
         if len(answered) >= 2:
             return await self._reveal_in(tx, instance, pair, answered, names, now)
-        if not await instance_store.close_instance_in(tx, instance.id, "closed", now):
+        if not await instance_store.close_instance_in(tx, instance.id, InstanceStatus.CLOSED, now):
             return False
         if answered and held and not skipped:
             # The partner never got this one (their pace changed); say no more than that.
@@ -447,7 +459,9 @@ class AnswerService:
         names: dict[int, str],
         now: datetime,
     ) -> bool:
-        if not await instance_store.close_instance_in(tx, instance.id, "revealed", now):
+        if not await instance_store.close_instance_in(
+            tx, instance.id, InstanceStatus.REVEALED, now
+        ):
             return False  # someone else's answer revealed it a moment ago
         answers = await answer_store.answers_in(tx, instance.id)
         prompt_text = self.text_of(instance)

@@ -34,7 +34,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from bot.core.cadence import local_date, local_slot, move_out_of_quiet, parse_hhmm, parse_zone
-from bot.core.models import Cadence, Category, Challenge, Kind, Library, Prompt, Relationship
+from bot.core.models import (
+    Cadence,
+    Category,
+    Challenge,
+    ChallengeStatus,
+    InstanceStatus,
+    Kind,
+    Library,
+    MemberState,
+    PairState,
+    Prompt,
+    Relationship,
+)
 from bot.errors import UserFacingError
 from bot.services.answers import AnswerService
 from bot.services.prompting import PlannedDay, Prompting
@@ -128,7 +140,7 @@ class ChallengeService:
     # Starting and stopping -----------------------------------------------------------------
     async def pair_for(self, pair_id: int, user_id: int) -> PairRow:
         pair = await pair_store.get_pair(self.db, pair_id)
-        if pair is None or user_id not in pair.member_ids or pair.status == "ended":
+        if pair is None or user_id not in pair.member_ids or pair.status == PairState.ENDED:
             raise UserFacingError("That pair isn't one of yours any more.")
         return pair
 
@@ -138,9 +150,9 @@ class ChallengeService:
         theme = self.theme(theme_id)
         if pair.relationship not in theme.audience:
             raise UserFacingError(copy.not_for_you_text(theme))
-        if pair.status == "ended":
+        if pair.status == PairState.ENDED:
             raise UserFacingError("This pair has ended, so a themed week can't start for it.")
-        if pair.status != "active":
+        if pair.status != PairState.ACTIVE:
             raise UserFacingError(PAUSED)
         current = await store.active_for_pair(self.db, pair.id)
         if current is not None and not replace:
@@ -154,7 +166,7 @@ class ChallengeService:
         starts_on = await self._tomorrow(pair.member_ids, now)
         async with self.db.transaction() as conn:
             if current is not None:
-                await store.finish(conn, current.id, "stopped", now)
+                await store.finish(conn, current.id, ChallengeStatus.STOPPED, now)
             challenge_id = await store.insert(
                 conn,
                 guild_id=pair.guild_id,
@@ -217,9 +229,9 @@ class ChallengeService:
         enrolled: list[tuple[int, PairRow]] = []
         async with self.db.transaction() as conn:
             if current is not None:
-                await store.finish(conn, current.id, "stopped", now)
+                await store.finish(conn, current.id, ChallengeStatus.STOPPED, now)
                 for child in await store.children_of(conn, current):
-                    await store.finish(conn, child.id, "stopped", now)
+                    await store.finish(conn, child.id, ChallengeStatus.STOPPED, now)
             await store.insert(
                 conn,
                 guild_id=circle.guild_id,
@@ -256,10 +268,10 @@ class ChallengeService:
             raise UserFacingError(NOTHING_TO_STOP)
         now = self.now()
         async with self.db.transaction() as conn:
-            if not await store.finish(conn, current.id, "stopped", now):
+            if not await store.finish(conn, current.id, ChallengeStatus.STOPPED, now):
                 raise UserFacingError(NOTHING_TO_STOP)
         fresh = await pair_store.get_pair(self.db, pair.id)
-        if fresh is not None and fresh.status == "active":
+        if fresh is not None and fresh.status == PairState.ACTIVE:
             # Back to the pair's own cadence now, not after one more daily slot.
             await reschedule_pair(self.db, fresh, self.default_zone, now)
         theme = self.theme(current.theme_id)
@@ -348,7 +360,7 @@ class ChallengeService:
         already = await store.presses(self.db, instance.id)
         if set(members) <= set(already):
             return copy.TIMER_RUNNING_TEXT
-        if pair.status == "ended" or instance.status != "open":
+        if pair.status == PairState.ENDED or instance.status != InstanceStatus.OPEN:
             raise UserFacingError(CLOSED)
         now = self.now()
         names = await self.prompting.names_of(pair.member_ids)
@@ -372,7 +384,7 @@ class ChallengeService:
         # Both pressed Start: they're doing it, so the activity counts as done for everyone
         # (and closes, like two "We did it" presses would).
         for uid in members:
-            await instance_store.set_member_state(self.db, instance.id, uid, "done", now)
+            await instance_store.set_member_state(self.db, instance.id, uid, MemberState.DONE, now)
         await self.answers.settle(instance, pair)
         self.wake()
         return copy.BOTH_IN_TEXT
@@ -498,7 +510,7 @@ class ChallengeService:
             if group.id in seen:
                 continue
             pair = await pair_store.get_pair(self.db, group.id)
-            if pair is None or pair.status == "ended":
+            if pair is None or pair.status == PairState.ENDED:
                 continue
             async with self.db.transaction() as conn:
                 if await store.active_for_pair(conn, pair.id) is not None:
@@ -523,7 +535,7 @@ class ChallengeService:
         if row is None:
             return 0
         first = await self._first_day(row, pair)
-        if pair.status == "active":
+        if pair.status == PairState.ACTIVE:
             await self._pull_in(pair, first)
         return await self._notify(
             list(pair.member_ids),
@@ -535,10 +547,10 @@ class ChallengeService:
     async def _maybe_finish(self, row: ChallengeRow, now: datetime) -> int:
         pair = await pair_store.get_pair(self.db, row.pair_id or 0)
         theme = self.library.challenge(row.theme_id)
-        if pair is None or theme is None or pair.status == "ended":
+        if pair is None or theme is None or pair.status == PairState.ENDED:
             # Nobody to tell: an ended pair sends nothing more.
             async with self.db.transaction() as conn:
-                await store.finish(conn, row.id, "stopped", now)
+                await store.finish(conn, row.id, ChallengeStatus.STOPPED, now)
             return 0
         if now < await self._end(row, pair, theme):
             return 0
@@ -564,7 +576,7 @@ class ChallengeService:
             mine = [
                 (names.get(author, "your partner"), text)
                 for iid, author, text in notes
-                if by_instance[iid].states.get(reader) == "answered"
+                if by_instance[iid].states.get(reader) == MemberState.ANSWERED
             ]
             payload = copy.recap_message(
                 theme,
@@ -594,13 +606,13 @@ class ChallengeService:
         circle = await circle_store.get_circle(self.db, parent.circle_id or 0)
         if theme is None or circle is None:
             async with self.db.transaction() as conn:
-                await store.finish(conn, parent.id, "stopped", now)
+                await store.finish(conn, parent.id, ChallengeStatus.STOPPED, now)
             return 0
         zone = parse_zone(circle.timezone)
         last = parent.starts_on + timedelta(days=len(theme.days))
         end = local_slot(last, parse_hhmm(circle.local_time), zone) or _midnight(last, now)
         children = await store.children_of(self.db, parent)
-        if now < end or any(c.status == "active" for c in children):
+        if now < end or any(c.status == ChallengeStatus.ACTIVE for c in children):
             return 0
         pairs = trios = days_total = 0
         for child in children:
@@ -632,7 +644,7 @@ class ChallengeService:
         """Mark a week done and queue its closing messages in one transaction. The status
         change is the claim: a second tick finds the row done and sends nothing."""
         async with self.db.transaction() as conn:
-            if not await store.finish(conn, challenge_id, "done", now):
+            if not await store.finish(conn, challenge_id, ChallengeStatus.DONE, now):
                 return 0
             added = await outbox_store.insert_deliveries(conn, deliveries, now)
         self.wake()

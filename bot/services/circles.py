@@ -34,7 +34,7 @@ from bot.core.cadence import (
     parse_hhmm,
     parse_zone,
 )
-from bot.core.models import Cadence, CircleCadence, Depth, PairKind, Relationship
+from bot.core.models import Cadence, CircleCadence, Depth, PairKind, PairState, Relationship
 from bot.core.pairing import form_round
 from bot.core.seeds import stable_seed
 from bot.errors import UserFacingError
@@ -481,7 +481,7 @@ class CircleService:
             cadence=CIRCLE_PAIR_CADENCE,
             anchor_date=anchor,
             depth=Depth.LIGHT,
-            status="active",
+            status=PairState.ACTIVE,
             paused_until=None,
             seed=seed,
             created_at=now,

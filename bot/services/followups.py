@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from bot.core.cadence import local_date, local_slot, move_out_of_quiet
-from bot.core.models import Kind, Library
+from bot.core.models import InstanceStatus, Kind, Library, MemberState, Pace, PairState
 from bot.errors import UserFacingError
 from bot.services.answers import instance_text
 from bot.services.prompting import Prompting
@@ -67,6 +67,8 @@ REVEALS_PER_TIER = 5
 OFFER_AGAIN_AFTER = timedelta(weeks=4)
 
 PACE_CHOICES = ("weekly", "pause", "keep")
+# A pause is the pair's status, not a pace: pausing keeps (or restores) the normal pace.
+_PACE_FOR_CHOICE = {"weekly": Pace.WEEKLY, "pause": Pace.NORMAL, "keep": Pace.NORMAL}
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ class FollowUps:
             if instance is None or pair is None:
                 continue
             pace = await store.pace_of(self.db, pair.id, c.user_id)
-            if pace is not None and pace.pace != "normal":
+            if pace is not None and pace.pace != Pace.NORMAL:
                 # They chose (or are being asked about) a slower pace: a "yours is here"
                 # reminder would undo the point of it. Marked, so it is not considered again.
                 async with self.db.transaction() as conn:
@@ -115,7 +117,9 @@ class FollowUps:
             states = await instance_store.member_states(self.db, instance.id)
             names = await self.prompting.names_of(pair.member_ids)
             answered_by = [
-                names[m] for m in pair.partners_of(c.user_id) if states.get(m) == "answered"
+                names[m]
+                for m in pair.partners_of(c.user_id)
+                if states.get(m) == MemberState.ANSWERED
             ]
             payload = messages.nudge_message(
                 self.text_of(instance),
@@ -162,10 +166,15 @@ class FollowUps:
             return 0
         prompt = self.library.prompt(activity.prompt_id)
         pair = await pair_store.get_pair(self.db, activity.pair_id)
-        if prompt is None or not prompt.follow_up or pair is None or pair.status != "active":
+        if (
+            prompt is None
+            or not prompt.follow_up
+            or pair is None
+            or pair.status != PairState.ACTIVE
+        ):
             return 0
         states = await instance_store.member_states(self.db, activity.id)
-        if states and all(s == "not_this_time" for s in states.values()):
+        if states and all(s == MemberState.NOT_THIS_TIME for s in states.values()):
             return 0  # "how did it go?" after everyone said it didn't would sting a little
         received = await store.prompt_deliveries_of(self.db, activity.id)
         dues: dict[int, datetime] = {}
@@ -173,7 +182,7 @@ class FollowUps:
             if uid not in pair.member_ids:
                 continue
             pace = await store.pace_of(self.db, pair.id, uid)
-            if pace is not None and pace.pace == "held":
+            if pace is not None and pace.pace == Pace.HELD:
                 continue
             member = await member_store.get_member(self.db, uid)
             zone = zone_of(member, self.default_zone)
@@ -233,15 +242,15 @@ class FollowUps:
         pace = await store.pace_of(self.db, pair.id, user_id)
         if pace is None:
             return False
-        if pace.pace == "held":
+        if pace.pace == Pace.HELD:
             return True
-        if pace.pace == "weekly":
+        if pace.pace == Pace.WEEKLY:
             last = await store.last_prompt_due(self.db, pair.id, user_id)
             return last is not None and now - last < WEEKLY_GAP
         recent = await store.recent_prompt_states(
             self.db, pair.id, user_id, pace.changed_at, MISSED_IN_A_ROW
         )
-        if len(recent) < MISSED_IN_A_ROW or any(state != "open" for state in recent):
+        if len(recent) < MISSED_IN_A_ROW or any(state != MemberState.OPEN for state in recent):
             return False
         names = await self.prompting.names_of(pair.member_ids)
         payload = messages.pace_ask_message(
@@ -274,7 +283,7 @@ class FollowUps:
             if pair is None:
                 continue
             async with self.db.transaction() as conn:
-                await store.set_pace(conn, pair_id, user_id, "weekly", now)
+                await store.set_pace(conn, pair_id, user_id, Pace.WEEKLY, now)
             await self._tell(
                 [user_id],
                 f"pace-default:{pair_id}:{int(now.timestamp())}",
@@ -294,25 +303,25 @@ class FollowUps:
         pair = await pair_store.get_pair(self.db, pair_id)
         if pair is None or user_id not in pair.member_ids:
             raise UserFacingError("That question isn't one of yours.")
-        if pair.status == "ended":
+        if pair.status == PairState.ENDED:
             raise UserFacingError("This pair has ended, so there's no pace to choose.")
         pace = await store.pace_of(self.db, pair_id, user_id)
         if pace is None or pace.asked_at is None:
             raise UserFacingError("There's no pace question waiting for you here.")
         now = self.now()
-        new = "weekly" if choice == "weekly" else "normal"
+        new = _PACE_FOR_CHOICE[choice]
         async with self.db.transaction() as conn:
             await store.set_pace(conn, pair_id, user_id, new, now)
         if choice == "pause":
             until = now + PAUSE_FOR
             if pair.paused_until is None or pair.paused_until < until:
                 await pair_store.set_status(
-                    self.db, pair.id, "paused", now, paused_until=until, paused_by=user_id
+                    self.db, pair.id, PairState.PAUSED, now, paused_until=until, paused_by=user_id
                 )
         await member_store.clear_unreachable(self.db, user_id)
         # Partners notice a pause and a move to or from weekly; coming back from 'held' to
         # normal changes nothing they were ever told about.
-        if choice == "pause" or (new != pace.pace and "weekly" in (new, pace.pace)):
+        if choice == "pause" or (new != pace.pace and Pace.WEEKLY in (new, pace.pace)):
             await self._pace_changed(pair, user_id, now)
         return messages.PACE_CHOSEN[choice]
 
@@ -359,7 +368,7 @@ class FollowUps:
     async def offer_deeper(self, pair: PairRow) -> None:
         """After a reveal: offer the next tier once 5 prompts at this tier were revealed."""
         deeper = pair.depth.deeper()
-        if deeper is None or pair.status != "active":
+        if deeper is None or pair.status != PairState.ACTIVE:
             return
         at_tier = 0
         for prompt_id in await store.revealed_prompt_ids(self.db, pair.id):
@@ -415,10 +424,10 @@ class FollowUps:
                 if a.why:
                     text = f"{text} — {a.why}"
                 said.append(("You" if a.user_id == user_id else a.name, text))
-            if not any(who == "You" for who, _ in said) and row.my_state == "skipped":
+            if not any(who == "You" for who, _ in said) and row.my_state == MemberState.SKIPPED:
                 said.insert(0, ("You", "*skipped*"))
             # A revealed prompt had a partner's answer; if none is left, they used /closer forget.
-            if row.status == "revealed" and all(who == "You" for who, _ in said):
+            if row.status == InstanceStatus.REVEALED and all(who == "You" for who, _ in said):
                 said.append(("Your partner", messages.REMOVED_ANSWER))
             prompt = self.library.prompt(row.prompt_id)
             prompt_text = row.text or (prompt.text if prompt else "")

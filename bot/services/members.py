@@ -13,6 +13,7 @@ from bot.core.cadence import (
     parse_hhmm,
     parse_zone,
 )
+from bot.core.models import PairState
 from bot.errors import UserFacingError
 from bot.services.schedule import member_next_slot, quiet_until
 from bot.storage import members as member_store
@@ -75,7 +76,7 @@ class MemberService:
         # Whatever waited out the old window is looked at again under the new one.
         await outbox_store.retime_quiet_waits(self.db, user_id, now)
         for pair in await pair_store.live_pairs_of(self.db, user_id):
-            if pair.status != "active":
+            if pair.status != PairState.ACTIVE:
                 continue
             slot = member_next_slot(pair, member, self.default_zone, now)
             async with self.db.transaction() as conn:

@@ -17,8 +17,11 @@ from bot.core.models import (
     Cadence,
     Category,
     Depth,
+    InviteStatus,
     PairKind,
+    PairState,
     Relationship,
+    SendResult,
 )
 from bot.core.seeds import stable_seed
 from bot.delivery.outbox import Outbox
@@ -273,20 +276,20 @@ class PairService:
         # failure marks them unreachable again at once.
         await member_store.clear_unreachable(self.db, invitee.id)
         outcome = await self.outbox.send_now(delivery_id)
-        if outcome.status == "unreachable":
+        if outcome.status == SendResult.UNREACHABLE:
             await pair_store.cancel_invite(self.db, invite_id)
             raise UserFacingError(
                 f"I couldn't send {invitee.name} a DM: their DMs are closed to me. They can turn "
                 "on Direct Messages for this server (server name → Privacy Settings), then "
                 "invite them again."
             )
-        return InviteOutcome(invite_id, outcome.status == "sent")
+        return InviteOutcome(invite_id, outcome.status == SendResult.SENT)
 
     async def _invite_for(self, invite_id: int, user_id: int) -> InviteRow:
         invite = await pair_store.get_invite(self.db, invite_id)
         if invite is None or invite.invitee_id != user_id:
             raise UserFacingError("This invite isn't for you.")
-        if invite.status != "pending":
+        if invite.status != InviteStatus.PENDING:
             raise UserFacingError(f"This invite is already {invite.status}.")
         if invite.expires_at <= self.now():
             raise UserFacingError("This invite has expired. Ask them to send a new one anytime.")
@@ -302,7 +305,7 @@ class PairService:
         async with self.db.transaction() as conn:
             for uid in (invite.inviter_id, invite.invitee_id):
                 if await pair_store.has_live_couple(conn, invite.guild_id, uid):
-                    await pair_store.decide_invite(conn, invite.id, "cancelled", now)
+                    await pair_store.decide_invite(conn, invite.id, InviteStatus.CANCELLED, now)
                     raise UserFacingError(
                         "One of you has paired with someone else since this invite was sent."
                     )
@@ -318,7 +321,9 @@ class PairService:
                 now=now,
                 relationship=invite.relationship,
             )
-            if not await pair_store.decide_invite(conn, invite.id, "accepted", now, pair_id):
+            if not await pair_store.decide_invite(
+                conn, invite.id, InviteStatus.ACCEPTED, now, pair_id
+            ):
                 raise UserFacingError("This invite was already answered.")
             pair = await pair_store.get_pair_in(conn, pair_id)
             assert pair is not None  # noqa: S101
@@ -342,7 +347,7 @@ class PairService:
         names = await self.prompting.names_of((invite.invitee_id,))
         now = self.now()
         async with self.db.transaction() as conn:
-            if not await pair_store.decide_invite(conn, invite.id, "declined", now):
+            if not await pair_store.decide_invite(conn, invite.id, InviteStatus.DECLINED, now):
                 raise UserFacingError("This invite was already answered.")
             await self._notify_in(
                 conn,
@@ -385,7 +390,7 @@ class PairService:
         names = await self.prompting.names_of(pair.member_ids)
         async with self.db.transaction() as conn:
             if not await pair_store.set_status_in(
-                conn, pair.id, "paused", now, paused_until=until, paused_by=user_id
+                conn, pair.id, PairState.PAUSED, now, paused_until=until, paused_by=user_id
             ):
                 raise UserFacingError("This pair has already ended.")
             await self._tell_partners_in(
@@ -400,12 +405,12 @@ class PairService:
         return until
 
     async def resume(self, pair: PairRow, user_id: int) -> dict[int, Slot]:
-        if pair.status != "paused":
+        if pair.status != PairState.PAUSED:
             raise UserFacingError("Your prompts aren't paused, so there's nothing to resume.")
         now = self.now()
         names = await self.prompting.names_of(pair.member_ids)
         async with self.db.transaction() as conn:
-            if not await pair_store.set_status_in(conn, pair.id, "active", now):
+            if not await pair_store.set_status_in(conn, pair.id, PairState.ACTIVE, now):
                 raise UserFacingError("This pair has already ended.")
             fresh = await pair_store.get_pair_in(conn, pair.id)
             assert fresh is not None  # noqa: S101
@@ -430,7 +435,7 @@ class PairService:
         now = self.now()
         async with self.db.transaction() as conn:
             # Conditional on the pair still being live: a second press changes nothing.
-            if not await pair_store.set_status_in(conn, pair.id, "ended", now):
+            if not await pair_store.set_status_in(conn, pair.id, PairState.ENDED, now):
                 raise UserFacingError("This pair has already ended.")
             await self._tell_partners_in(
                 conn,
@@ -455,7 +460,7 @@ class PairService:
         fresh = await pair_store.get_pair(self.db, pair.id)
         assert fresh is not None  # noqa: S101
         plan = await plan_pair(self.db, fresh, self.default_zone, now)
-        if fresh.status == "active":
+        if fresh.status == PairState.ACTIVE:
             async with self.db.transaction() as conn:
                 await write_plan(conn, fresh.id, plan)
         names = await self.prompting.names_of(pair.member_ids)
@@ -487,7 +492,7 @@ class PairService:
     async def vote_deeper(self, pair_id: int, user_id: int, depth: Depth) -> bool:
         """A yes to "go a little deeper?". True when everyone has said yes and the pair moved."""
         pair = await pair_store.get_pair(self.db, pair_id)
-        if pair is None or user_id not in pair.member_ids or pair.status == "ended":
+        if pair is None or user_id not in pair.member_ids or pair.status == PairState.ENDED:
             raise UserFacingError("That offer isn't for you any more.")
         if pair.depth.rank >= depth.rank:
             return True
@@ -505,7 +510,7 @@ class PairService:
     async def not_yet_deeper(self, pair_id: int, user_id: int, depth: Depth) -> None:
         """ "Not yet" to a depth offer: remembered, so the offer comes back after a while."""
         pair = await pair_store.get_pair(self.db, pair_id)
-        if pair is None or user_id not in pair.member_ids or pair.status == "ended":
+        if pair is None or user_id not in pair.member_ids or pair.status == PairState.ENDED:
             raise UserFacingError("That offer isn't for you any more.")
         if pair.depth.rank < depth.rank:
             await pair_store.not_yet_deeper(self.db, pair.id, user_id, depth, self.now())
@@ -519,7 +524,7 @@ class PairService:
                 "Circle groups change every round, so their relationship can't be changed. "
                 "/pair invite someone to pair as partners, friends or family."
             )
-        if pair.status == "ended":
+        if pair.status == PairState.ENDED:
             raise UserFacingError("This pair has ended.")
         if chosen is pair.relationship:
             raise UserFacingError(

@@ -20,7 +20,15 @@ from bot.core.cadence import (
     local_date,
     parse_hhmm,
 )
-from bot.core.models import Cadence, Category, ChallengeDay, Library, Prompt
+from bot.core.models import (
+    Cadence,
+    Category,
+    ChallengeDay,
+    InstanceStatus,
+    Library,
+    PairState,
+    Prompt,
+)
 from bot.core.prompts import SelectionContext, SentPrompt, choose_prompt
 from bot.errors import UserFacingError
 from bot.services.schedule import member_next_slot, quiet_of, quiet_until, zone_of
@@ -164,7 +172,7 @@ class Prompting:
             d.pair_id
             for d in due
             if (pair := pairs.get(d.pair_id)) is None
-            or pair.status != "active"
+            or pair.status != PairState.ACTIVE
             or d.user_id not in pair.member_ids
         }
         live = sorted({d.pair_id for d in due} - special)
@@ -276,7 +284,7 @@ class Prompting:
 
     async def _materialise_one(self, item: outbox_store.DueSchedule, now: datetime) -> int:
         pair = await pair_store.get_pair(self.db, item.pair_id)
-        if pair is None or pair.status == "ended" or item.user_id not in pair.member_ids:
+        if pair is None or pair.status == PairState.ENDED or item.user_id not in pair.member_ids:
             async with self.db.transaction() as conn:
                 await outbox_store.delete_member_schedule(conn, item.pair_id, item.user_id)
             return 0
@@ -286,18 +294,18 @@ class Prompting:
                 pair = replace(pair, cadence=override)
         member = await member_store.get_member(self.db, item.user_id)
         resume_from = now
-        if pair.status == "paused" and pair.paused_until is not None:
+        if pair.status == PairState.PAUSED and pair.paused_until is not None:
             resume_from = max(now, pair.paused_until)
         next_slot = member_next_slot(pair, member, self.default_zone, resume_from)
         slot_day, slot_due = self._slot_to_send(pair, member, item, now)
         held = (
-            pair.status == "active"
+            pair.status == PairState.ACTIVE
             and slot_day is not None
             and self.hold is not None
             and await self.hold(pair, item.user_id, now)
         )
         if (
-            pair.status != "active"
+            pair.status != PairState.ACTIVE
             or slot_day is None
             or slot_due is None
             or (member and member.unreachable_since)
@@ -453,7 +461,7 @@ class PromptCommands:
     async def send_now(self, pair: PairRow, requested_by: int | None = None) -> SentNow:
         """A prompt for the pair now: at most `NOW_PER_DAY` a local day of the one asking, so
         nobody's DMs fill up. Says when a partner in quiet hours will get it."""
-        if pair.status != "active":
+        if pair.status != PairState.ACTIVE:
             raise UserFacingError("Your prompts are paused. Use /pair resume first.")
         now = self.now()
         if requested_by is not None:
@@ -527,5 +535,7 @@ class PromptCommands:
         if not open_now:
             raise UserFacingError("There's no open prompt to skip right now.")
         for instance in open_now:
-            await instance_store.close_instance(self.db, instance.id, "skipped", self.now())
+            await instance_store.close_instance(
+                self.db, instance.id, InstanceStatus.SKIPPED, self.now()
+            )
         return len(open_now)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.core.models import MemberState
 from bot.storage.db import Database
 from bot.storage.timecodec import from_db, to_db
 
@@ -107,7 +108,7 @@ class Candidate:
 
     instance_id: int
     pair_id: int
-    state: str
+    state: MemberState
     kind: str
     prompt_id: str
     text: str | None
@@ -130,7 +131,7 @@ async def candidates_for(db: Database, user_id: int) -> list[Candidate]:
         Candidate(
             instance_id=int(r[0]),
             pair_id=int(r[1]),
-            state=str(r[2]),
+            state=MemberState(r[2]),
             kind=str(r[3]),
             prompt_id=str(r[4]),
             text=r[5],

@@ -18,7 +18,7 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from bot.core.models import Category
+from bot.core.models import Category, ChallengeStatus, InstanceStatus, MemberState
 from bot.storage.db import Database, Params
 from bot.storage.timecodec import from_db, to_db
 
@@ -26,7 +26,7 @@ Source = Database | aiosqlite.Connection
 
 # What counts as taking part in a day: an answer, or "We did it" (a timer both started counts
 # as done too, see the challenges service).
-TOOK_PART = ("answered", "done")
+TOOK_PART = (MemberState.ANSWERED, MemberState.DONE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class ChallengeRow:
     theme_id: str
     started_by: int | None
     starts_on: date
-    status: str
+    status: ChallengeStatus
     created_at: datetime
     ended_at: datetime | None
 
@@ -55,8 +55,8 @@ class DayRow:
     day: int
     category: Category
     kind: str
-    status: str
-    states: dict[int, str]
+    status: InstanceStatus
+    states: dict[int, MemberState]
 
     @property
     def all_took_part(self) -> bool:
@@ -82,7 +82,7 @@ def _row(r: sqlite3.Row) -> ChallengeRow:
         theme_id=str(r["theme_id"]),
         started_by=r["started_by"],
         starts_on=date.fromisoformat(r["starts_on"]),
-        status=str(r["status"]),
+        status=ChallengeStatus(r["status"]),
         created_at=from_db(r["created_at"]),
         ended_at=from_db(r["ended_at"]) if r["ended_at"] else None,
     )
@@ -161,7 +161,9 @@ async def children_of(src: Source, parent: ChallengeRow) -> list[ChallengeRow]:
     return [_row(r) for r in rows]
 
 
-async def finish(conn: aiosqlite.Connection, challenge_id: int, status: str, now: datetime) -> bool:
+async def finish(
+    conn: aiosqlite.Connection, challenge_id: int, status: ChallengeStatus, now: datetime
+) -> bool:
     """Move an active row to `stopped` or `done`; False if it was no longer active (a claim)."""
     cur = await conn.execute(
         "UPDATE challenges SET status = ?, ended_at = ? WHERE id = ? AND status = 'active'",
@@ -187,10 +189,10 @@ async def days_of(src: Source, challenge_id: int) -> list[DayRow]:
                 day=int(r["challenge_day"] or 0),
                 category=Category(r["category"]),
                 kind=str(r["kind"]),
-                status=str(r["status"]),
+                status=InstanceStatus(r["status"]),
                 states={},
             )
-        days[iid].states[int(r["user_id"])] = str(r["state"])
+        days[iid].states[int(r["user_id"])] = MemberState(r["state"])
     return list(days.values())
 
 

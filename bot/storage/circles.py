@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from bot.core.models import CircleCadence
+from bot.core.models import CircleCadence, RoundStatus
 from bot.core.pairing import PairingHistory
 from bot.storage.db import Database, Params
 from bot.storage.timecodec import from_db, to_db
@@ -46,7 +46,7 @@ class RoundRow:
     circle_id: int
     round_no: int
     due_at: datetime
-    status: str
+    status: RoundStatus
     formed_at: datetime | None
     group_count: int | None
 
@@ -105,7 +105,7 @@ def _round(row: sqlite3.Row) -> RoundRow:
         circle_id=int(row["circle_id"]),
         round_no=int(row["round_no"]),
         due_at=from_db(row["due_at"]),
-        status=str(row["status"]),
+        status=RoundStatus(row["status"]),
         formed_at=from_db(row["formed_at"]) if row["formed_at"] else None,
         group_count=row["group_count"],
     )

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.core.models import InstanceStatus, MemberState, Pace
 from bot.storage.db import Database
 from bot.storage.timecodec import from_db, to_db
 
@@ -85,7 +86,7 @@ async def prompt_deliveries_of(db: Database, instance_id: int) -> dict[int, date
 
 @dataclass(frozen=True, slots=True)
 class PaceRow:
-    pace: str
+    pace: Pace
     asked_at: datetime | None
     changed_at: datetime | None
 
@@ -99,14 +100,14 @@ async def pace_of(db: Database, pair_id: int, user_id: int) -> PaceRow | None:
     if row is None:
         return None
     return PaceRow(
-        str(row[0]),
+        Pace(row[0]),
         from_db(row[1]) if row[1] else None,
         from_db(row[2]) if row[2] else None,
     )
 
 
 async def set_pace(
-    conn: aiosqlite.Connection, pair_id: int, user_id: int, pace: str, now: datetime
+    conn: aiosqlite.Connection, pair_id: int, user_id: int, pace: Pace, now: datetime
 ) -> None:
     await conn.execute(
         "UPDATE pair_members SET pace = ?, pace_changed_at = ? WHERE pair_id = ? AND user_id = ?",
@@ -182,9 +183,9 @@ class HistoryRow:
     prompt_id: str
     text: str | None
     kind: str
-    status: str
+    status: InstanceStatus
     created_at: datetime
-    my_state: str
+    my_state: MemberState
 
 
 # Only prompts actually delivered to the member, in pairs they are (still) a member of.
@@ -214,9 +215,9 @@ async def history_page(db: Database, user_id: int, limit: int, offset: int) -> l
             prompt_id=str(r[2]),
             text=r[3],
             kind=str(r[4]),
-            status=str(r[5]),
+            status=InstanceStatus(r[5]),
             created_at=from_db(r[6]),
-            my_state=str(r[7]),
+            my_state=MemberState(r[7]),
         )
         for r in rows
     ]
@@ -290,7 +291,7 @@ async def quiet_candidates(
         key = (int(r[0]), int(r[1]))
         if key not in wanted:
             continue
-        if r[2] != "normal":
+        if r[2] != Pace.NORMAL:
             out.add(key)
         else:
             since[key] = str(r[3] or "")
@@ -319,6 +320,6 @@ async def quiet_candidates(
     out.update(
         key
         for key, seen in states.items()
-        if len(seen) >= missed and all(s == "open" for s in seen)
+        if len(seen) >= missed and all(s == MemberState.OPEN for s in seen)
     )
     return out

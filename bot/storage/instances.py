@@ -8,7 +8,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.core.models import Category, Kind, Prompt
+from bot.core.models import Category, InstanceStatus, Kind, MemberState, Prompt
 from bot.core.prompts import SentPrompt
 from bot.storage.db import Database
 from bot.storage.timecodec import from_db, to_db
@@ -22,7 +22,7 @@ class InstanceRow:
     category: Category
     kind: str
     slot_key: str
-    status: str
+    status: InstanceStatus
     created_at: datetime
     challenge_id: int | None
     challenge_day: int | None
@@ -38,7 +38,7 @@ def _instance(row: sqlite3.Row) -> InstanceRow:
         category=Category(row["category"]),
         kind=str(row["kind"]),
         slot_key=str(row["slot_key"]),
-        status=str(row["status"]),
+        status=InstanceStatus(row["status"]),
         created_at=from_db(row["created_at"]),
         challenge_id=row["challenge_id"],
         challenge_day=row["challenge_day"],
@@ -118,7 +118,10 @@ async def create_instance(
     await conn.executemany(
         "INSERT OR IGNORE INTO instance_members (instance_id, user_id, state, updated_at) "
         "VALUES (?, ?, ?, ?)",
-        [(instance_id, m, "held" if m in held else "open", to_db(now)) for m in member_ids],
+        [
+            (instance_id, m, MemberState.HELD if m in held else MemberState.OPEN, to_db(now))
+            for m in member_ids
+        ],
     )
     return instance_id
 
@@ -191,21 +194,23 @@ async def answered_elsewhere(
     return frozenset(str(r[0]) for r in rows)
 
 
-async def close_instance(db: Database, instance_id: int, status: str, now: datetime) -> bool:
+async def close_instance(
+    db: Database, instance_id: int, status: InstanceStatus, now: datetime
+) -> bool:
     async with db.transaction() as conn:
         return await close_instance_in(conn, instance_id, status, now)
 
 
-async def member_state(db: Database, instance_id: int, user_id: int) -> str | None:
+async def member_state(db: Database, instance_id: int, user_id: int) -> MemberState | None:
     value = await db.fetchval(
         "SELECT state FROM instance_members WHERE instance_id = ? AND user_id = ?",
         (instance_id, user_id),
     )
-    return None if value is None else str(value)
+    return None if value is None else MemberState(value)
 
 
 async def set_member_state(
-    db: Database, instance_id: int, user_id: int, state: str, now: datetime
+    db: Database, instance_id: int, user_id: int, state: MemberState, now: datetime
 ) -> None:
     await db.execute(
         "UPDATE instance_members SET state = ?, updated_at = ? "
@@ -214,29 +219,29 @@ async def set_member_state(
     )
 
 
-async def member_states(db: Database, instance_id: int) -> dict[int, str]:
+async def member_states(db: Database, instance_id: int) -> dict[int, MemberState]:
     rows = await db.fetchall(
         "SELECT user_id, state FROM instance_members WHERE instance_id = ?", (instance_id,)
     )
-    return {int(r[0]): str(r[1]) for r in rows}
+    return {int(r[0]): MemberState(r[1]) for r in rows}
 
 
 # Inside a caller's transaction: one use case (an answer, a skip) checks and writes together.
-async def member_states_in(conn: aiosqlite.Connection, instance_id: int) -> dict[int, str]:
+async def member_states_in(conn: aiosqlite.Connection, instance_id: int) -> dict[int, MemberState]:
     cur = await conn.execute(
         "SELECT user_id, state FROM instance_members WHERE instance_id = ?", (instance_id,)
     )
-    return {int(r[0]): str(r[1]) for r in await cur.fetchall()}
+    return {int(r[0]): MemberState(r[1]) for r in await cur.fetchall()}
 
 
 async def change_member_state(
     conn: aiosqlite.Connection,
     instance_id: int,
     user_id: int,
-    state: str,
+    state: MemberState,
     now: datetime,
     *,
-    only_from: tuple[str, ...],
+    only_from: tuple[MemberState, ...],
 ) -> bool:
     """Move a member's side of an open instance to `state`, only from one of `only_from`."""
     marks = ",".join("?" * len(only_from))
@@ -250,7 +255,7 @@ async def change_member_state(
 
 
 async def close_instance_in(
-    conn: aiosqlite.Connection, instance_id: int, status: str, now: datetime
+    conn: aiosqlite.Connection, instance_id: int, status: InstanceStatus, now: datetime
 ) -> bool:
     """Close an open instance and skip what is still queued for it. False if already closed."""
     cur = await conn.execute(

@@ -16,6 +16,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.core.models import DeliveryStatus
 from bot.storage.db import Database
 from bot.storage.timecodec import from_db, to_db
 
@@ -382,7 +383,7 @@ async def mark_retry(db: Database, c: Claimed, error: str, retry_at: datetime) -
     return changed > 0
 
 
-async def mark_final(db: Database, c: Claimed, status: str, error: str | None) -> bool:
+async def mark_final(db: Database, c: Claimed, status: DeliveryStatus, error: str | None) -> bool:
     changed = await _count(
         db,
         "UPDATE deliveries SET status = ?, lease_until = NULL, last_error = ? "

@@ -8,7 +8,15 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from bot.core.models import Cadence, Category, Depth, PairKind, Relationship
+from bot.core.models import (
+    Cadence,
+    Category,
+    Depth,
+    InviteStatus,
+    PairKind,
+    PairState,
+    Relationship,
+)
 from bot.storage.db import Database
 from bot.storage.timecodec import from_db, to_db
 
@@ -23,7 +31,7 @@ class PairRow:
     cadence: Cadence
     anchor_date: date
     depth: Depth
-    status: str
+    status: PairState
     paused_until: datetime | None
     seed: int
     created_at: datetime
@@ -34,7 +42,7 @@ class PairRow:
 
     @property
     def active(self) -> bool:
-        return self.status == "active"
+        return self.status == PairState.ACTIVE
 
     def partners_of(self, user_id: int) -> tuple[int, ...]:
         return tuple(m for m in self.member_ids if m != user_id)
@@ -48,7 +56,7 @@ class InviteRow:
     invitee_id: int
     local_time: str
     cadence: Cadence
-    status: str
+    status: InviteStatus
     expires_at: datetime
     pair_id: int | None
     relationship: Relationship = Relationship.PARTNERS
@@ -73,7 +81,7 @@ def _pair(row: sqlite3.Row) -> PairRow:
         cadence=Cadence(row["cadence"]),
         anchor_date=date.fromisoformat(row["anchor_date"]),
         depth=Depth(row["depth"]),
-        status=str(row["status"]),
+        status=PairState(row["status"]),
         paused_until=from_db(row["paused_until"]) if row["paused_until"] else None,
         seed=int(row["seed"]),
         created_at=from_db(row["created_at"]),
@@ -94,7 +102,7 @@ def _invite(row: sqlite3.Row) -> InviteRow:
         invitee_id=int(row["invitee_id"]),
         local_time=str(row["local_time"]),
         cadence=Cadence(row["cadence"]),
-        status=str(row["status"]),
+        status=InviteStatus(row["status"]),
         expires_at=from_db(row["expires_at"]),
         pair_id=row["pair_id"],
         relationship=Relationship(row["relationship"]),
@@ -179,7 +187,7 @@ async def couple_of(db: Database, guild_id: int, user_id: int) -> PairRow | None
 async def set_status(
     db: Database,
     pair_id: int,
-    status: str,
+    status: PairState,
     now: datetime,
     paused_until: datetime | None = None,
     paused_by: int | None = None,
@@ -191,7 +199,7 @@ async def set_status(
 async def set_status_in(
     conn: aiosqlite.Connection,
     pair_id: int,
-    status: str,
+    status: PairState,
     now: datetime,
     paused_until: datetime | None = None,
     paused_by: int | None = None,
@@ -205,7 +213,7 @@ async def set_status_in(
         (
             status,
             to_db(paused_until) if paused_until else None,
-            paused_by if status == "paused" else None,
+            paused_by if status == PairState.PAUSED else None,
             status,
             to_db(now),
             pair_id,
@@ -213,7 +221,7 @@ async def set_status_in(
     )
     if cur.rowcount == 0:
         return False
-    if status == "ended":
+    if status == PairState.ENDED:
         # An ended pair sends nothing more, not even what was already queued.
         await conn.execute(
             "UPDATE deliveries SET status = 'skipped', last_error = 'pair ended' "
@@ -424,7 +432,7 @@ async def cancel_invite(db: Database, invite_id: int) -> None:
 async def decide_invite(
     conn: aiosqlite.Connection,
     invite_id: int,
-    status: str,
+    status: InviteStatus,
     now: datetime,
     pair_id: int | None = None,
 ) -> bool:
