@@ -62,6 +62,7 @@ class Database:
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        self._read_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -122,12 +123,15 @@ class Database:
             await self._writer.execute("ROLLBACK")
             await self._writer.execute("BEGIN IMMEDIATE")
 
+    # One read at a time on the reader: a SELECT that is not finished keeps SQLite's read
+    # snapshot open, and another read interleaved on the same connection would see that old
+    # snapshot instead of a write that committed a moment ago.
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self._reader.execute(sql, params) as cur:
+        async with self._read_lock, self._reader.execute(sql, params) as cur:
             return list(await cur.fetchall())
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        async with self._reader.execute(sql, params) as cur:
+        async with self._read_lock, self._reader.execute(sql, params) as cur:
             row: sqlite3.Row | None = await cur.fetchone()
             return row
 
