@@ -45,6 +45,7 @@ import _common as common
 
 from bot.core.models import Library
 from bot.delivery.outbox import BATCH, LEASE
+from bot.services import hooks
 from bot.services.answers import AnswerService
 from bot.services.challenges import ChallengeService
 from bot.services.followups import FollowUps
@@ -186,11 +187,7 @@ def wired_prompting(db: Database, lib: Library) -> Prompting:
     answers = AnswerService(db, lib, prompting, now, wake)
     followups = FollowUps(db, lib, prompting, "UTC", timedelta(hours=20), now, wake)
     challenges = ChallengeService(db, lib, prompting, answers, "UTC", now, wake)
-    prompting.hold = followups.hold
-    prompting.may_hold = followups.may_hold
-    prompting.planner = challenges.plan_day
-    prompting.cadence_override = challenges.cadence_override
-    prompting.in_week = challenges.pairs_in_weeks
+    hooks.connect(prompting, answers, followups, challenges)
     return prompting
 
 

@@ -32,6 +32,7 @@ from bot.delivery.ticker import Ticker
 from bot.health import heartbeat_path, is_fresh, touch
 from bot.metrics import Metrics
 from bot.metrics_http import MetricsServer
+from bot.services import hooks
 from bot.services.answers import AnswerService
 from bot.services.challenges import ChallengeService
 from bot.services.circles import CircleService
@@ -262,10 +263,6 @@ class CloserBot(commands.AutoShardedBot):
         self.followups = FollowUps(
             self.db, self.library, self.prompting, zone, self.settings.nudge_after, now, wake
         )
-        self.prompting.hold = self.followups.hold
-        self.prompting.may_hold = self.followups.may_hold
-        self.prompting.after_held = self.answers.settle_by_id
-        self.answers.after_reveal = self.followups.offer_deeper
         self.outbox.producers += [
             self.followups.checkins,
             self.followups.nudges,
@@ -280,9 +277,7 @@ class CloserBot(commands.AutoShardedBot):
         self.challenges = ChallengeService(
             self.db, self.library, self.prompting, self.answers, zone, now, wake
         )
-        self.prompting.planner = self.challenges.plan_day
-        self.prompting.cadence_override = self.challenges.cadence_override
-        self.prompting.in_week = self.challenges.pairs_in_weeks
+        hooks.connect(self.prompting, self.answers, self.followups, self.challenges)
         self.outbox.producers.append(self.challenges.tick)
         # "How close do we feel?": a private check-in every four weeks of a pair.
         self.closeness = Closeness(self.db, self.prompting, zone, now, wake)
