@@ -8,24 +8,23 @@ restart, and a press by anyone else is refused.
 from __future__ import annotations
 
 import io
-import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import discord
 
-from bot.cogs.interact import _guard, _run, closer
+from bot.cogs.interact import closer
+from bot.cogs.persistent import Persistent, as_view
 from bot.ui import closeness_messages as copy
 from bot.ui import custom_ids as ids
 from bot.ui import pictures
-from bot.ui.payload import ViewSpec
+from bot.ui.payload import ClosenessView, view_of
 
 if TYPE_CHECKING:
     from bot.app import CloserBot
 
 
 class ClosenessButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=ids.ClosenessId.template(),
+    Persistent[discord.ui.Button[Any], ids.ClosenessId], custom_id=ids.ClosenessId
 ):
     LABELS: ClassVar[dict[str, str]] = {
         "skip": "Skip",
@@ -33,30 +32,20 @@ class ClosenessButton(
         "on": "Turn them on",
     }
 
-    def __init__(self, choice: ids.ClosenessChoice, pair_id: int, user_id: int) -> None:
-        self.choice, self.pair_id, self.user_id = choice, pair_id, user_id
-        super().__init__(
-            discord.ui.Button(
-                label=self.LABELS.get(choice, choice),
-                style=discord.ButtonStyle.primary
-                if choice.isdigit()
-                else discord.ButtonStyle.secondary,
-                custom_id=ids.ClosenessId(choice, pair_id, user_id).encode(),
-                # Seven numbers on one line reads as a scale; Skip and the switch go below.
-                row=0 if choice in "1234" else 1 if choice.isdigit() else 2,
-            )
+    def component(self) -> discord.ui.Button[Any]:
+        choice = self.custom.choice
+        return discord.ui.Button(
+            label=self.LABELS.get(choice, choice),
+            style=discord.ButtonStyle.primary
+            if choice.isdigit()
+            else discord.ButtonStyle.secondary,
+            custom_id=self.custom.encode(),
+            # Seven numbers on one line reads as a scale; Skip and the switch go below.
+            row=0 if choice in "1234" else 1 if choice.isdigit() else 2,
         )
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ClosenessButton:
-        parsed = ids.ClosenessId.from_match(match)
-        return cls(parsed.choice, parsed.pair, parsed.user)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        if await _guard(interaction, self.user_id):
-            await _run(interaction, pressed(interaction, self.choice, self.pair_id))
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        await pressed(interaction, self.custom.choice, self.custom.pair)
 
 
 async def pressed(interaction: discord.Interaction, choice: str, pair_id: int) -> None:
@@ -72,15 +61,13 @@ async def pressed(interaction: discord.Interaction, choice: str, pair_id: int) -
     await interaction.response.edit_message(content=text, view=None)
 
 
-def closeness_view(spec: ViewSpec) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    pair, user = int(spec.get("pair", 0)), int(spec.get("user", 0))
-    for choice in ("1", "2", "3", "4", "5", "6", "7", "skip"):
-        view.add_item(ClosenessButton(choice, pair, user))
-    switch = spec.get("switch")
-    if switch in ("off", "on"):
-        view.add_item(ClosenessButton("on" if switch == "on" else "off", pair, user))
-    return view
+SCALE: tuple[ids.ClosenessChoice, ...] = ("1", "2", "3", "4", "5", "6", "7", "skip")
+
+
+def closeness_items(spec: ClosenessView) -> list[discord.ui.Item[Any]]:
+    """Buttons 1–7 and Skip, and the switch for scheduled check-ins when the spec offers it."""
+    choices = [*SCALE, spec.switch] if spec.switch is not None else SCALE
+    return [ClosenessButton(ids.ClosenessId(c, spec.pair, spec.user)) for c in choices]
 
 
 def scale_attachment() -> discord.File:
@@ -92,7 +79,8 @@ def scale_attachment() -> discord.File:
 async def checkin(bot: CloserBot, interaction: discord.Interaction, pair: Any) -> None:
     """`/closer checkin`: the check-in now, only for the member (ephemeral)."""
     payload = await bot.closeness.ask(pair, interaction.user.id)
-    view = closeness_view(payload["view"])
+    spec = view_of(payload)
+    view = as_view(*(closeness_items(spec) if isinstance(spec, ClosenessView) else ()))
     await interaction.followup.send(
         payload["content"], file=scale_attachment(), view=view, ephemeral=True
     )

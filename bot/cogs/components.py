@@ -9,18 +9,33 @@ restart is not lost.
 from __future__ import annotations
 
 import logging
-import re
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, assert_never, cast
 
 import discord
 from discord.ext import commands
 
-from bot.cogs.errors import reply_ephemeral
+from bot.cogs.closeness import closeness_items
 from bot.cogs.interact import NOT_FOR_YOU as NOT_FOR_YOU
 from bot.cogs.interact import _guard, _run, closer
+from bot.cogs.persistent import Persistent, as_view
 from bot.core.models import Depth, Relationship
+from bot.errors import UserFacingError
 from bot.ui import custom_ids as ids
-from bot.ui.payload import ViewSpec
+from bot.ui.payload import (
+    AnswerView,
+    ClosenessView,
+    DeeperView,
+    InviteView,
+    MessagePayload,
+    PaceView,
+    PromptView,
+    RelationshipView,
+    SavedView,
+    ShareView,
+    StartView,
+    ViewSpec,
+    view_of,
+)
 
 if TYPE_CHECKING:
     from bot.app import CloserBot
@@ -28,41 +43,38 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class InviteButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=ids.InviteId.template(),
-):
-    def __init__(self, action: ids.InviteAction, invite_id: int, user_id: int) -> None:
-        self.action, self.invite_id, self.user_id = action, invite_id, user_id
-        super().__init__(
-            discord.ui.Button(
-                label="Accept" if action == "accept" else "Decline",
-                style=discord.ButtonStyle.success
-                if action == "accept"
-                else discord.ButtonStyle.secondary,
-                custom_id=ids.InviteId(action, invite_id, user_id).encode(),
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> InviteButton:
-        parsed = ids.InviteId.from_match(match)
-        return cls(parsed.action, parsed.invite, parsed.user)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        if await _guard(interaction, self.user_id):
-            await _run(
-                interaction,
-                closer(interaction).handlers.invite(interaction, self.action, self.invite_id),
-            )
+Button = discord.ui.Button[Any]
+Select = discord.ui.Select[Any]
 
 
-class PromptButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=ids.PromptId.template(),
-):
+def _yes_no(yes: bool, label: str, no: str, style: discord.ButtonStyle, custom: str) -> Button:
+    """The pair of buttons most offers are: a coloured yes, a grey no."""
+    return discord.ui.Button(
+        label=label if yes else no,
+        style=style if yes else discord.ButtonStyle.secondary,
+        custom_id=custom,
+    )
+
+
+def _picked(interaction: discord.Interaction) -> str | None:
+    """The first value a menu submitted, if any."""
+    data = cast(dict[str, Any], interaction.data or {})
+    values = [str(v) for v in data.get("values", [])]
+    return values[0] if values else None
+
+
+class InviteButton(Persistent[Button, ids.InviteId], custom_id=ids.InviteId):
+    def component(self) -> Button:
+        c = self.custom
+        yes = c.action == "accept"
+        return _yes_no(yes, "Accept", "Decline", discord.ButtonStyle.success, c.encode())
+
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        c = self.custom
+        await closer(interaction).handlers.invite(interaction, c.action, c.invite)
+
+
+class PromptButton(Persistent[Button, ids.PromptId], custom_id=ids.PromptId):
     LABELS: ClassVar[dict[str, tuple[str, discord.ButtonStyle]]] = {
         "answer": ("Answer", discord.ButtonStyle.primary),
         "edit": ("Edit", discord.ButtonStyle.secondary),
@@ -74,236 +86,112 @@ class PromptButton(
         "start": ("Start", discord.ButtonStyle.success),
     }
 
-    def __init__(self, action: ids.PromptAction, instance_id: int, user_id: int) -> None:
-        self.action, self.instance_id, self.user_id = action, instance_id, user_id
-        label, style = self.LABELS[action]
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=style,
-                custom_id=ids.PromptId(action, instance_id, user_id).encode(),
-            )
-        )
+    def component(self) -> Button:
+        label, style = self.LABELS[self.custom.action]
+        return discord.ui.Button(label=label, style=style, custom_id=self.custom.encode())
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> PromptButton:
-        parsed = ids.PromptId.from_match(match)
-        return cls(parsed.action, parsed.instance, parsed.user)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        if await _guard(interaction, self.user_id):
-            await _run(
-                interaction,
-                closer(interaction).handlers.prompt(interaction, self.action, self.instance_id),
-            )
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        c = self.custom
+        await closer(interaction).handlers.prompt(interaction, c.action, c.instance)
 
 
-class FeelingSelect(
-    discord.ui.DynamicItem[discord.ui.Select[Any]],
-    template=ids.FeelingId.template(),
-):
+class FeelingSelect(Persistent[Select, ids.FeelingId], custom_id=ids.FeelingId):
     def __init__(
-        self, instance_id: int, user_id: int, options: list[discord.SelectOption] | None = None
+        self, custom: ids.FeelingId, options: list[discord.SelectOption] | None = None
     ) -> None:
-        self.instance_id, self.user_id = instance_id, user_id
-        super().__init__(
-            discord.ui.Select(
-                placeholder="Pick a feeling word (optional)",
-                custom_id=ids.FeelingId(instance_id, user_id).encode(),
-                options=options or [discord.SelectOption(label="calm", value="calm")],
-            )
+        self.options = options or [discord.SelectOption(label="calm", value="calm")]
+        super().__init__(custom)
+
+    def component(self) -> Select:
+        return discord.ui.Select(
+            placeholder="Pick a feeling word (optional)",
+            custom_id=self.custom.encode(),
+            options=self.options,
         )
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> FeelingSelect:
-        parsed = ids.FeelingId.from_match(match)
-        return cls(parsed.instance, parsed.user)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        if not await _guard(interaction, self.user_id):
-            return
-        data = cast(dict[str, Any], interaction.data or {})
-        values = [str(v) for v in data.get("values", [])]
-        feeling = values[0] if values else None
-        await _run(
-            interaction,
-            closer(interaction).handlers.prompt(interaction, "answer", self.instance_id, feeling),
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        await closer(interaction).handlers.prompt(
+            interaction, "answer", self.custom.instance, _picked(interaction)
         )
 
 
-class PickSelect(
-    discord.ui.DynamicItem[discord.ui.Select[Any]],
-    template=ids.PickId.template(),
-):
+class PickSelect(Persistent[Select, ids.PickId], custom_id=ids.PickId):
     """A pick prompt's menu, right on the prompt: each option's value is its position."""
 
-    def __init__(self, instance_id: int, user_id: int, options: list[str] | None = None) -> None:
-        self.instance_id, self.user_id = instance_id, user_id
-        choices = [
-            discord.SelectOption(label=label[:100], value=str(i))
-            for i, label in enumerate(options or ["Pick"])
-        ]
-        super().__init__(
-            discord.ui.Select(
-                placeholder="Pick one",
-                custom_id=ids.PickId(instance_id, user_id).encode(),
-                options=choices,
-            )
+    def __init__(self, custom: ids.PickId, options: list[str] | None = None) -> None:
+        self.options = options or ["Pick"]
+        super().__init__(custom)
+
+    def component(self) -> Select:
+        return discord.ui.Select(
+            placeholder="Pick one",
+            custom_id=self.custom.encode(),
+            options=[
+                discord.SelectOption(label=label[:100], value=str(i))
+                for i, label in enumerate(self.options)
+            ],
         )
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> PickSelect:
-        parsed = ids.PickId.from_match(match)
-        return cls(parsed.instance, parsed.user)
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        value = _picked(interaction)
+        if value is None or not value.isdigit():
+            raise UserFacingError("Please pick one of the options.")
+        await closer(interaction).handlers.picked(interaction, self.custom.instance, int(value))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        if not await _guard(interaction, self.user_id):
-            return
-        data = cast(dict[str, Any], interaction.data or {})
-        values = [str(v) for v in data.get("values", [])]
-        if not values or not values[0].isdigit():
-            await reply_ephemeral(interaction, "Please pick one of the options.")
-            return
-        await _run(
-            interaction,
-            closer(interaction).handlers.picked(interaction, self.instance_id, int(values[0])),
+
+class DeeperButton(Persistent[Button, ids.DeeperId], custom_id=ids.DeeperId):
+    def component(self) -> Button:
+        yes = self.custom.action == "yes"
+        return _yes_no(
+            yes,
+            "Yes, a little deeper",
+            "Not yet",
+            discord.ButtonStyle.primary,
+            self.custom.encode(),
+        )
+
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        c = self.custom
+        await closer(interaction).handlers.deeper(
+            interaction, c.action == "yes", c.pair, Depth(c.depth)
         )
 
 
-class DeeperButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=ids.DeeperId.template(),
-):
-    def __init__(
-        self, action: ids.YesNo, pair_id: int, user_id: int, depth: ids.DeeperDepth
-    ) -> None:
-        self.action, self.pair_id, self.user_id, self.depth = action, pair_id, user_id, depth
-        super().__init__(
-            discord.ui.Button(
-                label="Yes, a little deeper" if action == "yes" else "Not yet",
-                style=discord.ButtonStyle.primary
-                if action == "yes"
-                else discord.ButtonStyle.secondary,
-                custom_id=ids.DeeperId(action, pair_id, user_id, depth).encode(),
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> DeeperButton:
-        parsed = ids.DeeperId.from_match(match)
-        return cls(parsed.action, parsed.pair, parsed.user, parsed.depth)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        if await _guard(interaction, self.user_id):
-            await _run(
-                interaction,
-                closer(interaction).handlers.deeper(
-                    interaction, self.action == "yes", self.pair_id, Depth(self.depth)
-                ),
-            )
-
-
-class RelationshipButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=ids.RelationshipId.template(),
-):
+class RelationshipButton(Persistent[Button, ids.RelationshipId], custom_id=ids.RelationshipId):
     """Accept / Decline on a proposed change of relationship kind, like an invite's."""
 
-    def __init__(
-        self,
-        action: ids.InviteAction,
-        pair_id: int,
-        proposer_id: int,
-        kind: ids.RelationshipKind,
-        user_id: int,
-    ):
-        self.action, self.pair_id, self.proposer_id = action, pair_id, proposer_id
-        self.kind, self.user_id = kind, user_id
-        super().__init__(
-            discord.ui.Button(
-                label="Accept" if action == "accept" else "Decline",
-                style=discord.ButtonStyle.success
-                if action == "accept"
-                else discord.ButtonStyle.secondary,
-                custom_id=ids.RelationshipId(action, pair_id, proposer_id, kind, user_id).encode(),
-            )
+    def component(self) -> Button:
+        c = self.custom
+        yes = c.action == "accept"
+        return _yes_no(yes, "Accept", "Decline", discord.ButtonStyle.success, c.encode())
+
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        c = self.custom
+        await closer(interaction).handlers.relationship(
+            interaction, c.action == "accept", c.pair, c.proposer, Relationship(c.kind)
         )
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> RelationshipButton:
-        parsed = ids.RelationshipId.from_match(match)
-        return cls(parsed.action, parsed.pair, parsed.proposer, parsed.kind, parsed.user)
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        if await _guard(interaction, self.user_id):
-            await _run(
-                interaction,
-                closer(interaction).handlers.relationship(
-                    interaction,
-                    self.action == "accept",
-                    self.pair_id,
-                    self.proposer_id,
-                    Relationship(self.kind),
-                ),
-            )
+class ConfirmButton(Persistent[Button, ids.ConfirmId], custom_id=ids.ConfirmId):
+    LABELS: ClassVar[dict[str, str]] = {
+        "end": "End the pair",
+        "forget": "Delete everything",
+        "replace": "Replace it",
+    }
 
+    def component(self) -> Button:
+        c = self.custom
+        yes = c.answer == "yes"
+        return _yes_no(yes, self.LABELS[c.what], "Cancel", discord.ButtonStyle.danger, c.encode())
 
-class ConfirmButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=ids.ConfirmId.template(),
-):
-    def __init__(
-        self, what: ids.ConfirmWhat, answer: ids.YesNo, target: int, user_id: int, extra: str = ""
-    ) -> None:
-        self.what, self.answer, self.target, self.user_id, self.extra = (
-            what,
-            answer,
-            target,
-            user_id,
-            extra,
-        )
-        labels = {"end": "End the pair", "forget": "Delete everything", "replace": "Replace it"}
-        super().__init__(
-            discord.ui.Button(
-                label=labels[what] if answer == "yes" else "Cancel",
-                style=discord.ButtonStyle.danger
-                if answer == "yes"
-                else discord.ButtonStyle.secondary,
-                custom_id=ids.ConfirmId(what, answer, target, user_id, extra).encode(),
-            )
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        c = self.custom
+        await closer(interaction).handlers.confirm(
+            interaction, c.what, c.answer == "yes", c.target, c.extra
         )
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ConfirmButton:
-        parsed = ids.ConfirmId.from_match(match)
-        return cls(parsed.what, parsed.answer, parsed.target, parsed.user, parsed.extra)
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        if await _guard(interaction, self.user_id):
-            await _run(
-                interaction,
-                closer(interaction).handlers.confirm(
-                    interaction, self.what, self.answer == "yes", self.target, self.extra
-                ),
-            )
-
-
-class PaceButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=ids.PaceId.template(),
-):
+class PaceButton(Persistent[Button, ids.PaceId], custom_id=ids.PaceId):
     """The going-quiet question: Weekly instead / Pause two weeks / Keep going."""
 
     LABELS: ClassVar[dict[str, tuple[str, discord.ButtonStyle]]] = {
@@ -312,106 +200,62 @@ class PaceButton(
         "keep": ("Keep going", discord.ButtonStyle.secondary),
     }
 
-    def __init__(self, choice: ids.PaceChoice, pair_id: int, user_id: int) -> None:
-        self.choice, self.pair_id, self.user_id = choice, pair_id, user_id
-        label, style = self.LABELS[choice]
-        super().__init__(
-            discord.ui.Button(
-                label=label, style=style, custom_id=ids.PaceId(choice, pair_id, user_id).encode()
-            )
-        )
+    def component(self) -> Button:
+        label, style = self.LABELS[self.custom.choice]
+        return discord.ui.Button(label=label, style=style, custom_id=self.custom.encode())
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> PaceButton:
-        parsed = ids.PaceId.from_match(match)
-        return cls(parsed.choice, parsed.pair, parsed.user)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        if await _guard(interaction, self.user_id):
-            await _run(
-                interaction,
-                closer(interaction).handlers.pace(interaction, self.choice, self.pair_id),
-            )
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        c = self.custom
+        await closer(interaction).handlers.pace(interaction, c.choice, c.pair)
 
 
-class HistoryButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=ids.HistoryId.template(),
-):
+class HistoryButton(Persistent[Button, ids.HistoryId], custom_id=ids.HistoryId):
     """Prev/Next on /closer history; the custom_id carries the page it leads to."""
 
-    def __init__(
-        self, direction: ids.HistoryDirection, page: int, user_id: int, disabled: bool = False
-    ) -> None:
-        self.direction, self.page, self.user_id = direction, page, user_id
-        super().__init__(
-            discord.ui.Button(
-                label="Prev" if direction == "prev" else "Next",
-                style=discord.ButtonStyle.secondary,
-                custom_id=ids.HistoryId(direction, page, user_id).encode(),
-                disabled=disabled,
-            )
+    def __init__(self, custom: ids.HistoryId, disabled: bool = False) -> None:
+        self.disabled = disabled
+        super().__init__(custom)
+
+    def component(self) -> Button:
+        return discord.ui.Button(
+            label="Prev" if self.custom.direction == "prev" else "Next",
+            style=discord.ButtonStyle.secondary,
+            custom_id=self.custom.encode(),
+            disabled=self.disabled,
         )
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> HistoryButton:
-        parsed = ids.HistoryId.from_match(match)
-        return cls(parsed.direction, parsed.page, parsed.user)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        if await _guard(interaction, self.user_id):
-            await _run(interaction, closer(interaction).handlers.history(interaction, self.page))
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        await closer(interaction).handlers.history(interaction, self.custom.page)
 
 
-class ChooseButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=ids.ChooseId.template(),
-):
+class ChooseButton(Persistent[Button, ids.ChooseId], custom_id=ids.ChooseId):
     """ "Which prompt is this for?": one button per candidate. It carries the id of the member's
     own DM, not its words: nothing is stored until they pick, and the text is read back from
     Discord then. `until` (Unix seconds) is when the question expires."""
 
-    def __init__(
-        self, message_id: int, instance_id: int, user_id: int, until: int, label: str = "Pick"
-    ) -> None:
-        self.message_id, self.instance_id = message_id, instance_id
-        self.user_id, self.until = user_id, until
-        super().__init__(
-            discord.ui.Button(
-                label=label[:80],
-                style=discord.ButtonStyle.primary,
-                custom_id=ids.ChooseId(message_id, instance_id, user_id, until).encode(),
-            )
+    def __init__(self, custom: ids.ChooseId, label: str = "Pick") -> None:
+        self.label = label
+        super().__init__(custom)
+
+    def component(self) -> Button:
+        return discord.ui.Button(
+            label=self.label[:80],
+            style=discord.ButtonStyle.primary,
+            custom_id=self.custom.encode(),
         )
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ChooseButton:
-        parsed = ids.ChooseId.from_match(match)
-        return cls(parsed.message, parsed.instance, parsed.user, parsed.until)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        if await _guard(interaction, self.user_id):
-            await _run(
-                interaction,
-                closer(interaction).handlers.choose(
-                    interaction, self.message_id, self.instance_id, self.until
-                ),
-            )
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        c = self.custom
+        await closer(interaction).handlers.choose(interaction, c.message, c.instance, c.until)
 
 
 def history_view(page: int, pages: int, user_id: int) -> discord.ui.View | None:
     if pages <= 1:
         return None
-    view = discord.ui.View(timeout=None)
-    view.add_item(HistoryButton("prev", page - 1, user_id, disabled=page <= 1))
-    view.add_item(HistoryButton("next", page + 1, user_id, disabled=page >= pages))
-    return view
+    return as_view(
+        HistoryButton(ids.HistoryId("prev", page - 1, user_id), disabled=page <= 1),
+        HistoryButton(ids.HistoryId("next", page + 1, user_id), disabled=page >= pages),
+    )
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
@@ -428,72 +272,88 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
 )
 
 
-def build_view(spec: ViewSpec) -> discord.ui.View | None:
-    """The buttons for a stored message spec (see `bot.ui.payload.ViewSpec`)."""
-    view = discord.ui.View(timeout=None)
-    kind = spec.get("kind")
-    user = int(spec.get("user", 0))
-    if kind == "invite":
-        invite = int(spec.get("invite", 0))
-        view.add_item(InviteButton("accept", invite, user))
-        view.add_item(InviteButton("decline", invite, user))
-    elif kind == "prompt":
-        instance = int(spec.get("instance", 0))
-        actions: list[ids.PromptAction] = (
-            ["done", "notnow", "later"] if spec.get("activity") else ["answer", "skip", "later"]
-        )
-        if spec.get("start"):
-            actions = ["start", *actions]  # a timed together-activity (themed weeks)
-        options = [str(o) for o in spec.get("options") or []]
-        if options:
-            actions = ["skip", "later"]  # a pick is answered from its menu, not a form
-            view.add_item(PickSelect(instance, user, options))
-        for action in actions:
-            view.add_item(PromptButton(action, instance, user))
-        if spec.get("feelings"):
-            from bot.ui.feelings import feeling_options
+def _prompt_items(spec: PromptView) -> list[discord.ui.Item[Any]]:
+    instance, user = spec.instance, spec.user
+    actions: list[ids.PromptAction] = (
+        ["done", "notnow", "later"] if spec.activity else ["answer", "skip", "later"]
+    )
+    if spec.start:
+        actions = ["start", *actions]  # a timed together-activity (themed weeks)
+    items: list[discord.ui.Item[Any]] = []
+    if spec.options:
+        actions = ["skip", "later"]  # a pick is answered from its menu, not a form
+        items.append(PickSelect(ids.PickId(instance, user), list(spec.options)))
+    items += [PromptButton(ids.PromptId(action, instance, user)) for action in actions]
+    if spec.feelings:
+        from bot.ui.feelings import feeling_options
 
-            view.add_item(FeelingSelect(instance, user, feeling_options()))
-    elif kind == "answer":
-        view.add_item(PromptButton("answer", int(spec.get("instance", 0)), user))
-    elif kind == "saved":
-        # After a save: change it until the reveal; a reflection can also be shared.
-        view.add_item(PromptButton("edit", int(spec.get("instance", 0)), user))
-        if spec.get("reflection"):
-            view.add_item(PromptButton("share", int(spec.get("instance", 0)), user))
-    elif kind == "share":
-        view.add_item(PromptButton("share", int(spec.get("instance", 0)), user))
-    elif kind == "start":
-        view.add_item(PromptButton("start", int(spec.get("instance", 0)), user))
-    elif kind == "deeper":
-        pair, depth = int(spec.get("pair", 0)), ids.one_of(ids.DEPTHS, spec.get("depth"), "medium")
-        view.add_item(DeeperButton("yes", pair, user, depth))
-        view.add_item(DeeperButton("no", pair, user, depth))
-    elif kind == "relationship":
-        pair, proposer = int(spec.get("pair", 0)), int(spec.get("proposer", 0))
-        chosen = ids.one_of(ids.RELATIONSHIPS, spec.get("relationship"), "friends")
-        for answer in ids.INVITE_ACTIONS:
-            view.add_item(RelationshipButton(answer, pair, proposer, chosen, user))
-    elif kind == "pace":
-        pair = int(spec.get("pair", 0))
-        for choice in ("weekly", "pause", "keep"):
-            view.add_item(PaceButton(choice, pair, user))
-    elif kind == "closeness":
-        from bot.cogs.closeness import closeness_view
+        items.append(FeelingSelect(ids.FeelingId(instance, user), feeling_options()))
+    return items
 
-        return closeness_view(spec)
-    else:
-        return None
-    return view
+
+def _items(spec: ViewSpec) -> list[discord.ui.Item[Any]]:
+    """The components for one view spec, in the order members see them."""
+    user = spec.user
+    match spec:
+        case PromptView():
+            return _prompt_items(spec)
+        case AnswerView():
+            return [PromptButton(ids.PromptId("answer", spec.instance, user))]
+        case ShareView():
+            return [PromptButton(ids.PromptId("share", spec.instance, user))]
+        case StartView():
+            return [PromptButton(ids.PromptId("start", spec.instance, user))]
+        case SavedView():
+            # After a save: change it until the reveal; a reflection can also be shared.
+            shown: list[ids.PromptAction] = ["edit", "share"] if spec.reflection else ["edit"]
+            return [PromptButton(ids.PromptId(a, spec.instance, user)) for a in shown]
+        case InviteView():
+            return [
+                InviteButton(ids.InviteId(action, spec.invite, user))
+                for action in ids.INVITE_ACTIONS
+            ]
+        case DeeperView():
+            return [
+                DeeperButton(ids.DeeperId(answer, spec.pair, user, spec.depth)) for answer in YES_NO
+            ]
+        case RelationshipView():
+            return [
+                RelationshipButton(
+                    ids.RelationshipId(answer, spec.pair, spec.proposer, spec.relationship, user)
+                )
+                for answer in ids.INVITE_ACTIONS
+            ]
+        case PaceView():
+            return [PaceButton(ids.PaceId(choice, spec.pair, user)) for choice in PACE_CHOICES]
+        case ClosenessView():
+            return closeness_items(spec)
+        case _:
+            assert_never(spec)
+
+
+PACE_CHOICES: tuple[ids.PaceChoice, ...] = ("weekly", "pause", "keep")
+
+
+def build_view(spec: ViewSpec) -> discord.ui.View:
+    """The buttons for a message's view spec (see `bot.ui.payload.ViewSpec`)."""
+    return as_view(*_items(spec))
+
+
+def stored_view(message: MessagePayload) -> discord.ui.View | None:
+    """The buttons a built or stored message carries, if any."""
+    spec = view_of(message)
+    return None if spec is None else build_view(spec)
 
 
 def confirm_view(
     what: ids.ConfirmWhat, target: int, user_id: int, extra: str = ""
 ) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(ConfirmButton(what, "yes", target, user_id, extra))
-    view.add_item(ConfirmButton(what, "no", target, user_id, extra))
-    return view
+    return as_view(
+        *(ConfirmButton(ids.ConfirmId(what, answer, target, user_id, extra)) for answer in YES_NO)
+    )
+
+
+YES_NO: tuple[ids.YesNo, ...] = ("yes", "no")
 
 
 class Components(commands.Cog):

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.cogs.components import ChooseButton, build_view
+from bot.cogs.components import ChooseButton, stored_view
 from bot.errors import UserFacingError
 from bot.ui import messages
+from bot.ui.custom_ids import ChooseId
 
 if TYPE_CHECKING:
     from bot.app import CloserBot
@@ -69,18 +70,19 @@ class DirectMessages(commands.Cog):
             return
         if route.saved is not None:
             payload = messages.saved_message(route.saved, user.id)
-            view = build_view(payload["view"]) if "view" in payload else None
-            if view is None:
-                await message.channel.send(payload.get("content", ""))
-            else:
-                await message.channel.send(payload.get("content", ""), view=view)
+            view = stored_view(payload)
+            await message.channel.send(
+                payload.get("content", ""), view=view or discord.utils.MISSING
+            )
+            if view is not None:
                 view.stop()
             return
         until = int((self.bot.answers.now() + CHOICE_TTL).timestamp())
         view = discord.ui.View(timeout=None)
         for choice in route.choices:
             label = messages.choice_label(choice.partners, choice.opening, choice.answered)
-            view.add_item(ChooseButton(message.id, choice.instance_id, user.id, until, label))
+            custom = ChooseId(message.id, choice.instance_id, user.id, until)
+            view.add_item(ChooseButton(custom, label))
         await message.channel.send(messages.which_prompt_text(len(route.choices)), view=view)
         view.stop()
 

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.cogs.components import PickSelect, build_view, history_view
+from bot.cogs.components import PickSelect, history_view, stored_view
 from bot.core.models import Depth, Kind, Relationship
 from bot.core.text import ANSWER_LIMIT
 from bot.errors import UserFacingError
 from bot.services.answers import GUESS_ANSWER_LIMIT, GUESS_LIMIT, WHY_LIMIT, GuessForm
 from bot.services.pairs import when_text
 from bot.ui import messages
-from bot.ui.custom_ids import AnswerModalId, PickWhyId
+from bot.ui.custom_ids import AnswerModalId, PickId, PickWhyId
 
 if TYPE_CHECKING:
     from bot.app import CloserBot
@@ -177,7 +177,7 @@ class Handlers:
                 # A nudge's Answer on a pick: the same menu, here and now.
                 options = await answers.pick_options(instance_id, user_id)
                 view = discord.ui.View(timeout=None)
-                view.add_item(PickSelect(instance_id, user_id, options))
+                view.add_item(PickSelect(PickId(instance_id, user_id), options))
                 await interaction.response.send_message(
                     messages.embed_free_pick_text(answers.text_of(instance)),
                     view=view,
@@ -252,13 +252,11 @@ class Handlers:
             instance_id, interaction.user.id, text, feeling, guess=guess
         )
         payload = messages.saved_message(result, interaction.user.id)
-        view = build_view(payload["view"]) if "view" in payload else None
-        if view is None:
-            await interaction.response.send_message(payload.get("content", ""), ephemeral=True)
-        else:
-            await interaction.response.send_message(
-                payload.get("content", ""), view=view, ephemeral=True
-            )
+        view = stored_view(payload)
+        await interaction.response.send_message(
+            payload.get("content", ""), view=view or discord.utils.MISSING, ephemeral=True
+        )
+        if view is not None:
             view.stop()
 
     async def choose(
@@ -281,7 +279,7 @@ class Handlers:
             ) from None
         result = await self.bot.answers.submit(instance_id, interaction.user.id, original.content)
         payload = messages.saved_message(result, interaction.user.id)
-        view = build_view(payload["view"]) if "view" in payload else None
+        view = stored_view(payload)
         await interaction.response.edit_message(content=payload.get("content", ""), view=view)
         if view is not None:
             view.stop()

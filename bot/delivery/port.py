@@ -17,7 +17,7 @@ import discord
 
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.routes import RouteGate
-from bot.ui.payload import FileSpec, MessagePayload, ViewSpec
+from bot.ui.payload import FileSpec, MessagePayload, ViewSpec, view_of
 
 CANNOT_DM = 50007
 UNKNOWN_CHANNEL = 10003
@@ -124,7 +124,8 @@ class BotPort:
         files = [attachment(spec) for spec in message.get("files") or []]
         if files:
             kwargs["files"] = files
-        view = self.views(message["view"]) if "view" in message else None
+        spec = view_of(message)
+        view = self.views(spec) if spec is not None else None
         if view is not None:
             kwargs["view"] = view
         try:

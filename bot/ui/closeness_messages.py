@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from bot.core.closeness import Distribution
 from bot.core.models import Category
 from bot.ui.messages import names
-from bot.ui.payload import FileSpec, MessagePayload, ViewSpec
+from bot.ui.payload import ClosenessView, FileSpec, MessagePayload, Switch, stored
 
 SCALE_FILE = "closeness.png"
 SCALE_ALT = (
@@ -50,7 +50,7 @@ def question(partners: Sequence[str]) -> str:
 
 
 def checkin_message(
-    partners: Sequence[str], *, pair_id: int, user_id: int, switch: str | None = None
+    partners: Sequence[str], *, pair_id: int, user_id: int, switch: Switch | None = None
 ) -> MessagePayload:
     """The check-in: the question, the seven pictures, buttons 1–7 and Skip (and, when asked
     for with /closer checkin, the switch for scheduled check-ins)."""
@@ -60,10 +60,8 @@ def checkin_message(
         "Only you will ever see your answer.\n"
         f"-# Picture: {SCALE_ALT}"
     )
-    view: ViewSpec = {"kind": "closeness", "pair": pair_id, "user": user_id}
-    if switch:
-        view["switch"] = switch
-    return {"content": content, "files": [scale_file()], "view": view}
+    view = ClosenessView(user=user_id, pair=pair_id, switch=switch)
+    return {"content": content, "files": [scale_file()], "view": stored(view)}
 
 
 def saved_text(partners: Sequence[str], replaced: bool) -> str:

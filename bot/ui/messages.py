@@ -9,7 +9,19 @@ from __future__ import annotations
 from typing import Any, NamedTuple, Protocol
 
 from bot.core.models import Depth, Kind, Prompt, Relationship
-from bot.ui.payload import MessagePayload, ViewSpec, embed
+from bot.ui.custom_ids import DEPTHS, RELATIONSHIPS, one_of
+from bot.ui.payload import (
+    AnswerView,
+    DeeperView,
+    InviteView,
+    MessagePayload,
+    PaceView,
+    PromptView,
+    RelationshipView,
+    SavedView,
+    embed,
+    stored,
+)
 
 __all__ = ["MessagePayload"]
 
@@ -73,24 +85,21 @@ def prompt_message(
     if prompt.depth is Depth.DEEP:
         text = f"{text}\n\n*{OPT_OUT_LINE}*"
     description = text if note is None else f"*{note}*\n\n{text}"
-    view: ViewSpec = {
-        "kind": "prompt",
-        "instance": instance_id,
-        "user": user_id,
-        "activity": prompt.kind is Kind.ACTIVITY,
+    view = PromptView(
+        user=user_id,
+        instance=instance_id,
+        activity=prompt.kind is Kind.ACTIVITY,
         # A guess or a pick has its own form or menu; the feelings list is for written answers.
-        "feelings": prompt.category.value == "feelings"
+        feelings=prompt.category.value == "feelings"
         and prompt.kind in (Kind.QUESTION, Kind.REFLECTION),
-    }
-    if start:
-        view["start"] = True
-    if prompt.kind is Kind.PICK:
-        view["options"] = list(prompt.options)
+        start=start,
+        options=tuple(prompt.options) if prompt.kind is Kind.PICK else (),
+    )
     message: MessagePayload = {
         "embed": embed(prompt.category.label, description, footer=footer, fields=fields),
-        "view": view,
+        "view": stored(view),
     }
-    if view["feelings"]:
+    if view.feelings:
         from bot.ui.feelings import WHEEL_FILE, wheel_file
 
         # The wheel beside the picker; its words are in the picker itself, so no second list.
@@ -125,7 +134,7 @@ def invite_message(
             f"small prompt {when}, in DMs, just for the two of you. Answers stay between you.",
             footer="No pressure either way. This invite expires in 7 days.",
         ),
-        "view": {"kind": "invite", "invite": invite_id, "user": invitee_id},
+        "view": stored(InviteView(user=invitee_id, invite=invite_id)),
     }
 
 
@@ -161,13 +170,14 @@ def relationship_proposal_message(
             "unless you accept.",
             footer="No pressure either way; they'll only hear your answer.",
         ),
-        "view": {
-            "kind": "relationship",
-            "pair": pair_id,
-            "user": user_id,
-            "proposer": proposer_id,
-            "relationship": proposed.value,
-        },
+        "view": stored(
+            RelationshipView(
+                user=user_id,
+                pair=pair_id,
+                proposer=proposer_id,
+                relationship=one_of(RELATIONSHIPS, proposed.value, "friends"),
+            )
+        ),
     }
 
 
@@ -225,7 +235,9 @@ def depth_offer_message(pair_id: int, user_id: int, depth: str) -> MessagePayloa
             "give, /closer resources lists places to find it.",
             footer="Not yet is a fine answer: I'll ask again in about four weeks.",
         ),
-        "view": {"kind": "deeper", "pair": pair_id, "user": user_id, "depth": depth},
+        "view": stored(
+            DeeperView(user=user_id, pair=pair_id, depth=one_of(DEPTHS, depth, "medium"))
+        ),
     }
 
 
@@ -390,12 +402,7 @@ def saved_message(result: AnswerResultLike, user_id: int) -> MessagePayload:
         return {
             "content": f"Saved, just for you. Press Share if you'd like {names(result.partners)} "
             "to read it.",
-            "view": {
-                "kind": "saved",
-                "instance": result.instance_id,
-                "user": user_id,
-                "reflection": True,
-            },
+            "view": stored(SavedView(user=user_id, instance=result.instance_id, reflection=True)),
         }
     text = answer_saved_text(result.partners, result.replaced, result.revealed)
     if result.kind is Kind.PICK:
@@ -406,7 +413,7 @@ def saved_message(result: AnswerResultLike, user_id: int) -> MessagePayload:
         return {"content": text}
     return {
         "content": text,
-        "view": {"kind": "saved", "instance": result.instance_id, "user": user_id},
+        "view": stored(SavedView(user=user_id, instance=result.instance_id)),
     }
 
 
@@ -451,7 +458,7 @@ def nudge_message(
     return {
         "content": content,
         "embed": embed(None, prompt_text),
-        "view": {"kind": "answer", "instance": instance_id, "user": user_id},
+        "view": stored(AnswerView(user=user_id, instance=instance_id)),
     }
 
 
@@ -467,7 +474,7 @@ def pace_ask_message(pair_id: int, user_id: int, partners: list[str]) -> Message
             footer=f"Whatever you choose, {names(partners)} will only hear that the pace "
             "changed, not why.",
         ),
-        "view": {"kind": "pace", "pair": pair_id, "user": user_id},
+        "view": stored(PaceView(user=user_id, pair=pair_id)),
     }
 
 

@@ -1,15 +1,209 @@
 """A message as data: what the outbox stores in a delivery row and turns into a Discord message.
 
 Views are stored as a small spec (`{"kind": "prompt", ...}`) rather than components, so a message
-queued before an upgrade still gets the buttons the running code knows how to handle.
+queued before an upgrade still gets the buttons the running code knows how to handle. In code a
+spec is one frozen dataclass per kind (`ViewSpec`); `stored` writes the JSON form the delivery
+row keeps, and `parse_view` reads it back, forgiving as it always was: a missing field reads as
+its old default and an unknown kind as no buttons.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, fields
+from typing import Any, ClassVar, Literal, Self, TypedDict, cast
+
+from bot.ui.custom_ids import DEPTHS, RELATIONSHIPS, DeeperDepth, RelationshipKind, one_of
+
+Switch = Literal["off", "on"]
 
 
-class ViewSpec(TypedDict, total=False):
+@dataclass(frozen=True, slots=True)
+class _View:
+    """Every spec names the member the buttons are for; the rest depends on the kind."""
+
+    KIND: ClassVar[str]
+    user: int
+
+
+@dataclass(frozen=True, slots=True)
+class _InstanceView(_View):
+    instance: int
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Any]) -> Self:
+        return cls(user=_int(data, "user"), instance=_int(data, "instance"))
+
+
+@dataclass(frozen=True, slots=True)
+class _PairView(_View):
+    pair: int
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Any]) -> Self:
+        return cls(user=_int(data, "user"), pair=_int(data, "pair"))
+
+
+@dataclass(frozen=True, slots=True)
+class PromptView(_InstanceView):
+    """A prompt: Answer / Skip / Later (an activity: We did it / Not this time / Later)."""
+
+    KIND: ClassVar[str] = "prompt"
+    activity: bool
+    feelings: bool  # the feelings menu under the buttons
+    start: bool = False  # a timed together-activity: a Start button before the usual ones
+    options: tuple[str, ...] = ()  # a pick prompt: the choices its menu offers, in order
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Any]) -> Self:
+        return cls(
+            user=_int(data, "user"),
+            instance=_int(data, "instance"),
+            activity=bool(data.get("activity")),
+            feelings=bool(data.get("feelings")),
+            start=bool(data.get("start")),
+            options=tuple(str(o) for o in data.get("options") or ()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerView(_InstanceView):
+    """A nudge: Answer alone."""
+
+    KIND: ClassVar[str] = "answer"
+
+
+@dataclass(frozen=True, slots=True)
+class SavedView(_InstanceView):
+    """After a save: Edit until the reveal; a reflection also gets Share."""
+
+    KIND: ClassVar[str] = "saved"
+    reflection: bool = False
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Any]) -> Self:
+        return cls(
+            user=_int(data, "user"),
+            instance=_int(data, "instance"),
+            reflection=bool(data.get("reflection")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ShareView(_InstanceView):
+    """Share alone (written by earlier versions; still read)."""
+
+    KIND: ClassVar[str] = "share"
+
+
+@dataclass(frozen=True, slots=True)
+class StartView(_InstanceView):
+    """Start alone (written by earlier versions; still read)."""
+
+    KIND: ClassVar[str] = "start"
+
+
+@dataclass(frozen=True, slots=True)
+class InviteView(_View):
+    KIND: ClassVar[str] = "invite"
+    invite: int
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Any]) -> Self:
+        return cls(user=_int(data, "user"), invite=_int(data, "invite"))
+
+
+@dataclass(frozen=True, slots=True)
+class DeeperView(_PairView):
+    """The offer to go a little deeper, to `depth`."""
+
+    KIND: ClassVar[str] = "deeper"
+    depth: DeeperDepth
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Any]) -> Self:
+        return cls(
+            user=_int(data, "user"),
+            pair=_int(data, "pair"),
+            depth=one_of(DEPTHS, data.get("depth"), "medium"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RelationshipView(_PairView):
+    """A proposed change of relationship kind: who asked, and the kind they proposed."""
+
+    KIND: ClassVar[str] = "relationship"
+    proposer: int
+    relationship: RelationshipKind
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Any]) -> Self:
+        return cls(
+            user=_int(data, "user"),
+            pair=_int(data, "pair"),
+            proposer=_int(data, "proposer"),
+            relationship=one_of(RELATIONSHIPS, data.get("relationship"), "friends"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PaceView(_PairView):
+    """The going-quiet question: Weekly instead / Pause two weeks / Keep going."""
+
+    KIND: ClassVar[str] = "pace"
+
+
+@dataclass(frozen=True, slots=True)
+class ClosenessView(_PairView):
+    """The closeness check-in; `switch` offers to turn scheduled check-ins "off" or "on"."""
+
+    KIND: ClassVar[str] = "closeness"
+    switch: Switch | None = None
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Any]) -> Self:
+        switch = data.get("switch")
+        return cls(
+            user=_int(data, "user"),
+            pair=_int(data, "pair"),
+            switch="on" if switch == "on" else "off" if switch == "off" else None,
+        )
+
+
+ViewSpec = (
+    PromptView
+    | AnswerView
+    | SavedView
+    | ShareView
+    | StartView
+    | InviteView
+    | DeeperView
+    | RelationshipView
+    | PaceView
+    | ClosenessView
+)
+
+KINDS: dict[str, type[ViewSpec]] = {
+    cls.KIND: cls
+    for cls in (
+        PromptView,
+        AnswerView,
+        SavedView,
+        ShareView,
+        StartView,
+        InviteView,
+        DeeperView,
+        RelationshipView,
+        PaceView,
+        ClosenessView,
+    )
+}
+
+
+class StoredView(TypedDict, total=False):
+    """A `ViewSpec` as the delivery row stores it: its kind, then its fields by name."""
+
     kind: str
     user: int
     instance: int
@@ -18,12 +212,34 @@ class ViewSpec(TypedDict, total=False):
     depth: str
     activity: bool
     feelings: bool
-    start: bool  # a timed together-activity: a Start button before the usual ones
-    reflection: bool  # "saved": a reflection also gets Share
-    switch: str  # the closeness check-in: offer to turn scheduled check-ins "off" or "on"
-    proposer: int  # a proposed change of relationship kind: who asked
-    relationship: str  # ... and the kind they proposed
-    options: list[str]  # a pick prompt: the choices its menu offers, in order
+    start: bool
+    reflection: bool
+    switch: str
+    proposer: int
+    relationship: str
+    options: list[str]
+
+
+def _int(data: Mapping[str, Any], key: str) -> int:
+    return int(data.get(key, 0))
+
+
+def stored(spec: ViewSpec) -> StoredView:
+    """The JSON form: "kind", then each field; one left at its default is left out, as the rows
+    written before these classes did."""
+    data: dict[str, Any] = {"kind": spec.KIND}
+    for field in fields(spec):
+        value = getattr(spec, field.name)
+        if field.default is not MISSING and value == field.default:
+            continue
+        data[field.name] = list(value) if isinstance(value, tuple) else value
+    return cast(StoredView, data)  # the keys are StoredView's: a spec's field names
+
+
+def parse_view(data: Mapping[str, Any]) -> ViewSpec | None:
+    """A stored spec, or None for a kind this version does not know (no buttons, as before)."""
+    cls = KINDS.get(str(data.get("kind")))
+    return None if cls is None else cls.from_stored(data)
 
 
 class FileSpec(TypedDict, total=False):
@@ -41,8 +257,14 @@ class MessagePayload(TypedDict, total=False):
     # Several embeds in one message, when one would cut words short (an embed's description
     # holds 4,096 characters and a message's embeds 6,000 in all).
     embeds: list[dict[str, Any]]
-    view: ViewSpec
+    view: StoredView
     files: list[FileSpec]
+
+
+def view_of(message: MessagePayload) -> ViewSpec | None:
+    """The buttons a message carries, if any."""
+    view = message.get("view")
+    return None if view is None else parse_view(view)
 
 
 ACCENT = 0xE8A87C
