@@ -10,12 +10,17 @@ its old default and an unknown kind as no buttons.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, fields
-from typing import Any, ClassVar, Literal, Self, TypedDict, cast
+from dataclasses import MISSING, Field, dataclass, field, fields
+from typing import Any, ClassVar, Literal, TypedDict, cast, get_args, get_origin, get_type_hints
 
-from bot.ui.custom_ids import DEPTHS, RELATIONSHIPS, DeeperDepth, RelationshipKind, one_of
+from bot.ui.custom_ids import DeeperDepth, RelationshipKind
 
 Switch = Literal["off", "on"]
+
+
+def _unknown_reads_as(value: str) -> dict[str, str]:
+    """What a stored value outside a field's `Literal` reads as (a row that predates a check)."""
+    return {"unknown": value}
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,18 +35,10 @@ class _View:
 class _InstanceView(_View):
     instance: int
 
-    @classmethod
-    def from_stored(cls, data: Mapping[str, Any]) -> Self:
-        return cls(user=_int(data, "user"), instance=_int(data, "instance"))
-
 
 @dataclass(frozen=True, slots=True)
 class _PairView(_View):
     pair: int
-
-    @classmethod
-    def from_stored(cls, data: Mapping[str, Any]) -> Self:
-        return cls(user=_int(data, "user"), pair=_int(data, "pair"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,17 +50,6 @@ class PromptView(_InstanceView):
     feelings: bool  # the feelings menu under the buttons
     start: bool = False  # a timed together-activity: a Start button before the usual ones
     options: tuple[str, ...] = ()  # a pick prompt: the choices its menu offers, in order
-
-    @classmethod
-    def from_stored(cls, data: Mapping[str, Any]) -> Self:
-        return cls(
-            user=_int(data, "user"),
-            instance=_int(data, "instance"),
-            activity=bool(data.get("activity")),
-            feelings=bool(data.get("feelings")),
-            start=bool(data.get("start")),
-            options=tuple(str(o) for o in data.get("options") or ()),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +65,6 @@ class SavedView(_InstanceView):
 
     KIND: ClassVar[str] = "saved"
     reflection: bool = False
-
-    @classmethod
-    def from_stored(cls, data: Mapping[str, Any]) -> Self:
-        return cls(
-            user=_int(data, "user"),
-            instance=_int(data, "instance"),
-            reflection=bool(data.get("reflection")),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,25 +86,13 @@ class InviteView(_View):
     KIND: ClassVar[str] = "invite"
     invite: int
 
-    @classmethod
-    def from_stored(cls, data: Mapping[str, Any]) -> Self:
-        return cls(user=_int(data, "user"), invite=_int(data, "invite"))
-
 
 @dataclass(frozen=True, slots=True)
 class DeeperView(_PairView):
     """The offer to go a little deeper, to `depth`."""
 
     KIND: ClassVar[str] = "deeper"
-    depth: DeeperDepth
-
-    @classmethod
-    def from_stored(cls, data: Mapping[str, Any]) -> Self:
-        return cls(
-            user=_int(data, "user"),
-            pair=_int(data, "pair"),
-            depth=one_of(DEPTHS, data.get("depth"), "medium"),
-        )
+    depth: DeeperDepth = field(metadata=_unknown_reads_as("medium"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,16 +101,7 @@ class RelationshipView(_PairView):
 
     KIND: ClassVar[str] = "relationship"
     proposer: int
-    relationship: RelationshipKind
-
-    @classmethod
-    def from_stored(cls, data: Mapping[str, Any]) -> Self:
-        return cls(
-            user=_int(data, "user"),
-            pair=_int(data, "pair"),
-            proposer=_int(data, "proposer"),
-            relationship=one_of(RELATIONSHIPS, data.get("relationship"), "friends"),
-        )
+    relationship: RelationshipKind = field(metadata=_unknown_reads_as("friends"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,15 +117,6 @@ class ClosenessView(_PairView):
 
     KIND: ClassVar[str] = "closeness"
     switch: Switch | None = None
-
-    @classmethod
-    def from_stored(cls, data: Mapping[str, Any]) -> Self:
-        switch = data.get("switch")
-        return cls(
-            user=_int(data, "user"),
-            pair=_int(data, "pair"),
-            switch="on" if switch == "on" else "off" if switch == "off" else None,
-        )
 
 
 ViewSpec = (
@@ -201,6 +149,9 @@ KINDS: dict[str, type[ViewSpec]] = {
 }
 
 
+_HINTS = {kind: get_type_hints(cls) for kind, cls in KINDS.items()}
+
+
 class StoredView(TypedDict, total=False):
     """A `ViewSpec` as the delivery row stores it: its kind, then its fields by name."""
 
@@ -220,26 +171,42 @@ class StoredView(TypedDict, total=False):
     options: list[str]
 
 
-def _int(data: Mapping[str, Any], key: str) -> int:
-    return int(data.get(key, 0))
-
-
 def stored(spec: ViewSpec) -> StoredView:
     """The JSON form: "kind", then each field; one left at its default is left out, as the rows
     written before these classes did."""
     data: dict[str, Any] = {"kind": spec.KIND}
-    for field in fields(spec):
-        value = getattr(spec, field.name)
-        if field.default is not MISSING and value == field.default:
+    for f in fields(spec):
+        value = getattr(spec, f.name)
+        if f.default is not MISSING and value == f.default:
             continue
-        data[field.name] = list(value) if isinstance(value, tuple) else value
+        data[f.name] = list(value) if isinstance(value, tuple) else value
     return cast(StoredView, data)  # the keys are StoredView's: a spec's field names
 
 
 def parse_view(data: Mapping[str, Any]) -> ViewSpec | None:
-    """A stored spec, or None for a kind this version does not know (no buttons, as before)."""
+    """A stored spec, or None for a kind this version does not know (no buttons, as before).
+
+    Forgiving, as the reads before these classes were: a missing number reads as 0, a missing
+    flag as False, and a word outside its field's choices as the field's fallback."""
     cls = KINDS.get(str(data.get("kind")))
-    return None if cls is None else cls.from_stored(data)
+    if cls is None:
+        return None
+    hints = _HINTS[cls.KIND]
+    return cls(**{f.name: _read(hints[f.name], f, data.get(f.name)) for f in fields(cls)})
+
+
+def _read(hint: Any, spec_field: Field[Any], value: object) -> Any:
+    if hint is int:
+        return 0 if value is None else int(cast(Any, value))
+    if hint is bool:
+        return bool(value)
+    if get_origin(hint) is tuple:
+        return tuple(str(o) for o in cast(Any, value) or ())
+    choices = [a for a in get_args(hint) if a is not type(None)]
+    if len(choices) == 1 and get_origin(choices[0]) is Literal:  # `Switch | None`
+        choices = list(get_args(choices[0]))
+    fallback = spec_field.metadata.get("unknown", spec_field.default)
+    return value if value in choices else fallback
 
 
 class FileSpec(TypedDict, total=False):
