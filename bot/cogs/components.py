@@ -21,21 +21,8 @@ from bot.cogs.persistent import Persistent, as_view
 from bot.core.models import Depth, Relationship
 from bot.errors import UserFacingError
 from bot.ui import custom_ids as ids
-from bot.ui.payload import (
-    AnswerView,
-    ClosenessView,
-    DeeperView,
-    InviteView,
-    MessagePayload,
-    PaceView,
-    PromptView,
-    RelationshipView,
-    SavedView,
-    ShareView,
-    StartView,
-    ViewSpec,
-    view_of,
-)
+from bot.ui import payload as views
+from bot.ui.payload import MessagePayload, ViewSpec, view_of
 
 if TYPE_CHECKING:
     from bot.app import CloserBot
@@ -47,13 +34,16 @@ Button = discord.ui.Button[Any]
 Select = discord.ui.Select[Any]
 
 
+def _button(label: str, style: discord.ButtonStyle, custom: str) -> Button:
+    return discord.ui.Button(label=label, style=style, custom_id=custom)
+
+
 def _yes_no(yes: bool, label: str, no: str, style: discord.ButtonStyle, custom: str) -> Button:
     """The pair of buttons most offers are: a coloured yes, a grey no."""
-    return discord.ui.Button(
-        label=label if yes else no,
-        style=style if yes else discord.ButtonStyle.secondary,
-        custom_id=custom,
-    )
+    return _button(label, style, custom) if yes else _button(no, GREY, custom)
+
+
+GREY = discord.ButtonStyle.secondary
 
 
 def _picked(interaction: discord.Interaction) -> str | None:
@@ -87,8 +77,7 @@ class PromptButton(Persistent[Button, ids.PromptId], custom_id=ids.PromptId):
     }
 
     def component(self) -> Button:
-        label, style = self.LABELS[self.custom.action]
-        return discord.ui.Button(label=label, style=style, custom_id=self.custom.encode())
+        return _button(*self.LABELS[self.custom.action], self.custom.encode())
 
     async def pressed(self, interaction: discord.Interaction) -> None:
         c = self.custom
@@ -201,8 +190,7 @@ class PaceButton(Persistent[Button, ids.PaceId], custom_id=ids.PaceId):
     }
 
     def component(self) -> Button:
-        label, style = self.LABELS[self.custom.choice]
-        return discord.ui.Button(label=label, style=style, custom_id=self.custom.encode())
+        return _button(*self.LABELS[self.custom.choice], self.custom.encode())
 
     async def pressed(self, interaction: discord.Interaction) -> None:
         c = self.custom
@@ -272,7 +260,7 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
 )
 
 
-def _prompt_items(spec: PromptView) -> list[discord.ui.Item[Any]]:
+def _prompt_items(spec: views.PromptView) -> list[discord.ui.Item[Any]]:
     instance, user = spec.instance, spec.user
     actions: list[ids.PromptAction] = (
         ["done", "notnow", "later"] if spec.activity else ["answer", "skip", "later"]
@@ -295,37 +283,37 @@ def _items(spec: ViewSpec) -> list[discord.ui.Item[Any]]:
     """The components for one view spec, in the order members see them."""
     user = spec.user
     match spec:
-        case PromptView():
+        case views.PromptView():
             return _prompt_items(spec)
-        case AnswerView():
+        case views.AnswerView():
             return [PromptButton(ids.PromptId("answer", spec.instance, user))]
-        case ShareView():
+        case views.ShareView():
             return [PromptButton(ids.PromptId("share", spec.instance, user))]
-        case StartView():
+        case views.StartView():
             return [PromptButton(ids.PromptId("start", spec.instance, user))]
-        case SavedView():
+        case views.SavedView():
             # After a save: change it until the reveal; a reflection can also be shared.
             shown: list[ids.PromptAction] = ["edit", "share"] if spec.reflection else ["edit"]
             return [PromptButton(ids.PromptId(a, spec.instance, user)) for a in shown]
-        case InviteView():
+        case views.InviteView():
             return [
                 InviteButton(ids.InviteId(action, spec.invite, user))
                 for action in ids.INVITE_ACTIONS
             ]
-        case DeeperView():
+        case views.DeeperView():
             return [
                 DeeperButton(ids.DeeperId(answer, spec.pair, user, spec.depth)) for answer in YES_NO
             ]
-        case RelationshipView():
+        case views.RelationshipView():
             return [
                 RelationshipButton(
                     ids.RelationshipId(answer, spec.pair, spec.proposer, spec.relationship, user)
                 )
                 for answer in ids.INVITE_ACTIONS
             ]
-        case PaceView():
+        case views.PaceView():
             return [PaceButton(ids.PaceId(choice, spec.pair, user)) for choice in PACE_CHOICES]
-        case ClosenessView():
+        case views.ClosenessView():
             return closeness_items(spec)
         case _:
             assert_never(spec)
