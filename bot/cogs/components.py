@@ -1,7 +1,8 @@
 """Persistent buttons: every custom_id carries what it acts on and whom it was sent to.
 
-discord.py routes them by pattern (`DynamicItem`), so a button on a message sent last month, or
-before a restart, still works; and a press by anyone but the intended member is refused.
+discord.py routes them by pattern (`DynamicItem`, through the `Persistent` base), so a button
+on a message sent last month, or before a restart, still works; and a press by anyone but the
+intended member is refused.
 Modal submissions are routed the same way by `on_interaction`, so an answer typed across a
 restart is not lost.
 """
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 Button = discord.ui.Button[Any]
 Select = discord.ui.Select[Any]
+GREY = discord.ButtonStyle.secondary
 
 
 def _button(label: str, style: discord.ButtonStyle, custom: str) -> Button:
@@ -41,9 +43,6 @@ def _button(label: str, style: discord.ButtonStyle, custom: str) -> Button:
 def _yes_no(yes: bool, label: str, no: str, style: discord.ButtonStyle, custom: str) -> Button:
     """The pair of buttons most offers are: a coloured yes, a grey no."""
     return _button(label, style, custom) if yes else _button(no, GREY, custom)
-
-
-GREY = discord.ButtonStyle.secondary
 
 
 def _picked(interaction: discord.Interaction) -> str | None:
