@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar, cast
 
 import discord
 from discord.ext import commands
@@ -21,9 +21,6 @@ from bot.cogs.interact import _guard, _run, closer
 from bot.core.models import Depth, Relationship
 from bot.ui import custom_ids as ids
 from bot.ui.payload import ViewSpec
-
-if TYPE_CHECKING:
-    from bot.app import CloserBot
 
 log = logging.getLogger(__name__)
 
@@ -499,9 +496,6 @@ def confirm_view(
 class Components(commands.Cog):
     """Routes modal submissions by custom_id, like the buttons, so they survive restarts."""
 
-    def __init__(self, bot: CloserBot) -> None:
-        self.bot = bot
-
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if interaction.type is not discord.InteractionType.modal_submit:
@@ -513,7 +507,7 @@ class Components(commands.Cog):
             if await _guard(interaction, pick.user):
                 await _run(
                     interaction,
-                    self.bot.handlers.pick_submitted(
+                    closer(interaction).handlers.pick_submitted(
                         interaction,
                         pick.instance,
                         pick.option,
@@ -530,7 +524,7 @@ class Components(commands.Cog):
         guess = modal_value(data, "guess") if has_input(data, "guess") else None
         await _run(
             interaction,
-            self.bot.handlers.answer_submitted(
+            closer(interaction).handlers.answer_submitted(
                 interaction, match.instance, text, match.feeling, guess
             ),
         )
@@ -561,6 +555,6 @@ def has_input(data: dict[str, Any], custom_id: str) -> bool:
     return _find_input(data, custom_id) is not None
 
 
-async def setup(bot: CloserBot) -> None:
+async def setup(bot: commands.Bot) -> None:
     bot.add_dynamic_items(*DYNAMIC_ITEMS)
-    await bot.add_cog(Components(bot))
+    await bot.add_cog(Components())

@@ -192,7 +192,7 @@ class PrivacyMachine(RuleBasedStateMachine):
             prompt = LIBRARY.prompt(QUESTIONS[self.next_prompt % len(QUESTIONS)])
             self.next_prompt += 1
             assert pair is not None and prompt is not None
-            instance_id = await bot.prompt_service.deliver(pair, prompt)
+            instance_id = await bot.services.prompt_commands.deliver(pair, prompt)
             await self.world.tick()
             names = tuple(n for n in self.pairs[pair_id] if n not in self.forgotten)
             prompts: dict[str, Reply] = {}
