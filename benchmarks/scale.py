@@ -14,8 +14,8 @@ planner statistics (after ``ANALYZE`` or ``PRAGMA optimize``).
 Measured per run, reported as min/median/max over the runs (the plain key is the median):
 
 * ``materialise_ms``: ``Materialiser.materialise(now)`` turning the due schedule rows into
-  deliveries (the outbox's prompt producer, wired to the going-quiet and themed-week hooks as
-  in the bot), and ``materialise_ms_per_row``.
+  deliveries (the outbox's prompt producer, built by ``bot.compose.build_services`` as in the
+  bot, so going quiet and themed weeks act inside it), and ``materialise_ms_per_row``.
 * ``claim_ms``: one ``outbox.claim_due`` claiming the resulting ``--due`` deliveries;
   ``claim_batches_ms``: the same work in the sender's real batch size (``BATCH``), summed.
 * ``peak_rss_mb``: the process's peak resident memory (``ru_maxrss``).

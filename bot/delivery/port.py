@@ -54,8 +54,8 @@ class DiscordPort(Protocol):
     async def send(self, channel_id: int, message: MessagePayload, nonce: str) -> Sent: ...
 
 
-# Builds a message's buttons; the cog layer provides it (bot.cogs.wiring), so delivery never
-# imports cogs.
+# Builds a message's buttons; the bot passes the cog layer's builder in (bot.app), so delivery
+# never imports cogs.
 ViewFactory = Callable[[ViewSpec], discord.ui.View | None]
 
 
