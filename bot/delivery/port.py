@@ -96,7 +96,7 @@ class BotPort:
     ) -> None:
         self._client = client
         self._limiter = limiter
-        self.views = views
+        self._views = views
         self._open_gate = open_gate or RouteGate()
 
     async def open_dm(self, user_id: int) -> int:
@@ -124,7 +124,7 @@ class BotPort:
         files = [attachment(spec) for spec in message.get("files") or []]
         if files:
             kwargs["files"] = files
-        view = self.views(message["view"]) if "view" in message else None
+        view = self._views(message["view"]) if "view" in message else None
         if view is not None:
             kwargs["view"] = view
         try:
