@@ -6,7 +6,7 @@ each be read on their own.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 import discord
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # What a confirmation button (`confirm_view`) does when pressed "yes", by what it confirms.
 ConfirmHandler = Callable[["Services", discord.Interaction, int, str], Awaitable[None]]
-CONFIRMS: dict[str, ConfirmHandler] = {"forget": confirm_forget, "replace": confirm_replace}
+CONFIRMS: Mapping[str, ConfirmHandler] = {"forget": confirm_forget, "replace": confirm_replace}
 
 
 class AnswerModal(discord.ui.Modal):
