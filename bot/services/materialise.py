@@ -10,19 +10,12 @@ weeks (`ThemedWeeks`: the day's plan and a daily cadence while a week runs) and 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from bot.core.cadence import (
-    TOO_LATE,
-    Slot,
-    is_cadence_day,
-    latest_slot_at_or_before,
-    parse_hhmm,
-)
+from bot.core.cadence import TOO_LATE, Slot, is_cadence_day, latest_slot_at_or_before, parse_hhmm
 from bot.core.models import Cadence, Library, PairState, Prompt
 from bot.core.prompts import SelectionContext, SentPrompt, choose_prompt
 from bot.services.prompting import PlannedDay, Prompting, planned_note
@@ -34,8 +27,6 @@ from bot.storage import pairs as pair_store
 from bot.storage.db import Database
 from bot.storage.members import MemberRow
 from bot.storage.pairs import PairRow
-
-log = logging.getLogger(__name__)
 
 MATERIALISE_BATCH = 250
 

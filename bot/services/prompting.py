@@ -10,18 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from bot.core.cadence import (
-    TOO_LATE,
-    local_date,
-)
-from bot.core.models import (
-    Category,
-    ChallengeDay,
-    InstanceStatus,
-    Library,
-    PairState,
-    Prompt,
-)
+from bot.core.cadence import TOO_LATE, local_date
+from bot.core.models import Category, ChallengeDay, InstanceStatus, Library, PairState, Prompt
 from bot.core.prompts import SelectionContext, choose_prompt
 from bot.errors import UserFacingError
 from bot.services.schedule import quiet_until, zone_of
