@@ -13,9 +13,9 @@ planner statistics (after ``ANALYZE`` or ``PRAGMA optimize``).
 
 Measured per run, reported as min/median/max over the runs (the plain key is the median):
 
-* ``materialise_ms``: ``Prompting.materialise(now)`` turning the due schedule rows into
-  deliveries (the outbox's prompt producer, wired to the going-quiet and themed-week hooks as
-  in the bot), and ``materialise_ms_per_row``.
+* ``materialise_ms``: ``Materialiser.materialise(now)`` turning the due schedule rows into
+  deliveries (the outbox's prompt producer, built by ``bot.compose.build_services`` as in the
+  bot, so going quiet and themed weeks act inside it), and ``materialise_ms_per_row``.
 * ``claim_ms``: one ``outbox.claim_due`` claiming the resulting ``--due`` deliveries;
   ``claim_batches_ms``: the same work in the sender's real batch size (``BATCH``), summed.
 * ``peak_rss_mb``: the process's peak resident memory (``ru_maxrss``).
@@ -43,16 +43,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as common
 
+from bot.compose import build_services
+from bot.core.clock import FakeClock
 from bot.core.models import Library
 from bot.delivery.outbox import BATCH, LEASE
-from bot.services import hooks
-from bot.services.answers import AnswerService
-from bot.services.challenges import ChallengeService
-from bot.services.followups import FollowUps
-from bot.services.prompting import Prompting
+from bot.delivery.port import Sent
+from bot.services.materialise import Materialiser
 from bot.storage import outbox as outbox_store
 from bot.storage.db import Database
 from bot.storage.timecodec import to_db
+from bot.ui.payload import MessagePayload
 
 GUILD_ID = 1_000_000
 FIRST_USER = 10_000_000
@@ -173,22 +173,28 @@ async def populate(
             await conn.execute("ANALYZE")
 
 
-def wired_prompting(db: Database, lib: Library) -> Prompting:
-    """The prompt producer with the hooks the bot gives it (going quiet, themed weeks)."""
-    prompting = Prompting(db, lib, "UTC")
-    clock = common.START
+class NoDiscord:
+    """Only the producer runs here: nothing is sent."""
 
-    def now() -> datetime:
-        return clock
+    async def open_dm(self, user_id: int) -> int:
+        raise AssertionError("the scale benchmark sends nothing")
 
-    def wake() -> None:
-        return None
+    async def send(self, channel_id: int, message: MessagePayload, nonce: str) -> Sent:
+        raise AssertionError("the scale benchmark sends nothing")
 
-    answers = AnswerService(db, lib, prompting, now, wake)
-    followups = FollowUps(db, lib, prompting, "UTC", timedelta(hours=20), now, wake)
-    challenges = ChallengeService(db, lib, prompting, answers, "UTC", now, wake)
-    hooks.connect(prompting, answers, followups, challenges)
-    return prompting
+
+def wired_prompting(db: Database, lib: Library) -> Materialiser:
+    """The prompt producer as the bot builds it (going quiet, themed weeks act inside it)."""
+    services = build_services(
+        db,
+        lib,
+        zone="UTC",
+        nudge_after=timedelta(hours=20),
+        clock=FakeClock(common.START),
+        wake=lambda: None,
+        port=NoDiscord(),
+    )
+    return services.materialiser
 
 
 def spread(values: list[float]) -> dict[str, float]:
@@ -252,7 +258,9 @@ async def run(pairs: int, due: int, analyze: bool, runs: int) -> dict[str, Any]:
     return result
 
 
-async def _one_run(db: Database, prompting: Prompting, now: datetime, due: int) -> dict[str, Any]:
+async def _one_run(
+    db: Database, prompting: Materialiser, now: datetime, due: int
+) -> dict[str, Any]:
     started = time.perf_counter()
     queued = await prompting.materialise(now)
     materialise_ms = (time.perf_counter() - started) * 1000

@@ -1,7 +1,9 @@
-"""The Bot: wires storage, the prompt library, cogs, persistent views and the outbox ticker.
+"""The Bot: the discord.py client and its lifecycle around the services.
 
-Start-up order is storage → cogs → views → command sync → ticker; `close()` undoes it in
-reverse so an in-flight tick finishes its bookkeeping before the database closes.
+Start-up order is storage → services (`bot.compose.build_services`) → cogs → command sync →
+ticker; `close()` undoes it in reverse so an in-flight tick finishes its bookkeeping before the
+database closes. Cogs get the services from `CloserBot.services`; persistent buttons call
+`CloserBot.handlers`; the outbox builds buttons with `bot.cogs.components.build_view`.
 """
 
 from __future__ import annotations
@@ -11,9 +13,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import discord
 import discord.gateway
@@ -21,47 +21,30 @@ import discord.http
 import yarl
 from discord.ext import commands
 
+from bot.cogs.components import build_view
+from bot.cogs.handlers import Handlers
 from bot.cogs.tree import CloserTree
+from bot.compose import Services, build_services
 from bot.core.clock import Clock, SystemClock
-from bot.core.models import Depth, Library, Relationship
+from bot.core.models import Library
 from bot.delivery.limiter import RateLimiter
-from bot.delivery.outbox import Outbox
 from bot.delivery.port import BotPort
 from bot.delivery.routes import RouteWatch, sweep_cheaply
 from bot.delivery.ticker import Ticker
 from bot.health import heartbeat_path, is_fresh, touch
 from bot.metrics import Metrics
 from bot.metrics_http import MetricsServer
-from bot.services import hooks
-from bot.services.answers import AnswerService
-from bot.services.challenges import ChallengeService
-from bot.services.circles import CircleService
-from bot.services.closeness import Closeness
-from bot.services.followups import FollowUps
-from bot.services.guilds import GuildService
-from bot.services.members import MemberService
-from bot.services.pairs import PairService
-from bot.services.privacy import PrivacyService
-from bot.services.prompting import PromptCommands, Prompting
-from bot.services.schedule import reschedule_pair
 from bot.settings import Settings
-from bot.storage import closeness as store_closeness
 from bot.storage.db import Database
 from bot.storage.lock import ProcessLock
 from bot.storage.meta import get_meta, set_meta
 from bot.storage.outbox import due_backlog
-from bot.storage.pairs import get_pair, resume_due_pauses
-from bot.ui.payload import ViewSpec
-
-ConfirmHandler = Callable[[discord.Interaction, int, str], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
-# Extensions, by name: this module never imports a cog, so cogs may import CloserBot without a
-# cycle. `bot.cogs.wiring` comes first: it hands the bot what the outbox and buttons need from
-# the cog layer (the view builder, the button handlers, the forget confirmation).
+# Extensions, by name (discord.py loads them). Each one's `setup` takes the services from
+# `CloserBot.services`, which exist before the first is loaded.
 COG_MODULES = (
-    "bot.cogs.wiring",
     "bot.cogs.errors",
     "bot.cogs.components",
     "bot.cogs.closer",
@@ -104,67 +87,12 @@ def component_label(custom_id: str) -> str:
     return ":".join(words[:3])[:60] or "unknown"
 
 
-class _PromptButton(Protocol):
-    def __call__(
-        self, i: discord.Interaction, action: str, instance_id: int, feeling: str | None = None, /
-    ) -> Awaitable[None]: ...
-
-
-_Press = Callable[[discord.Interaction, str, int], Awaitable[None]]
-
-
-class _AnswerSubmitted(Protocol):
-    def __call__(
-        self,
-        i: discord.Interaction,
-        instance_id: int,
-        text: str,
-        feeling: str | None,
-        guess: str | None = None,
-        /,
-    ) -> Awaitable[None]: ...
-
-
-class ButtonHandlers(Protocol):
-    """What persistent buttons call: `bot.cogs.handlers.Handlers`, handed over by
-    `bot.cogs.wiring`. Typed here so this module need not import the cog layer; a button that
-    calls a new handler adds one line."""
-
-    @property
-    def invite(self) -> _Press: ...
-    @property
-    def prompt(self) -> _PromptButton: ...
-    @property
-    def pace(self) -> _Press: ...
-    @property
-    def history(self) -> Callable[[discord.Interaction, int], Awaitable[None]]: ...
-    @property
-    def choose(self) -> Callable[[discord.Interaction, int, int, int], Awaitable[None]]: ...
-    @property
-    def answer_submitted(self) -> _AnswerSubmitted: ...
-    @property
-    def picked(self) -> Callable[[discord.Interaction, int, int], Awaitable[None]]: ...
-    @property
-    def pick_submitted(self) -> Callable[[discord.Interaction, int, int, str], Awaitable[None]]: ...
-    @property
-    def deeper(self) -> Callable[[discord.Interaction, bool, int, Depth], Awaitable[None]]: ...
-    @property
-    def confirm(self) -> Callable[[discord.Interaction, str, bool, int, str], Awaitable[None]]: ...
-    @property
-    def relationship(
-        self,
-    ) -> Callable[[discord.Interaction, bool, int, int, Relationship], Awaitable[None]]: ...
-
-
-def _cogs_not_loaded(spec: ViewSpec) -> discord.ui.View | None:
-    raise RuntimeError("bot.cogs.wiring is not loaded: nothing can build a message's buttons")
-
-
 # AutoSharded even with one shard: SHARD_COUNT/SHARD_IDS then split the shards over several
 # processes, and a single process runs them all (discord.py asks Discord for the count).
 class CloserBot(commands.AutoShardedBot):
     db: Database
-    handlers: ButtonHandlers
+    services: Services
+    handlers: Handlers
 
     def __init__(
         self,
@@ -236,59 +164,19 @@ class CloserBot(commands.AutoShardedBot):
         log.info("closer is set up", extra={"database": str(self.settings.database_path)})
 
     def _build_services(self) -> None:
-        zone = self.settings.default_timezone
-        now = self.clock.now
-        wake = self.ticker.wake
         self.limiter = RateLimiter(self.send_rate)
-        self.port = BotPort(self, self.limiter, _cogs_not_loaded, self.route_watch.open_dm)
-        self.members = MemberService(self.db, zone, now)
-        self.outbox = Outbox(
+        self.port = BotPort(self, self.limiter, build_view, self.route_watch.open_dm)
+        self.services = build_services(
             self.db,
-            self.port,
-            self.clock,
-            quiet_until=self.members.quiet_until,
+            self.library,
+            zone=self.settings.default_timezone,
+            nudge_after=self.settings.nudge_after,
+            clock=self.clock,
+            wake=self.ticker.wake,
+            port=self.port,
             observe=self.metrics.delivered,
         )
-        self.prompting = Prompting(self.db, self.library, zone)
-        self.pairs = PairService(self.db, self.outbox, self.prompting, zone, now, wake)
-        self.answers = AnswerService(self.db, self.library, self.prompting, now, wake)
-        self.prompt_service = PromptCommands(self.db, self.prompting, now, wake)
-        self.confirm_handlers: dict[str, ConfirmHandler] = {}
-        self.outbox.producers += [self._resume_pauses, self.prompting.materialise]
-        # Trust: export/forget, and servers that removed Closer.
-        self.privacy = PrivacyService(self.db, now, wake)
-        self.guild_service = GuildService(self.db, now)
-        self.outbox.producers.append(self.guild_service.purge_due)
-        # Following up gently: nudges, activity check-ins, going quiet, depth offers.
-        self.followups = FollowUps(
-            self.db, self.library, self.prompting, zone, self.settings.nudge_after, now, wake
-        )
-        self.outbox.producers += [
-            self.followups.checkins,
-            self.followups.nudges,
-            self.followups.pace_defaults,
-        ]
-        # Friend circles: rounds are rows this producer claims when they come due.
-        self.circles = CircleService(self.db, zone, now, wake, self.outbox.open_ahead)
-        # First, so a round's old pairs end before a prompt is materialised for them at the
-        # very instant the round forms.
-        self.outbox.producers.insert(0, self.circles.form_due_rounds)
-        # Themed weeks: today's plan and a daily cadence while one runs; recaps when it ends.
-        self.challenges = ChallengeService(
-            self.db, self.library, self.prompting, self.answers, zone, now, wake
-        )
-        hooks.connect(self.prompting, self.answers, self.followups, self.challenges)
-        self.outbox.producers.append(self.challenges.tick)
-        # "How close do we feel?": a private check-in every four weeks of a pair.
-        self.closeness = Closeness(self.db, self.prompting, zone, now, wake)
-        self.outbox.producers.append(self.closeness.schedule)
-        self.outbox.before_send[store_closeness.KIND] = self.closeness.still_wanted
-
-    async def _resume_pauses(self, now: datetime) -> None:
-        for pair_id in await resume_due_pauses(self.db, now):
-            pair = await get_pair(self.db, pair_id)
-            if pair is not None:
-                await reschedule_pair(self.db, pair, self.settings.default_timezone, now)
+        self.handlers = Handlers(self, self.services)
 
     async def close(self) -> None:
         """Stop for good; safe to call twice or concurrently (SIGTERM and `async with` both do).
@@ -305,9 +193,9 @@ class CloserBot(commands.AutoShardedBot):
         if self.metrics_server is not None:
             await self.metrics_server.stop()
         await self.ticker.stop()
-        outbox = getattr(self, "outbox", None)
-        if outbox is not None:
-            await outbox.release()
+        services = getattr(self, "services", None)
+        if services is not None:
+            await services.outbox.release()
         await super().close()
         db = getattr(self, "db", None)
         if db is not None:
@@ -326,7 +214,7 @@ class CloserBot(commands.AutoShardedBot):
         self.metrics.backlog(*await due_backlog(self.db, now), now)
         self.sample_gateway()
         started = time.perf_counter()
-        await self.outbox.tick()
+        await self.services.outbox.tick()
         self.metrics.tick_seconds.observe(time.perf_counter() - started)
 
     # Operators' view -------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def offending(source: str, forbidden: str) -> list[str]:
 def test_the_graph_sees_imports() -> None:
     edges = graph()
     assert "bot.storage.db" in edges["bot.services.guilds"]
-    assert "bot.app" in edges["bot.cogs.admin"]  # under TYPE_CHECKING
+    assert "bot.compose" in edges["bot.cogs.admin"]  # under TYPE_CHECKING
 
 
 def test_the_fake_discord_knows_nothing_of_closer() -> None:
@@ -116,10 +116,24 @@ def test_find_cycle_finds_one() -> None:
 
 
 def test_no_import_cycle() -> None:
-    # bot.app (the composition root) names cogs only as extension strings; the cogs hand their
-    # pieces over in bot.cogs.wiring. A cycle here means a layer reaches back up.
+    # The cogs know the services (bot.compose.Services), never the bot that loads them
+    # (bot.app). A cycle here means a layer reaches back up.
     assert find_cycle(graph()) == []
 
 
-def test_the_composition_root_imports_no_cog_but_the_tree() -> None:
-    assert sorted(t for t in graph()["bot.app"] if in_package(t, "bot.cogs")) == ["bot.cogs.tree"]
+def test_only_the_entry_points_import_the_bot() -> None:
+    for layer in ("bot.cogs", "bot.services", "bot.delivery", "bot.storage", "bot.core", "bot.ui"):
+        assert offending(layer, "bot.app") == []
+
+
+def test_services_never_import_the_composition_root_or_cogs() -> None:
+    for layer in ("bot.services", "bot.delivery", "bot.storage", "bot.core", "bot.ui"):
+        assert offending(layer, "bot.compose") == []
+    assert offending("bot.services", "bot.cogs") == []
+
+
+def test_the_prompt_producer_knows_weeks_and_quiet_only_as_protocols() -> None:
+    # Themed weeks and going quiet act inside the producer through the seams it declares
+    # (ThemedWeeks, GoingQuiet); bot.compose hands it the services that fill them.
+    edges = graph()["bot.services.materialise"]
+    assert "bot.services.challenges" not in edges and "bot.services.followups" not in edges

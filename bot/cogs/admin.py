@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs.interact import services_of
 from bot.errors import UserFacingError
 from bot.services.guilds import GuildStats
 from bot.ui import closeness_messages as closeness_copy
@@ -20,7 +21,7 @@ from bot.ui import trust
 from bot.ui.payload import embed
 
 if TYPE_CHECKING:
-    from bot.app import CloserBot
+    from bot.compose import Services
 
 
 def require_manage_guild(interaction: discord.Interaction) -> int:
@@ -71,8 +72,8 @@ class AdminCog(
     group_name="closer-admin",
     group_description="Set up Closer for this server (Manage Server)",
 ):
-    def __init__(self, bot: CloserBot) -> None:
-        self.bot = bot
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     @app_commands.command(
         name="setup", description="Where Closer posts circle rounds and challenge summaries"
@@ -86,7 +87,7 @@ class AdminCog(
                 "then try again."
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.bot.guild_service.set_announce_channel(guild_id, channel.id)
+        await self.services.guilds.set_announce_channel(guild_id, channel.id)
         await interaction.followup.send(
             f"Closer will post circle rounds and challenge summaries in <#{channel.id}>. "
             "Those posts hold counts and names only, never anyone's answers.",
@@ -97,13 +98,13 @@ class AdminCog(
     async def stats(self, interaction: discord.Interaction) -> None:
         guild_id = require_manage_guild(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        stats = await self.bot.guild_service.stats(guild_id)
+        stats = await self.services.guilds.stats(guild_id)
         data = stats_embed(stats)
         # Check-ins are a distribution only, and only with enough members behind it.
         data["fields"].append(
             {
                 "name": closeness_copy.STATS_NAME,
-                "value": await self.bot.closeness.guild_summary(guild_id),
+                "value": await self.services.closeness.guild_summary(guild_id),
                 "inline": False,
             },
         )
@@ -113,29 +114,31 @@ class AdminCog(
 class GuildLifecycle(commands.Cog):
     """Joins and removals: a removal schedules the server's purge, a return cancels it."""
 
-    def __init__(self, bot: CloserBot) -> None:
+    def __init__(self, bot: commands.Bot, services: Services) -> None:
         self.bot = bot
+        self.services = services
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        await self.bot.guild_service.left(guild.id)
+        await self.services.guilds.left(guild.id)
 
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        await self.bot.guild_service.joined(guild.id)
+        await self.services.guilds.joined(guild.id)
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         # READY follows every fresh IDENTIFY (start-up, invalidated sessions), so removals that
         # happened while we were away are caught here.
         try:
-            await self.bot.guild_service.reconcile(g.id for g in self.bot.guilds)
+            await self.services.guilds.reconcile(g.id for g in self.bot.guilds)
         except Exception:
             if not self.bot.is_closed():
                 raise
             # Shutting down right after READY: storage closed under us; the next start redoes it.
 
 
-async def setup(bot: CloserBot) -> None:
-    await bot.add_cog(AdminCog(bot))
-    await bot.add_cog(GuildLifecycle(bot))
+async def setup(bot: commands.Bot) -> None:
+    services = services_of(bot)
+    await bot.add_cog(AdminCog(services))
+    await bot.add_cog(GuildLifecycle(bot, services))

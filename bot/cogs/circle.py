@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs.interact import services_of
 from bot.cogs.pair import guild_only, person
 from bot.errors import UserFacingError
 from bot.services.circles import CircleStatus
@@ -20,7 +21,7 @@ from bot.ui import circle_messages as copy
 from bot.ui.trust import MANAGE_SERVER_NEEDED
 
 if TYPE_CHECKING:
-    from bot.app import CloserBot
+    from bot.compose import Services
 
 CADENCES = [
     app_commands.Choice(name="weekly", value="weekly"),
@@ -41,10 +42,9 @@ def require_manage_server(interaction: discord.Interaction) -> int:
 async def _choices(
     interaction: discord.Interaction, current: str, *, mine: bool
 ) -> list[app_commands.Choice[str]]:
-    bot: CloserBot = interaction.client  # type: ignore[assignment]
     if interaction.guild_id is None:
         return []
-    names = await bot.circles.name_choices(
+    names = await services_of(interaction.client).circles.name_choices(
         interaction.guild_id, interaction.user.id, current[:100], mine=mine
     )
     return [app_commands.Choice(name=n, value=n) for n in names]
@@ -96,8 +96,8 @@ class CircleCog(
     group_name="circle",
     group_description="Friend circles: get paired with someone new each round",
 ):
-    def __init__(self, bot: CloserBot) -> None:
-        self.bot = bot
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     @app_commands.command(name="create", description="Start a circle (Manage Server)")
     @app_commands.describe(
@@ -118,7 +118,7 @@ class CircleCog(
     ) -> None:
         guild_id = require_manage_server(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        created = await self.bot.circles.create(
+        created = await self.services.circles.create(
             guild_id, person(interaction.user), name, cadence, day, time
         )
         c = created.circle
@@ -136,7 +136,9 @@ class CircleCog(
     async def join(self, interaction: discord.Interaction, name: str) -> None:
         guild_id = guild_only(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        circle, next_round = await self.bot.circles.join(guild_id, person(interaction.user), name)
+        circle, next_round = await self.services.circles.join(
+            guild_id, person(interaction.user), name
+        )
         await interaction.followup.send(
             f"You're in **{circle.name}**. The next round is "
             f"{copy.when(int(next_round.timestamp()))}; I'll DM you who you're paired with then.",
@@ -149,7 +151,7 @@ class CircleCog(
     async def leave(self, interaction: discord.Interaction, name: str) -> None:
         guild_id = guild_only(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        circle = await self.bot.circles.leave(guild_id, interaction.user.id, name)
+        circle = await self.services.circles.leave(guild_id, interaction.user.id, name)
         await interaction.followup.send(
             f"You've left **{circle.name}**. If you had a partner this round, they've been told "
             "kindly and will be paired again next round.",
@@ -164,8 +166,8 @@ class CircleCog(
     async def status(self, interaction: discord.Interaction, name: str | None = None) -> None:
         guild_id = guild_only(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        statuses = await self.bot.circles.status(guild_id, interaction.user.id, name)
-        more = 0 if name else await self.bot.circles.count(guild_id) - len(statuses)
+        statuses = await self.services.circles.status(guild_id, interaction.user.id, name)
+        more = 0 if name else await self.services.circles.count(guild_id) - len(statuses)
         await interaction.followup.send(status_text(statuses, more), ephemeral=True)
 
     @app_commands.command(name="rotate", description="Form the next round's pairs now")
@@ -175,7 +177,7 @@ class CircleCog(
     async def rotate(self, interaction: discord.Interaction, name: str) -> None:
         guild_id = require_manage_server(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        formed = await self.bot.circles.rotate(guild_id, name)
+        formed = await self.services.circles.rotate(guild_id, name)
         pairs, trios = copy.group_counts(formed.groups)
         await interaction.followup.send(
             f"Round {formed.round_no} of **{formed.circle.name}** is formed: "
@@ -191,7 +193,7 @@ class CircleCog(
     async def delete(self, interaction: discord.Interaction, name: str) -> None:
         guild_id = require_manage_server(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        circle, members = await self.bot.circles.delete(guild_id, name)
+        circle, members = await self.services.circles.delete(guild_id, name)
         told = (
             f" Its {members} member{'s were' if members != 1 else ' was'} told kindly."
             if members
@@ -202,5 +204,5 @@ class CircleCog(
         )
 
 
-async def setup(bot: CloserBot) -> None:
-    await bot.add_cog(CircleCog(bot))
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(CircleCog(services_of(bot)))

@@ -11,6 +11,7 @@ import io
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import discord
+from discord.ext import commands
 
 from bot.cogs.interact import closer
 from bot.cogs.persistent import Persistent, as_view
@@ -20,7 +21,7 @@ from bot.ui import pictures
 from bot.ui.payload import ClosenessView, view_of
 
 if TYPE_CHECKING:
-    from bot.app import CloserBot
+    from bot.compose import Services
 
 
 class ClosenessButton(
@@ -49,7 +50,7 @@ class ClosenessButton(
 
 
 async def pressed(interaction: discord.Interaction, choice: str, pair_id: int) -> None:
-    service = closer(interaction).closeness
+    service = closer(interaction).services.closeness
     user_id = interaction.user.id
     if choice in ("off", "on"):
         text = await service.switch(user_id, choice == "on")
@@ -76,9 +77,9 @@ def scale_attachment() -> discord.File:
     )
 
 
-async def checkin(bot: CloserBot, interaction: discord.Interaction, pair: Any) -> None:
+async def checkin(services: Services, interaction: discord.Interaction, pair: Any) -> None:
     """`/closer checkin`: the check-in now, only for the member (ephemeral)."""
-    payload = await bot.closeness.ask(pair, interaction.user.id)
+    payload = await services.closeness.ask(pair, interaction.user.id)
     spec = view_of(payload)
     view = as_view(*(closeness_items(spec) if isinstance(spec, ClosenessView) else ()))
     await interaction.followup.send(
@@ -87,9 +88,9 @@ async def checkin(bot: CloserBot, interaction: discord.Interaction, pair: Any) -
     view.stop()
 
 
-async def insights(bot: CloserBot, interaction: discord.Interaction) -> None:
+async def insights(services: Services, interaction: discord.Interaction) -> None:
     """`/closer insights`: your own trend, in words and as a picture (ephemeral)."""
-    shown = await bot.closeness.insights(interaction.user.id)
+    shown = await services.closeness.insights(interaction.user.id)
     if not shown.series:
         await interaction.followup.send(shown.text, ephemeral=True)
         return
@@ -105,5 +106,5 @@ async def insights(bot: CloserBot, interaction: discord.Interaction) -> None:
     )
 
 
-async def setup(bot: CloserBot) -> None:
+async def setup(bot: commands.Bot) -> None:
     bot.add_dynamic_items(ClosenessButton)

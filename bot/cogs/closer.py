@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -11,13 +11,14 @@ from discord.ext import commands
 
 from bot.cogs import closeness, render
 from bot.cogs.components import confirm_view, history_view
+from bot.cogs.interact import services_of
 from bot.cogs.pair import guild_only, partner_autocomplete, with_user_id
 from bot.core.cadence import zone_choices
 from bot.services.export_files import DEFAULT_UPLOAD_LIMIT, ExportForm
 from bot.ui import trust
 
 if TYPE_CHECKING:
-    from bot.app import CloserBot
+    from bot.compose import Services
 
 
 async def zone_autocomplete(
@@ -29,8 +30,8 @@ async def zone_autocomplete(
 class CloserCog(
     commands.GroupCog, group_name="closer", group_description="Closer: help and your settings"
 ):
-    def __init__(self, bot: CloserBot) -> None:
-        self.bot = bot
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     @app_commands.command(name="help", description="How Closer works, in a few lines")
     async def help(self, interaction: discord.Interaction) -> None:
@@ -43,7 +44,7 @@ class CloserCog(
     @app_commands.autocomplete(zone=zone_autocomplete)
     async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        name = await self.bot.members.set_timezone(
+        name = await self.services.members.set_timezone(
             interaction.user.id, render.global_name(interaction.user), zone
         )
         await interaction.followup.send(
@@ -57,10 +58,10 @@ class CloserCog(
     )
     async def quiet_hours(self, interaction: discord.Interaction, start: str, end: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        quiet = await self.bot.members.set_quiet_hours(
+        quiet = await self.services.members.set_quiet_hours(
             interaction.user.id, render.global_name(interaction.user), start, end
         )
-        zone = await self.bot.members.zone_of(interaction.user.id)
+        zone = await self.services.members.zone_of(interaction.user.id)
         text = (
             "Quiet hours are off."
             if quiet is None
@@ -74,7 +75,7 @@ class CloserCog(
     )
     async def history(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        shown = await self.bot.followups.history(interaction.user.id, 1)
+        shown = await self.services.followups.history(interaction.user.id, 1)
         view = history_view(shown.page, shown.pages, interaction.user.id)
         await interaction.followup.send(
             shown.payload.get("content", ""),
@@ -94,15 +95,15 @@ class CloserCog(
     async def checkin(self, interaction: discord.Interaction, with_: str | None = None) -> None:
         guild_id = guild_only(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        pair = await self.bot.pairs.resolve(guild_id, interaction.user.id, with_user_id(with_))
-        await closeness.checkin(self.bot, interaction, pair)
+        pair = await self.services.pairs.resolve(guild_id, interaction.user.id, with_user_id(with_))
+        await closeness.checkin(self.services, interaction, pair)
 
     @app_commands.command(
         name="insights", description="Your own check-ins over time, with what you did together"
     )
     async def insights(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await closeness.insights(self.bot, interaction)
+        await closeness.insights(self.services, interaction)
 
     # Privacy and support (trust) ---------------------------------------------------------
     @app_commands.command(
@@ -112,7 +113,7 @@ class CloserCog(
         await interaction.response.defer(ephemeral=True, thinking=True)
         # Discord's per-file limit for this very interaction (higher on boosted servers).
         limit = int(getattr(interaction, "filesize_limit", DEFAULT_UPLOAD_LIMIT))
-        result, bundle = await self.bot.privacy.export_files(interaction.user.id, limit)
+        result, bundle = await self.services.privacy.export_files(interaction.user.id, limit)
         batches = bundle.messages()
         if bundle.form is ExportForm.JSON:
             text = trust.export_text(result.rows)
@@ -146,15 +147,16 @@ class CloserCog(
         )
 
 
-async def confirm_forget(interaction: discord.Interaction, target: int, extra: str) -> None:
-    """The "Delete everything" button (registered in `CloserBot.confirm_handlers`)."""
-    bot = cast("CloserBot", interaction.client)
+async def confirm_forget(
+    services: Services, interaction: discord.Interaction, target: int, extra: str
+) -> None:
+    """The "Delete everything" button (see `bot.cogs.handlers.CONFIRMS`)."""
     # Acknowledge first: erasure is one transaction, but it may queue behind a fan-out's writes
     # and Discord gives a button only 3 seconds.
     await interaction.response.defer()
-    await bot.privacy.forget(interaction.user.id)
+    await services.privacy.forget(interaction.user.id)
     await interaction.edit_original_response(content=trust.FORGET_DONE, view=None)
 
 
-async def setup(bot: CloserBot) -> None:
-    await bot.add_cog(CloserCog(bot))
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(CloserCog(services_of(bot)))

@@ -10,7 +10,7 @@ restart is not lost.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, ClassVar, assert_never, cast
+from typing import Any, ClassVar, assert_never, cast
 
 import discord
 from discord.ext import commands
@@ -24,9 +24,6 @@ from bot.errors import UserFacingError
 from bot.ui import custom_ids as ids
 from bot.ui import payload as views
 from bot.ui.payload import MessagePayload, ViewSpec, view_of
-
-if TYPE_CHECKING:
-    from bot.app import CloserBot
 
 log = logging.getLogger(__name__)
 
@@ -346,9 +343,6 @@ YES_NO: tuple[ids.YesNo, ...] = ("yes", "no")
 class Components(commands.Cog):
     """Routes modal submissions by custom_id, like the buttons, so they survive restarts."""
 
-    def __init__(self, bot: CloserBot) -> None:
-        self.bot = bot
-
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if interaction.type is not discord.InteractionType.modal_submit:
@@ -360,7 +354,7 @@ class Components(commands.Cog):
             if await _guard(interaction, pick.user):
                 await _run(
                     interaction,
-                    self.bot.handlers.pick_submitted(
+                    closer(interaction).handlers.pick_submitted(
                         interaction,
                         pick.instance,
                         pick.option,
@@ -377,7 +371,7 @@ class Components(commands.Cog):
         guess = modal_value(data, "guess") if has_input(data, "guess") else None
         await _run(
             interaction,
-            self.bot.handlers.answer_submitted(
+            closer(interaction).handlers.answer_submitted(
                 interaction, match.instance, text, match.feeling, guess
             ),
         )
@@ -408,6 +402,6 @@ def has_input(data: dict[str, Any], custom_id: str) -> bool:
     return _find_input(data, custom_id) is not None
 
 
-async def setup(bot: CloserBot) -> None:
+async def setup(bot: commands.Bot) -> None:
     bot.add_dynamic_items(*DYNAMIC_ITEMS)
-    await bot.add_cog(Components(bot))
+    await bot.add_cog(Components())

@@ -14,12 +14,13 @@ import discord
 from discord.ext import commands
 
 from bot.cogs.components import ChooseButton, stored_view
+from bot.cogs.interact import services_of
 from bot.errors import UserFacingError
 from bot.ui import messages
 from bot.ui.custom_ids import ChooseId
 
 if TYPE_CHECKING:
-    from bot.app import CloserBot
+    from bot.compose import Services
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,8 @@ ONLY_ATTACHMENT = (
 
 
 class DirectMessages(commands.Cog):
-    def __init__(self, bot: CloserBot) -> None:
-        self.bot = bot
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -57,14 +58,14 @@ class DirectMessages(commands.Cog):
 
     async def _handle(self, message: discord.Message) -> None:
         user = message.author
-        await self.bot.members.touch(user.id, user.display_name)
+        await self.services.members.touch(user.id, user.display_name)
         text = message.content.strip()
         if not text:
             await message.channel.send(ONLY_ATTACHMENT if message.attachments else NOTHING_OPEN)
             return
         reference = message.reference
         replied_to = reference.message_id if reference is not None else None
-        route = await self.bot.answers.route_dm(user.id, text, replied_to)
+        route = await self.services.answers.route_dm(user.id, text, replied_to)
         if route is None:
             await message.channel.send(NOTHING_OPEN)
             return
@@ -77,7 +78,7 @@ class DirectMessages(commands.Cog):
             if view is not None:
                 view.stop()
             return
-        until = int((self.bot.answers.now() + CHOICE_TTL).timestamp())
+        until = int((self.services.answers.now() + CHOICE_TTL).timestamp())
         view = discord.ui.View(timeout=None)
         for choice in route.choices:
             label = messages.choice_label(choice.partners, choice.opening, choice.answered)
@@ -87,5 +88,5 @@ class DirectMessages(commands.Cog):
         view.stop()
 
 
-async def setup(bot: CloserBot) -> None:
-    await bot.add_cog(DirectMessages(bot))
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(DirectMessages(services_of(bot)))

@@ -6,10 +6,13 @@ each be read on their own.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 import discord
 
+from bot.cogs.challenge import confirm_replace
+from bot.cogs.closer import confirm_forget
 from bot.cogs.components import PickSelect, history_view, stored_view
 from bot.core.models import Depth, Kind, Relationship
 from bot.core.text import ANSWER_LIMIT
@@ -20,7 +23,11 @@ from bot.ui import messages
 from bot.ui.custom_ids import AnswerModalId, PickId, PickWhyId
 
 if TYPE_CHECKING:
-    from bot.app import CloserBot
+    from bot.compose import Services
+
+# What a confirmation button (`confirm_view`) does when pressed "yes", by what it confirms.
+ConfirmHandler = Callable[["Services", discord.Interaction, int, str], Awaitable[None]]
+CONFIRMS: Mapping[str, ConfirmHandler] = {"forget": confirm_forget, "replace": confirm_replace}
 
 
 class AnswerModal(discord.ui.Modal):
@@ -115,11 +122,15 @@ class WhyModal(discord.ui.Modal):
 
 
 class Handlers:
-    def __init__(self, bot: CloserBot) -> None:
-        self.bot = bot
+    """What persistent buttons and modals do (they find it as `CloserBot.handlers`); the
+    client is only for reading back a DM the member pointed at."""
+
+    def __init__(self, client: discord.Client, services: Services) -> None:
+        self.client = client
+        self.services = services
 
     async def invite(self, interaction: discord.Interaction, action: str, invite_id: int) -> None:
-        pairs = self.bot.pairs
+        pairs = self.services.pairs
         if action == "accept":
             pair = await pairs.accept(invite_id, interaction.user.id)
             plan = await pairs.status(pair, interaction.user.id)
@@ -150,7 +161,7 @@ class Handlers:
         proposer_id: int,
         kind: Relationship,
     ) -> None:
-        now = await self.bot.pairs.answer_relationship(
+        now = await self.services.pairs.answer_relationship(
             pair_id, interaction.user.id, proposer_id, kind, accept
         )
         text = (
@@ -168,7 +179,7 @@ class Handlers:
         instance_id: int,
         feeling: str | None = None,
     ) -> None:
-        answers = self.bot.answers
+        answers = self.services.answers
         user_id = interaction.user.id
         if action in ("answer", "edit"):
             instance = await answers.check_answerable(instance_id, user_id)
@@ -217,14 +228,14 @@ class Handlers:
             partners = await answers.share(instance_id, user_id)
             text = f"Shared with {messages.names(partners)}."
         elif action == "start":
-            text = await self.bot.challenges.press_start(instance_id, user_id)
+            text = await self.services.challenges.press_start(instance_id, user_id)
         else:
             raise UserFacingError("That button isn't available yet.")
         await interaction.response.send_message(text, ephemeral=True)
 
     async def picked(self, interaction: discord.Interaction, instance_id: int, option: int) -> None:
         """A choice in a pick's menu: ask for an optional why, then save both together."""
-        options = await self.bot.answers.pick_options(instance_id, interaction.user.id)
+        options = await self.services.answers.pick_options(instance_id, interaction.user.id)
         if not 0 <= option < len(options):
             raise UserFacingError("Please pick one of the options.")
         modal = WhyModal(instance_id, interaction.user.id, option, options[option])
@@ -234,7 +245,7 @@ class Handlers:
     async def pick_submitted(
         self, interaction: discord.Interaction, instance_id: int, option: int, why: str
     ) -> None:
-        result = await self.bot.answers.submit_pick(
+        result = await self.services.answers.submit_pick(
             instance_id, interaction.user.id, option, why or None
         )
         payload = messages.saved_message(result, interaction.user.id)
@@ -248,7 +259,7 @@ class Handlers:
         feeling: str | None,
         guess: str | None = None,
     ) -> None:
-        result = await self.bot.answers.submit(
+        result = await self.services.answers.submit(
             instance_id, interaction.user.id, text, feeling, guess=guess
         )
         payload = messages.saved_message(result, interaction.user.id)
@@ -263,21 +274,23 @@ class Handlers:
         self, interaction: discord.Interaction, message_id: int, instance_id: int, until: int
     ) -> None:
         """The member picked which prompt their DM was for: read it back and save it there."""
-        if self.bot.answers.now().timestamp() > until:
+        if self.services.answers.now().timestamp() > until:
             await interaction.response.edit_message(
                 content="That question has expired, so nothing was saved. Send your answer "
                 "again whenever you like — or reply to the prompt itself.",
                 view=None,
             )
             return
-        channel = self.bot.get_partial_messageable(interaction.channel_id or 0)
+        channel = self.client.get_partial_messageable(interaction.channel_id or 0)
         try:
             original = await channel.fetch_message(message_id)
         except discord.NotFound:
             raise UserFacingError(
                 "I can't find that message any more, so nothing was saved. Could you send it again?"
             ) from None
-        result = await self.bot.answers.submit(instance_id, interaction.user.id, original.content)
+        result = await self.services.answers.submit(
+            instance_id, interaction.user.id, original.content
+        )
         payload = messages.saved_message(result, interaction.user.id)
         view = stored_view(payload)
         await interaction.response.edit_message(content=payload.get("content", ""), view=view)
@@ -285,13 +298,13 @@ class Handlers:
             view.stop()
 
     async def pace(self, interaction: discord.Interaction, choice: str, pair_id: int) -> None:
-        text = await self.bot.followups.choose_pace(pair_id, interaction.user.id, choice)
+        text = await self.services.followups.choose_pace(pair_id, interaction.user.id, choice)
         # Keep the buttons: the member may change their mind from the same message later.
         await interaction.response.send_message(text, ephemeral=True)
 
     async def history(self, interaction: discord.Interaction, page: int) -> None:
         """Prev/Next on /closer history: replace the page in place."""
-        shown = await self.bot.followups.history(interaction.user.id, page)
+        shown = await self.services.followups.history(interaction.user.id, page)
         view = history_view(shown.page, shown.pages, interaction.user.id)
         await interaction.response.edit_message(
             content=shown.payload.get("content"),
@@ -305,7 +318,7 @@ class Handlers:
         self, interaction: discord.Interaction, yes: bool, pair_id: int, depth: Depth
     ) -> None:
         if not yes:
-            await self.bot.pairs.not_yet_deeper(pair_id, interaction.user.id, depth)
+            await self.services.pairs.not_yet_deeper(pair_id, interaction.user.id, depth)
             await interaction.response.edit_message(
                 content="No problem — you'll stay where you are. I'll ask again in about four "
                 "weeks, and nobody else is told.",
@@ -313,7 +326,7 @@ class Handlers:
                 view=None,
             )
             return
-        moved = await self.bot.pairs.vote_deeper(pair_id, interaction.user.id, depth)
+        moved = await self.services.pairs.vote_deeper(pair_id, interaction.user.id, depth)
         text = (
             "You're both in — deeper prompts from here on."
             if moved
@@ -328,15 +341,15 @@ class Handlers:
             await interaction.response.edit_message(content="Okay, nothing changed.", view=None)
             return
         if what == "end":
-            pair = await self.bot.pairs.end(target, interaction.user.id)
-            names = await self.bot.pairs.partner_names(pair, interaction.user.id)
+            pair = await self.services.pairs.end(target, interaction.user.id)
+            names = await self.services.pairs.partner_names(pair, interaction.user.id)
             await interaction.response.edit_message(
                 content=f"Your pair with {messages.names(names)} has ended. They've been told "
                 "kindly. Your history stays until you use /closer forget.",
                 view=None,
             )
             return
-        handler = self.bot.confirm_handlers.get(what)
+        handler = CONFIRMS.get(what)
         if handler is None:
             raise UserFacingError("That confirmation has expired.")
-        await handler(interaction, target, extra)
+        await handler(self.services, interaction, target, extra)

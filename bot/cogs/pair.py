@@ -10,12 +10,13 @@ from discord.ext import commands
 
 from bot.cogs import render
 from bot.cogs.components import confirm_view
+from bot.cogs.interact import services_of
 from bot.core.models import Category
 from bot.errors import UserFacingError
 from bot.services.pairs import Person
 
 if TYPE_CHECKING:
-    from bot.app import CloserBot
+    from bot.compose import Services
 
 CADENCES = [
     app_commands.Choice(name="daily", value="daily"),
@@ -53,10 +54,11 @@ async def partner_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     """Your current partners here, as the `with` option's choices."""
-    bot: CloserBot = interaction.client  # type: ignore[assignment]
     if interaction.guild_id is None:
         return []
-    choices = await bot.pairs.partner_choices(interaction.guild_id, interaction.user.id)
+    choices = await services_of(interaction.client).pairs.partner_choices(
+        interaction.guild_id, interaction.user.id
+    )
     needle = current.casefold()
     return [
         app_commands.Choice(name=name[:100], value=str(uid))
@@ -77,12 +79,12 @@ def with_user_id(value: str | None) -> int | None:
 class PairCog(
     commands.GroupCog, group_name="pair", group_description="Pair with someone and set your pace"
 ):
-    def __init__(self, bot: CloserBot) -> None:
-        self.bot = bot
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     async def _pair(self, interaction: discord.Interaction, with_: str | None):  # type: ignore[no-untyped-def]
         guild_id = guild_only(interaction)
-        return await self.bot.pairs.resolve(guild_id, interaction.user.id, with_user_id(with_))
+        return await self.services.pairs.resolve(guild_id, interaction.user.id, with_user_id(with_))
 
     @app_commands.command(name="invite", description="Invite a member to pair with you")
     @app_commands.describe(
@@ -102,7 +104,7 @@ class PairCog(
     ) -> None:
         guild_id = guild_only(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.bot.pairs.invite(
+        await self.services.pairs.invite(
             guild_id, person(interaction.user), person(member), time, cadence, relationship
         )
         await interaction.followup.send(
@@ -126,8 +128,8 @@ class PairCog(
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         pair = await self._pair(interaction, with_)
-        chosen = await self.bot.pairs.propose_relationship(pair, interaction.user.id, kind)
-        names = await self.bot.pairs.partner_names(pair, interaction.user.id)
+        chosen = await self.services.pairs.propose_relationship(pair, interaction.user.id, kind)
+        names = await self.services.pairs.partner_names(pair, interaction.user.id)
         await interaction.followup.send(
             f"I've asked {', '.join(names)} whether you'd like to be paired as {chosen.value}. "
             "Nothing changes unless they accept, and I'll let you know either way.",
@@ -141,9 +143,9 @@ class PairCog(
     async def status(self, interaction: discord.Interaction, with_: str | None = None) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         pair = await self._pair(interaction, with_)
-        status = await self.bot.pairs.status(pair, interaction.user.id)
-        zone = await self.bot.pairs.member_zone(interaction.user.id)
-        answered = await self.bot.pairs.answered_together(pair.id)
+        status = await self.services.pairs.status(pair, interaction.user.id)
+        zone = await self.services.pairs.member_zone(interaction.user.id)
+        answered = await self.services.pairs.answered_together(pair.id)
         await interaction.followup.send(
             embed=render.status_embed(status, interaction.user.id, zone, answered), ephemeral=True
         )
@@ -162,7 +164,7 @@ class PairCog(
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         pair = await self._pair(interaction, with_)
-        until = await self.bot.pairs.pause(pair, interaction.user.id, int(days))
+        until = await self.services.pairs.pause(pair, interaction.user.id, int(days))
         await interaction.followup.send(
             f"Paused until <t:{int(until.timestamp())}:D>. Rest well; /pair resume brings "
             "prompts back sooner.",
@@ -175,7 +177,7 @@ class PairCog(
     async def resume(self, interaction: discord.Interaction, with_: str | None = None) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         pair = await self._pair(interaction, with_)
-        plan = await self.bot.pairs.resume(pair, interaction.user.id)
+        plan = await self.services.pairs.resume(pair, interaction.user.id)
         slot = plan.get(interaction.user.id)
         when = f" Next prompt: <t:{int(slot.due.timestamp())}:f>." if slot else ""
         await interaction.followup.send(
@@ -188,7 +190,7 @@ class PairCog(
     async def end(self, interaction: discord.Interaction, with_: str | None = None) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         pair = await self._pair(interaction, with_)
-        names = await self.bot.pairs.partner_names(pair, interaction.user.id)
+        names = await self.services.pairs.partner_names(pair, interaction.user.id)
         view = confirm_view("end", pair.id, interaction.user.id)
         await interaction.followup.send(
             f"End your pair with {', '.join(names)}? They'll be told kindly, and your shared "
@@ -214,7 +216,7 @@ class PairCog(
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         pair = await self._pair(interaction, with_)
-        plan = await self.bot.pairs.reschedule(pair, interaction.user.id, time, cadence)
+        plan = await self.services.pairs.reschedule(pair, interaction.user.id, time, cadence)
         slot = plan.get(interaction.user.id)
         when = f" Next one: <t:{int(slot.due.timestamp())}:f>." if slot else ""
         await interaction.followup.send(f"Done — new schedule saved.{when}", ephemeral=True)
@@ -228,7 +230,7 @@ class PairCog(
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         pair = await self._pair(interaction, with_)
-        depth = await self.bot.pairs.step_back(pair, level)
+        depth = await self.services.pairs.step_back(pair, level)
         await interaction.followup.send(
             f"Done — prompts will stay {depth.value} from now on. Nobody else is told who chose.",
             ephemeral=True,
@@ -248,7 +250,7 @@ class PairCog(
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         pair = await self._pair(interaction, with_)
-        chosen, changed = await self.bot.pairs.set_topic(pair, category, on)
+        chosen, changed = await self.services.pairs.set_topic(pair, category, on)
         state = "on" if on else "muted"
         prefix = "" if changed else "Already so: "
         await interaction.followup.send(
@@ -256,5 +258,5 @@ class PairCog(
         )
 
 
-async def setup(bot: CloserBot) -> None:
-    await bot.add_cog(PairCog(bot))
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(PairCog(services_of(bot)))

@@ -8,16 +8,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs.interact import services_of
 from bot.cogs.pair import guild_only, partner_autocomplete, with_user_id
 from bot.ui import messages
 
 if TYPE_CHECKING:
-    from bot.app import CloserBot
+    from bot.compose import Services
 
 
 class PromptCog(commands.GroupCog, group_name="prompt", group_description="Prompts on demand"):
-    def __init__(self, bot: CloserBot) -> None:
-        self.bot = bot
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     @app_commands.command(
         name="now", description="Send your pair's next prompt now, to both of you"
@@ -28,11 +29,11 @@ class PromptCog(commands.GroupCog, group_name="prompt", group_description="Promp
     async def now(self, interaction: discord.Interaction, with_: str | None = None) -> None:
         guild_id = guild_only(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        pair = await self.bot.pairs.resolve(guild_id, interaction.user.id, with_user_id(with_))
-        sent = await self.bot.prompt_service.send_now(pair, interaction.user.id)
+        pair = await self.services.pairs.resolve(guild_id, interaction.user.id, with_user_id(with_))
+        sent = await self.services.prompt_commands.send_now(pair, interaction.user.id)
         text = f"On its way — check your DMs. ({sent.prompt.category.label})"
         if sent.waits:
-            names = await self.bot.pairs.partner_names(pair, interaction.user.id)
+            names = await self.services.pairs.partner_names(pair, interaction.user.id)
             when = max(sent.waits.values())
             text += (
                 f" {messages.names(names)} {'is' if len(names) == 1 else 'are'} in quiet hours, "
@@ -48,12 +49,12 @@ class PromptCog(commands.GroupCog, group_name="prompt", group_description="Promp
     async def skip(self, interaction: discord.Interaction, with_: str | None = None) -> None:
         guild_id = guild_only(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        pair = await self.bot.pairs.resolve(guild_id, interaction.user.id, with_user_id(with_))
-        await self.bot.prompt_service.skip_open(pair)
+        pair = await self.services.pairs.resolve(guild_id, interaction.user.id, with_user_id(with_))
+        await self.services.prompt_commands.skip_open(pair)
         await interaction.followup.send(
             "Skipped for both of you. No questions asked.", ephemeral=True
         )
 
 
-async def setup(bot: CloserBot) -> None:
-    await bot.add_cog(PromptCog(bot))
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(PromptCog(services_of(bot)))

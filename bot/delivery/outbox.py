@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
@@ -70,18 +70,22 @@ class Outbox:
     db: Database
     port: DiscordPort
     clock: Clock
-    producers: list[Producer] = field(default_factory=list)
+    # Run in this order at the start of every tick (see `bot.compose` for the bot's).
+    producers: Sequence[Producer] = ()
     # When a DM may reach a member, if they are in their quiet hours now (None: no gate).
     quiet_until: Callable[[int, datetime], Awaitable[datetime | None]] | None = None
     # Per kind: asked just before sending; False skips the row (e.g. a check-in queued hours
     # ahead for a pair that has since paused).
-    before_send: dict[str, Callable[[store.Claimed], Awaitable[bool]]] = field(default_factory=dict)
+    before_send: Mapping[str, Callable[[store.Claimed], Awaitable[bool]]] = field(
+        default_factory=dict
+    )
     # Told each delivery's kind and outcome (metrics); no Discord or Prometheus knowledge here.
     observe: Callable[[str, str], None] | None = None
     sent_count: int = 0
     in_flight: set[int] = field(default_factory=set)
     abandoned: set[int] = field(default_factory=set)  # sends cancelled at shutdown
-    _ahead: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    # DM channels being opened ahead of a first send; stopped with the outbox.
+    ahead: ChannelsAhead | None = None
 
     async def tick(self) -> None:
         now = self.clock.now()
@@ -277,16 +281,35 @@ class Outbox:
         )
         return Outcome(SendResult.SENT, message_id=sent.message_id)
 
+    async def release(self) -> None:
+        """On shutdown, nothing is in flight any more; hand back anything still leased."""
+        if self.ahead is not None:
+            await self.ahead.release()
+        ids = self.in_flight | self.abandoned
+        if ids:
+            await store.release_leases(self.db, sorted(ids))
+        self.abandoned.clear()
+
+
+@dataclass
+class ChannelsAhead:
+    """DM channels opened before a member's first send. Apart from `Outbox` so the circles it
+    serves can be built before the outbox that runs their rounds."""
+
+    db: Database
+    port: DiscordPort
+    _tasks: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+
     def open_ahead(self, user_id: int) -> None:
         """Open a member's DM channel in the background (they just joined a circle), so their
         first prompt does not wait for the DM-open bucket. Best effort: on any failure the
         first send opens it as usual."""
-        if user_id not in self._ahead:
-            task = asyncio.get_running_loop().create_task(self._open_ahead(user_id))
-            self._ahead[user_id] = task
-            task.add_done_callback(lambda _: self._ahead.pop(user_id, None))
+        if user_id not in self._tasks:
+            task = asyncio.get_running_loop().create_task(self._open(user_id))
+            self._tasks[user_id] = task
+            task.add_done_callback(lambda _: self._tasks.pop(user_id, None))
 
-    async def _open_ahead(self, user_id: int) -> None:
+    async def _open(self, user_id: int) -> None:
         member = await member_store.get_member(self.db, user_id)
         if member is None or member.dm_channel_id is not None or member.unreachable_since:
             return
@@ -298,11 +321,6 @@ class Outbox:
         await member_store.set_dm_channel(self.db, user_id, channel_id)
 
     async def release(self) -> None:
-        """On shutdown, nothing is in flight any more; hand back anything still leased."""
-        for task in list(self._ahead.values()):
+        for task in list(self._tasks.values()):
             task.cancel()
-        await asyncio.gather(*self._ahead.values(), return_exceptions=True)
-        ids = self.in_flight | self.abandoned
-        if ids:
-            await store.release_leases(self.db, sorted(ids))
-        self.abandoned.clear()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)

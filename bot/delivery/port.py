@@ -54,8 +54,8 @@ class DiscordPort(Protocol):
     async def send(self, channel_id: int, message: MessagePayload, nonce: str) -> Sent: ...
 
 
-# Builds a message's buttons; the cog layer provides it (bot.cogs.wiring), so delivery never
-# imports cogs.
+# Builds a message's buttons; the bot passes the cog layer's builder in (bot.app), so delivery
+# never imports cogs.
 ViewFactory = Callable[[ViewSpec], discord.ui.View | None]
 
 
@@ -96,7 +96,7 @@ class BotPort:
     ) -> None:
         self._client = client
         self._limiter = limiter
-        self.views = views
+        self._views = views
         self._open_gate = open_gate or RouteGate()
 
     async def open_dm(self, user_id: int) -> int:
@@ -125,7 +125,7 @@ class BotPort:
         if files:
             kwargs["files"] = files
         spec = view_of(message)
-        view = self.views(spec) if spec is not None else None
+        view = self._views(spec) if spec is not None else None
         if view is not None:
             kwargs["view"] = view
         try:

@@ -553,12 +553,12 @@ async def _game(world: World, demo: Demo, out: Transcript, game: tuple[str, str]
     max_id, noor_id = demo.people["Max"].member.id, demo.people["Noor"].member.id
     prompt = bot.library.prompt(prompt_id)
     try:
-        pair = await bot.pairs.resolve(world.guild.id, max_id, noor_id)
+        pair = await bot.services.pairs.resolve(world.guild.id, max_id, noor_id)
     except Exception:  # the invite went unanswered: nothing to show
         out.line("      (no friends pair to play with)")
         return
     if prompt is not None:
-        await bot.prompt_service.deliver(pair, prompt)
+        await bot.services.prompt_commands.deliver(pair, prompt)
         await demo.run_hour()
 
 

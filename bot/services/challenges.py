@@ -6,10 +6,10 @@ How a week runs (decisions worth knowing):
   week joins from the day after it formed. Today's prompt may already be out, and a themed day
   should never arrive as a second DM on top of it. A day is the pair's *slot date*, so each
   member gets day n at their usual time in their own zone.
-* While a week runs, `plan_day` (the `Prompting.planner` hook) names each day's prompt and the
-  italic note above it; `cadence_override` makes the pair daily so that weekly or weekday pairs
-  get every day of it. Starting a week also pulls a member's next slot in to day 1 when their
-  usual cadence would have skipped it.
+* While a week runs, `plan_day` (asked by the prompt producer, `bot.services.materialise`)
+  names each day's prompt and the italic note above it; `cadence_override` makes the pair
+  daily so that weekly or weekday pairs get every day of it. Starting a week also pulls a
+  member's next slot in to day 1 when their usual cadence would have skipped it.
 * One week at a time per pair: starting another asks to replace it. A circle-wide week skips
   pairs already running their own week; they join it the day after theirs ends.
 * **Timed activities**: on a tech-free or quality-time activity day the prompt has a Start
@@ -294,7 +294,7 @@ class ChallengeService:
         day = await self._day_today(current, user_id) or 0
         return copy.status_text(theme, day, together, len(pair.member_ids) > 2)
 
-    # Hooks for Prompting -------------------------------------------------------------------
+    # What the prompt producer asks (ThemedWeeks) --------------------------------------------------
     async def _running(self, pair: PairRow) -> tuple[ChallengeRow, Challenge] | None:
         """The pair's running week and its theme (None if none, or its theme has left)."""
         current = await store.active_for_pair(self.db, pair.id)
@@ -302,7 +302,7 @@ class ChallengeService:
         return None if current is None or theme is None else (current, theme)
 
     async def plan_day(self, pair: PairRow, slot_day: date) -> PlannedDay | None:
-        """`Prompting.planner`: today's page of the pair's week, if it has one."""
+        """`ThemedWeeks.plan_day`: today's page of the pair's week, if it has one."""
         running = await self._running(pair)
         if running is None:
             return None
@@ -322,7 +322,7 @@ class ChallengeService:
         )
 
     async def cadence_override(self, pair: PairRow, now: datetime) -> Cadence | None:
-        """`Prompting.cadence_override`: daily until the week's last slot."""
+        """`ThemedWeeks.cadence_override`: daily until the week's last slot."""
         running = await self._running(pair)
         if running is None:
             return None
@@ -332,7 +332,7 @@ class ChallengeService:
         return None
 
     async def pairs_in_weeks(self, pair_ids: list[int]) -> set[int]:
-        """`Prompting.in_week`: which of a batch of pairs the planner may have a day for."""
+        """`ThemedWeeks.pairs_in_weeks`: which of a batch of pairs may have a day planned."""
         return await store.pairs_in_weeks(self.db, pair_ids)
 
     # Timed activities ----------------------------------------------------------------------

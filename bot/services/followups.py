@@ -233,12 +233,12 @@ class FollowUps:
 
     # Going quiet ---------------------------------------------------------------------------
     async def may_hold(self, keys: list[tuple[int, int]], now: datetime) -> set[tuple[int, int]]:
-        """`Prompting.may_hold`: of a batch of due (pair, member) slots, those `hold` might
+        """`GoingQuiet.may_hold`: of a batch of due (pair, member) slots, those `hold` might
         hold back; only these are asked one by one."""
         return await store.quiet_candidates(self.db, keys, MISSED_IN_A_ROW)
 
     async def hold(self, pair: PairRow, user_id: int, now: datetime) -> bool:
-        """Asked by `Prompting.materialise` before sending a member's slot: True = don't send."""
+        """Asked by `Materialiser.materialise` before sending a member's slot: True = don't send."""
         pace = await store.pace_of(self.db, pair.id, user_id)
         if pace is None:
             return False

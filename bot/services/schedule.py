@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ from bot.core.cadence import (
 from bot.storage.db import Database, Tx
 from bot.storage.members import MemberRow, get_members
 from bot.storage.outbox import upsert_schedule
-from bot.storage.pairs import PairRow
+from bot.storage.pairs import PairRow, get_pair, resume_due_pauses
 
 
 def zone_of(member: MemberRow | None, default_zone: str) -> ZoneInfo:
@@ -77,3 +78,17 @@ async def reschedule_pair(
     async with db.transaction() as conn:
         await write_plan(conn, pair.id, plan)
     return plan
+
+
+@dataclass(frozen=True)
+class PausesEnding:
+    """The producer that ends pauses whose time has come and plans those pairs' next slots."""
+
+    db: Database
+    default_zone: str
+
+    async def resume_due(self, now: datetime) -> None:
+        for pair_id in await resume_due_pauses(self.db, now):
+            pair = await get_pair(self.db, pair_id)
+            if pair is not None:
+                await reschedule_pair(self.db, pair, self.default_zone, now)

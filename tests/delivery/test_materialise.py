@@ -9,7 +9,7 @@ schedule must be the same, key for key and byte for byte.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +18,14 @@ from bot.library.loader import load_library
 from bot.services.answers import AnswerService
 from bot.services.challenges import ChallengeService
 from bot.services.followups import FollowUps
-from bot.services.prompting import Prompting
+from bot.services.materialise import Materialiser
+from bot.services.prompting import PlannedDay, Prompting
 from bot.services.schedule import reschedule_pair
 from bot.storage import followups as followup_store
 from bot.storage import members as member_store
 from bot.storage import pairs as pair_store
 from bot.storage.db import Database
+from bot.storage.pairs import PairRow
 
 REPO = Path(__file__).resolve().parents[2]
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
@@ -32,7 +34,36 @@ CADENCES = (Cadence.DAILY, Cadence.DAILY, Cadence.WEEKDAYS, Cadence.WEEKLY)
 TIMES = ("07:30", "09:00", "12:15", "19:00", "21:45")
 
 
-def wired(db: Database, lib: Library, *, batched: bool) -> Prompting:
+class OneByOneWeeks:
+    """Themed weeks that claim every pair may be in one: nothing is prepared in a batch."""
+
+    def __init__(self, weeks: ChallengeService) -> None:
+        self.weeks = weeks
+
+    async def plan_day(self, pair: PairRow, slot_day: date) -> PlannedDay | None:
+        return await self.weeks.plan_day(pair, slot_day)
+
+    async def cadence_override(self, pair: PairRow, now: datetime) -> Cadence | None:
+        return await self.weeks.cadence_override(pair, now)
+
+    async def pairs_in_weeks(self, pair_ids: list[int]) -> set[int]:
+        return set(pair_ids)
+
+
+class OneByOneQuiet:
+    """Going quiet that says any slot may be held: every slot goes one by one."""
+
+    def __init__(self, quiet: FollowUps) -> None:
+        self.quiet = quiet
+
+    async def hold(self, pair: PairRow, user_id: int, now: datetime) -> bool:
+        return await self.quiet.hold(pair, user_id, now)
+
+    async def may_hold(self, keys: list[tuple[int, int]], now: datetime) -> set[tuple[int, int]]:
+        return set(keys)
+
+
+def wired(db: Database, lib: Library, *, batched: bool) -> Materialiser:
     prompting = Prompting(db, lib, "UTC")
 
     def now() -> datetime:
@@ -44,13 +75,14 @@ def wired(db: Database, lib: Library, *, batched: bool) -> Prompting:
     answers = AnswerService(db, lib, prompting, now, wake)
     followups = FollowUps(db, lib, prompting, "UTC", timedelta(hours=20), now, wake)
     challenges = ChallengeService(db, lib, prompting, answers, "UTC", now, wake)
-    prompting.hold = followups.hold
-    prompting.planner = challenges.plan_day
-    prompting.cadence_override = challenges.cadence_override
     if batched:
-        prompting.may_hold = followups.may_hold
-        prompting.in_week = challenges.pairs_in_weeks
-    return prompting
+        return Materialiser(prompting, weeks=challenges, quiet=followups, after_held=None)
+    return Materialiser(
+        prompting,
+        weeks=OneByOneWeeks(challenges),
+        quiet=OneByOneQuiet(followups),
+        after_held=None,
+    )
 
 
 async def seed(db: Database) -> None:

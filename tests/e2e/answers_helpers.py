@@ -83,7 +83,7 @@ async def send_prompt(harness: Harness, pair_id: int, prompt_id: str) -> int:
     pair = await pairs.get_pair(bot.db, pair_id)
     prompt = bot.library.prompt(prompt_id)
     assert pair is not None and prompt is not None
-    instance_id = await bot.prompt_service.deliver(pair, prompt)
+    instance_id = await bot.services.prompt_commands.deliver(pair, prompt)
     await harness.tick()
     return instance_id
 
@@ -105,11 +105,11 @@ async def answer_everything(bot: CloserBot, user_id: int, text: str = "Happy to.
     )
     for row in rows:
         if row[1] == Kind.ACTIVITY.value:
-            await bot.answers.activity_outcome(int(row[0]), user_id, True)
+            await bot.services.answers.activity_outcome(int(row[0]), user_id, True)
         elif row[1] == Kind.PICK.value:
-            await bot.answers.submit_pick(int(row[0]), user_id, 0, text)
+            await bot.services.answers.submit_pick(int(row[0]), user_id, 0, text)
         else:
-            await bot.answers.submit(int(row[0]), user_id, text, guess=text)
+            await bot.services.answers.submit(int(row[0]), user_id, text, guess=text)
 
 
 async def only_categories(bot: CloserBot, pair_id: int, keep: set[Category]) -> None:

@@ -590,4 +590,6 @@ async def test_a_new_pair_keeps_every_day_title_of_gratitude_week(
         if n in (4, 6):
             assert day.stand_in_id is not None and instance.prompt_id == day.stand_in_id
         # Skipped together, so nobody looks like they've gone quiet.
-        await bot.prompt_service.skip_open((await pair_store.live_pairs_of(bot.db, ada.id))[0])
+        await bot.services.prompt_commands.skip_open(
+            (await pair_store.live_pairs_of(bot.db, ada.id))[0]
+        )

@@ -29,8 +29,8 @@ def roomy_dm_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
 async def reveal(harness: Harness, bot: CloserBot, pair_id: int, prompt_id: str) -> None:
     ada_id, sam_id = sorted((await pairs.get_pair(bot.db, pair_id)).member_ids)  # type: ignore[union-attr]
     instance_id = await send_prompt(harness, pair_id, prompt_id)
-    await bot.answers.submit(instance_id, ada_id, "a")
-    await bot.answers.submit(instance_id, sam_id, "b")
+    await bot.services.answers.submit(instance_id, ada_id, "a")
+    await bot.services.answers.submit(instance_id, sam_id, "b")
     await harness.tick()
 
 

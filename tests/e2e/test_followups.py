@@ -221,9 +221,9 @@ async def test_history_pages_through_own_and_revealed_answers_only(
     for n, prompt_id in enumerate((QUESTION, *OTHER_QUESTIONS[:6])):
         instance_id = await send_prompt(harness, pair_id, prompt_id)
         ids.append(instance_id)
-        await bot.answers.submit(instance_id, ada.id, f"ada-answer-{n}")
+        await bot.services.answers.submit(instance_id, ada.id, f"ada-answer-{n}")
         if n < 6:
-            await bot.answers.submit(instance_id, sam.id, f"sam-answer-{n}")
+            await bot.services.answers.submit(instance_id, sam.id, f"sam-answer-{n}")
         harness.clock.advance(timedelta(minutes=1))
     page1 = await (await ada.slash("closer history")).reply()
     assert page1.ephemeral
@@ -258,8 +258,8 @@ async def test_five_reveals_at_a_tier_bring_one_offer_to_go_deeper(
     pair_id = await seed_pair(harness, [ada, sam])
     for n, prompt_id in enumerate((QUESTION, *OTHER_QUESTIONS[:5])):
         instance_id = await send_prompt(harness, pair_id, prompt_id)
-        await bot.answers.submit(instance_id, ada.id, "a")
-        await bot.answers.submit(instance_id, sam.id, "b")
+        await bot.services.answers.submit(instance_id, ada.id, "a")
+        await bot.services.answers.submit(instance_id, sam.id, "b")
         await harness.tick()
         offers = [r for r in ada.unread() if "Go a little deeper?" in r.text]
         sam.unread()
@@ -292,7 +292,7 @@ async def test_a_held_partner_never_keeps_the_others_answer_waiting(
     )
     assert len(rows) == 3 and {r[0] for r in rows} == {"closed"}
     # On demand too: /prompt now from Ada does not reach Sam while held.
-    await bot.prompt_service.send_now(
+    await bot.services.prompt_commands.send_now(
         (await pairs.get_pair(bot.db, pair_id)),
         requested_by=ada.id,  # type: ignore[arg-type]
     )

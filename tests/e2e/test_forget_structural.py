@@ -50,7 +50,7 @@ async def test_a_long_answer_leaves_no_forty_character_fragment_after_forget(
         await harness.tick()
     assert any(words in r.text for r in sam.dms())  # the reveal carried it whole
 
-    await bot.privacy.forget(ada.id)
+    await bot.services.privacy.forget(ada.id)
     await harness.tick()
 
     path = bot.settings.database_path

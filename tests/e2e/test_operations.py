@@ -152,7 +152,7 @@ async def test_the_token_never_reaches_a_log_line(harness: Harness) -> None:
         async def leaky(*args: Any, **kwargs: Any) -> Any:
             raise RuntimeError(f"connection string had {token}")
 
-        bot.members.set_timezone = leaky  # type: ignore[method-assign]
+        bot.services.members.set_timezone = leaky  # type: ignore[method-assign]
         crashed = await (await ada.slash("closer timezone", zone="UTC")).reply()
         assert crashed.text.startswith("Something went wrong on our side")
         real_send = bot.port.send

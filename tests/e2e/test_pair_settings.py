@@ -73,9 +73,9 @@ async def test_going_deeper_needs_both(harness: Harness, bot: CloserBot) -> None
     await invite_and_accept(harness, ada, sam)
     pair = await pairs.couple_of(bot.db, harness.guild.id, ada.id)
     assert pair is not None
-    assert not await bot.pairs.vote_deeper(pair.id, ada.id, Depth.MEDIUM)
+    assert not await bot.services.pairs.vote_deeper(pair.id, ada.id, Depth.MEDIUM)
     assert (await pairs.get_pair(bot.db, pair.id)).depth is Depth.LIGHT  # type: ignore[union-attr]
-    assert await bot.pairs.vote_deeper(pair.id, sam.id, Depth.MEDIUM)
+    assert await bot.services.pairs.vote_deeper(pair.id, sam.id, Depth.MEDIUM)
     assert (await pairs.get_pair(bot.db, pair.id)).depth is Depth.MEDIUM  # type: ignore[union-attr]
 
 

@@ -192,7 +192,7 @@ class PrivacyMachine(RuleBasedStateMachine):
             prompt = LIBRARY.prompt(QUESTIONS[self.next_prompt % len(QUESTIONS)])
             self.next_prompt += 1
             assert pair is not None and prompt is not None
-            instance_id = await bot.prompt_service.deliver(pair, prompt)
+            instance_id = await bot.services.prompt_commands.deliver(pair, prompt)
             await self.world.tick()
             names = tuple(n for n in self.pairs[pair_id] if n not in self.forgotten)
             prompts: dict[str, Reply] = {}
@@ -341,7 +341,7 @@ class PrivacyMachine(RuleBasedStateMachine):
         who = next((n for n in self.pairs[pair_id] if n not in self.forgotten), None)
         if who is None:
             return
-        self.run(self.world.running().pairs.end(pair_id, self.member(who).id))
+        self.run(self.world.running().services.pairs.end(pair_id, self.member(who).id))
         self.ended.add(pair_id)
 
     @precondition(lambda self: len(self.forgotten) < 2)
@@ -349,7 +349,7 @@ class PrivacyMachine(RuleBasedStateMachine):
     def forget(self, name: str) -> None:
         if name in self.forgotten:
             return
-        self.run(self.world.running().privacy.forget(self.member(name).id))
+        self.run(self.world.running().services.privacy.forget(self.member(name).id))
         self.forgotten.add(name)
         for pair_id, names in self.pairs.items():
             if name in names:

@@ -110,7 +110,7 @@ async def test_a_change_of_relationship_needs_the_other_to_accept(
     assert {f["name"]: f["value"] for f in status.embeds[0]["fields"]}["Relationship"] == "Friends"
     # The buttons are gone from Sam's message; a stale press (a second client) changes nothing.
     with pytest.raises(UserFacingError, match="already been answered"):
-        await bot.pairs.answer_relationship(
+        await bot.services.pairs.answer_relationship(
             pair.id, sam.id, ada.id, Relationship.PARTNERS, accept=True
         )
 
@@ -202,7 +202,7 @@ async def test_a_friends_pair_never_gets_a_partners_only_prompt(half_partners: H
     for _ in range(24):
         fresh = await pairs.get_pair(bot.db, pair.id)
         assert fresh is not None
-        await bot.prompt_service.send_now(fresh)
+        await bot.services.prompt_commands.send_now(fresh)
         await harness.tick()
     got = [r for r in sam.unread() if r.embeds and r.embeds[0].get("description")]
     rows = await bot.db.fetchall(

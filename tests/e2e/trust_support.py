@@ -65,11 +65,11 @@ async def converse(harness: Harness, a: Member, b: Member, words: tuple[str, str
     # A question (an activity is not answered in words and a reflection is never revealed),
     # given as /prompt now would give it.
     bot = harness.running()
-    pair = await bot.pairs.resolve(harness.guild.id, a.id)
+    pair = await bot.services.pairs.resolve(harness.guild.id, a.id)
     question = next(
         p for p in bot.library.prompts if p.kind.value == "question" and p.depth.value == "light"
     )
-    await bot.prompt_service.deliver(pair, question)
+    await bot.services.prompt_commands.deliver(pair, question)
     await harness.tick()
     prompt_a, prompt_b = await a.next_dm(), await b.next_dm()
     await answer_latest(a, words[0], prompt_a)
