@@ -46,7 +46,7 @@ from bot.services.prompting import PromptCommands, Prompting
 from bot.services.schedule import reschedule_pair
 from bot.settings import Settings
 from bot.storage import closeness as store_closeness
-from bot.storage.db import Database
+from bot.storage.db import Database, open_database
 from bot.storage.lock import ProcessLock
 from bot.storage.meta import get_meta, set_meta
 from bot.storage.outbox import due_backlog
@@ -214,7 +214,9 @@ class CloserBot(commands.AutoShardedBot):
         )
         self.ticker = Ticker(settings.tick_interval, self.tick)
         self.synced_commands = False
-        self.process_lock = ProcessLock(settings.database_path)
+        self.process_lock = ProcessLock(
+            settings.database_path, shared=settings.postgres_url is not None
+        )
         self._closing: asyncio.Future[None] | None = None
         self._last_identify: float | None = None
 
@@ -222,7 +224,7 @@ class CloserBot(commands.AutoShardedBot):
         # Before the database opens, so a second bot on the same file never touches it.
         self.process_lock.acquire()
         try:
-            self.db = await Database.open(self.settings.database_path)
+            self.db = await open_database(self.settings.database_path, self.settings.postgres_url)
         except BaseException:
             self.process_lock.release()
             raise
