@@ -74,6 +74,9 @@ COG_MODULES = (
     "bot.cogs.closeness",
 )
 
+# How soon a process that does not send tries again to take over sending (PostgreSQL).
+LEAD_RETRY = 4.0
+
 # Discord's minimum spacing between two IDENTIFYs for a bot with max_concurrency 1.
 IDENTIFY_SPACING = 5.0
 
@@ -218,6 +221,7 @@ class CloserBot(commands.AutoShardedBot):
             settings.database_path, shared=settings.postgres_url is not None
         )
         self._closing: asyncio.Future[None] | None = None
+        self._lead_retry: asyncio.TimerHandle | None = None
         self._last_identify: float | None = None
 
     async def setup_hook(self) -> None:
@@ -232,6 +236,8 @@ class CloserBot(commands.AutoShardedBot):
         for module in COG_MODULES:
             await self.load_extension(module)
         await self.sync_commands()
+        # Work queued by another process wakes the sender at once (PostgreSQL LISTEN).
+        await self.db.listen(self.ticker.wake)
         self.ticker.start()
         if self.metrics_server is not None:
             await self.metrics_server.start()
@@ -322,6 +328,17 @@ class CloserBot(commands.AutoShardedBot):
             return
         if not self.is_closed() and self.latency != float("inf"):
             touch(heartbeat_path(self.settings.database_path))
+        if not await self.db.lead():
+            # Another process sends (PostgreSQL, several processes): this one serves its shards'
+            # interactions, and looks again soon so a dead sender is replaced within seconds.
+            if (
+                self._lead_retry is None
+                or self._lead_retry.when() <= asyncio.get_running_loop().time()
+            ):
+                self._lead_retry = asyncio.get_running_loop().call_later(
+                    LEAD_RETRY, self.ticker.wake
+                )
+            return
         # Sampled before the pass: what waited for it, and for how long (after it, the queue
         # is empty unless sending falls behind).
         now = self.clock.now()

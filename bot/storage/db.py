@@ -8,7 +8,7 @@ where a growing instance moves. Repositories write one text per query (see
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -116,6 +116,19 @@ class Database(ABC):
 
     @abstractmethod
     async def schema_version(self) -> int: ...
+
+    async def lead(self) -> bool:
+        """True while this process is the one that produces and sends the outbox's work.
+
+        On SQLite that is always this process (one per file). On PostgreSQL one process at a
+        time holds the lead; the others serve interactions and take over when it goes away.
+        """
+        return True
+
+    async def listen(self, wake: Callable[[], None]) -> None:
+        """Call `wake()` when any process queues new outbox work (PostgreSQL); a no-op on
+        SQLite, where the only process already wakes itself."""
+        return None
 
     @abstractmethod
     def locked(self, name: str) -> AbstractAsyncContextManager[bool]:

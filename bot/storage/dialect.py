@@ -29,6 +29,8 @@ _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _JULIANDAY = re.compile(r"\bjulianday\(([^()]*)\)", re.IGNORECASE)
 _GROUP_CONCAT = re.compile(r"\bgroup_concat\(([^()]*)\)", re.IGNORECASE)
 _JSON_EACH = re.compile(r"\bjson_each\(([^()]*)\)", re.IGNORECASE)
+# SQLite's `+column` keeps the planner off an index; PostgreSQL has no unary plus for text.
+_UNARY_PLUS = re.compile(r"(?<=[\s(,])\+(?=[A-Za-z_])")
 _CAST_INTEGER = re.compile(r"\bAS\s+INTEGER\)", re.IGNORECASE)
 
 
@@ -57,12 +59,38 @@ def _outside_literals(sql: str, rewrite: Any) -> str:
     return "".join(out)
 
 
+def _truncating_casts(code: str) -> str:
+    """`CAST(a / b AS INTEGER)` truncates in SQLite and rounds in PostgreSQL: make it truncate."""
+    out: list[str] = []
+    at = 0
+    while (start := code.upper().find("CAST(", at)) != -1:
+        depth, end = 0, start + 4
+        for end in range(start + 4, len(code)):
+            depth += {"(": 1, ")": -1}.get(code[end], 0)
+            if depth == 0:
+                break
+        inner = code[start + 5 : end]
+        head, _, kind = inner.rpartition(" AS ")
+        out.append(code[at:start])
+        if kind.strip().upper() == "INTEGER" and "/" in head:
+            out.append(f"CAST(TRUNC({_truncating_casts(head)}) AS INTEGER)")
+        else:
+            out.append(f"CAST({_truncating_casts(inner)})")
+        at = end + 1
+    out.append(code[at:])
+    return "".join(out)
+
+
 def _functions(code: str) -> str:
+    code = _truncating_casts(code)
+    # Text in, text stored: asyncpg would otherwise want a datetime for a timestamptz parameter.
     code = _JULIANDAY.sub(
-        r"(EXTRACT(EPOCH FROM CAST(\1 AS timestamptz)) / 86400.0 + 2440587.5)", code
+        r"(EXTRACT(EPOCH FROM CAST(CAST(\1 AS TEXT) AS timestamptz)) / 86400.0 + 2440587.5)",
+        code,
     )
     code = _GROUP_CONCAT.sub(r"string_agg(CAST(\1 AS TEXT), ',')", code)
     code = _JSON_EACH.sub(r"json_array_elements_text(CAST(\1 AS json))", code)
+    code = _UNARY_PLUS.sub("", code)
     return _CAST_INTEGER.sub("AS BIGINT)", code)
 
 

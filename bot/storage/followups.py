@@ -303,7 +303,7 @@ async def quiet_candidates(
         # `+`: look the members' rows up by user, not every sent delivery up by status.
         f"WHERE d.user_id IN ({','.join('?' * len(user_ids))}) AND +d.kind = 'prompt' "
         "AND +d.status = 'sent' AND d.sent_at > COALESCE(pm.pace_changed_at, '')"
-        ") WHERE n <= ?",
+        ") AS recent WHERE n <= ?",
         (*user_ids, missed),
     )
     states: dict[tuple[int, int], list[str]] = {}

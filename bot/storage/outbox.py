@@ -148,6 +148,9 @@ async def insert_deliveries(conn: Tx, deliveries: Iterable[NewDelivery], now: da
     """
     rows = list(deliveries)
     added = await conn.executemany(INSERT_DELIVERY, [_delivery_params(d, now) for d in rows])
+    if added and conn.engine == "postgresql":
+        # Delivered when this transaction commits: the sending process wakes at once.
+        await conn.execute("SELECT pg_notify('closer_outbox', '')")
     await conn.executemany(
         _PAIR_PEOPLE, [(d.dedupe_key,) for d in rows if d.pair_id is not None and d.user_id]
     )
@@ -411,7 +414,7 @@ async def wait_out_quiet(
     changed = await _count(
         db,
         "UPDATE deliveries SET status = 'pending', due_at = ?, stale_after = ?, "
-        "lease_until = NULL, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, last_error = ? "
+        f"lease_until = NULL, attempts = {_GIVE_BACK_ATTEMPT}, last_error = ? "
         f"WHERE {_HOLDS_LEASE}",
         (to_db(until), to_db(stale_after) if stale_after else None, QUIET_WAIT, *_lease_of(c)),
     )
@@ -429,11 +432,15 @@ async def retime_quiet_waits(db: Database, user_id: int, now: datetime) -> int:
         return max(cur.rowcount, 0)
 
 
+# A claim counted an attempt; handing the row back unsent takes it back (never below zero).
+_GIVE_BACK_ATTEMPT = "CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"
+
+
 async def release_leases(db: Database, ids: Iterable[int]) -> None:
     """Hand claimed-but-unsent rows back (shutdown): they go out on the next start."""
     await db.executemany(
         "UPDATE deliveries SET status = 'pending', lease_until = NULL, "
-        "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE id = ? AND status = 'sending'",
+        f"attempts = {_GIVE_BACK_ATTEMPT} WHERE id = ? AND status = 'sending'",
         [(i,) for i in ids],
     )
 

@@ -9,9 +9,10 @@ advisory lock (`locked`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import zlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -19,7 +20,7 @@ from typing import Any, Literal
 import asyncpg
 
 from bot.storage.db import Database, Params, Result, Row, Tx
-from bot.storage.dialect import PgQuery, schema_to_postgres, to_postgres
+from bot.storage.dialect import schema_to_postgres, to_postgres
 from bot.storage.errors import IntegrityError, MigrationError, StorageError
 from bot.storage.migrations import discover
 
@@ -27,6 +28,10 @@ log = logging.getLogger(__name__)
 
 # Every process takes this before migrating, so two starting together migrate once.
 _MIGRATION_LOCK = 0x636C6F73  # "clos"
+# Held by the one process that runs the outbox's producers and sends (see `lead`).
+_LEADER_LOCK = 0x6C656164  # "lead"
+# NOTIFYed in the transaction that queues deliveries; delivered to listeners at commit.
+NEW_WORK_CHANNEL = "closer_outbox"
 
 
 def _changed(status: str) -> int:
@@ -89,6 +94,8 @@ class PostgresDatabase(Database):
         self.url = url
         self.path = path
         self._write_lock = asyncio.Lock()
+        self._leader: Any = None  # the connection holding the lead, while we hold it
+        self._listener: Any = None
 
     @classmethod
     async def open(cls, url: str, path: Path) -> PostgresDatabase:  # type: ignore[override]
@@ -105,6 +112,12 @@ class PostgresDatabase(Database):
 
     async def close(self) -> None:
         async with self._write_lock:
+            await self._drop_leader()
+            listener, self._listener = self._listener, None
+            if listener is not None:
+                listener.terminate()
+                with contextlib.suppress(Exception):
+                    await self._pool.release(listener)
             await self._pool.close()
 
     @asynccontextmanager
@@ -151,22 +164,48 @@ class PostgresDatabase(Database):
                 if got:
                     await conn.execute("SELECT pg_advisory_unlock($1)", key)
 
-    @asynccontextmanager
-    async def listening(self, channel: str, wake: Any) -> AsyncIterator[None]:
-        """Call `wake()` whenever any process NOTIFYs `channel`, while the block runs."""
+    async def lead(self) -> bool:
+        # A session advisory lock held on a connection of its own: it lasts while this process
+        # and its connection live, and PostgreSQL drops it the moment either dies, so another
+        # process's next try takes over.
+        if self._leader is not None:
+            try:
+                await self._leader.fetchval("SELECT 1")
+                return True
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                log.warning("lost the connection that held the lead; trying again")
+                await self._drop_leader()
+        conn = await self._pool.acquire()
+        try:
+            got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", _LEADER_LOCK))
+        except BaseException:
+            await self._pool.release(conn)
+            raise
+        if not got:
+            await self._pool.release(conn)
+            return False
+        log.info("this process now sends the outbox")
+        self._leader = conn
+        return True
+
+    async def _drop_leader(self) -> None:
+        conn, self._leader = self._leader, None
+        if conn is not None:
+            # Terminated rather than released: a pooled connection would keep the lock.
+            conn.terminate()
+            with contextlib.suppress(Exception):
+                await self._pool.release(conn)
+
+    async def listen(self, wake: Callable[[], None]) -> None:
+        if self._listener is not None:
+            return
         conn = await self._pool.acquire()
 
         def heard(*_: object) -> None:
             wake()
 
-        try:
-            await conn.add_listener(channel, heard)
-            yield
-        finally:
-            try:
-                await conn.remove_listener(channel, heard)
-            finally:
-                await self._pool.release(conn)
+        await conn.add_listener(NEW_WORK_CHANNEL, heard)
+        self._listener = conn
 
 
 async def _version(conn: Any) -> int:

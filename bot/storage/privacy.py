@@ -175,6 +175,8 @@ _SNOWFLAKE_COLUMNS = frozenset(
     | {"guild_id", "announce_channel_id", "dm_channel_id", "channel_id", "message_id"}
 )
 
+# The ids in the JSON list bound as :pairs (one parameter, however many pairs).
+_THEIR_PAIRS = "(SELECT CAST(value AS INTEGER) FROM json_each(:pairs))"
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
 
@@ -445,19 +447,19 @@ async def export_user(db: Database, user_id: int, *, now: datetime | None = None
         pp = {"uid": user_id, "pairs": json.dumps(await _their_pair_ids(conn, user_id))}
         pairs = await _rows(
             conn,
-            "SELECT * FROM pairs WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(:pairs)) ORDER BY id",
+            f"SELECT * FROM pairs WHERE id IN {_THEIR_PAIRS} ORDER BY id",
             pp,
         )
         members = await _rows(
             conn,
             "SELECT pair_id, user_id FROM pair_members "
-            "WHERE pair_id IN (SELECT CAST(value AS INTEGER) FROM json_each(:pairs)) ORDER BY pair_id, user_id",
+            f"WHERE pair_id IN {_THEIR_PAIRS} ORDER BY pair_id, user_id",
             pp,
         )
         muted = await _rows(
             conn,
             "SELECT pair_id, category FROM pair_muted_topics "
-            "WHERE pair_id IN (SELECT CAST(value AS INTEGER) FROM json_each(:pairs)) ORDER BY pair_id, category",
+            f"WHERE pair_id IN {_THEIR_PAIRS} ORDER BY pair_id, category",
             pp,
         )
         tables["pairs"] = []
@@ -485,7 +487,7 @@ async def export_user(db: Database, user_id: int, *, now: datetime | None = None
             for r in await _rows(
                 conn,
                 "SELECT * FROM challenges WHERE started_by = :uid "
-                "OR pair_id IN (SELECT CAST(value AS INTEGER) FROM json_each(:pairs)) ORDER BY id",
+                f"OR pair_id IN {_THEIR_PAIRS} ORDER BY id",
                 pp,
             )
         ]
@@ -493,8 +495,7 @@ async def export_user(db: Database, user_id: int, *, now: datetime | None = None
             _plain(r)
             for r in await _rows(
                 conn,
-                "SELECT * FROM prompt_instances "
-                "WHERE pair_id IN (SELECT CAST(value AS INTEGER) FROM json_each(:pairs)) ORDER BY id",
+                f"SELECT * FROM prompt_instances WHERE pair_id IN {_THEIR_PAIRS} ORDER BY id",
                 pp,
             )
         ]
@@ -686,7 +687,7 @@ async def forget_user_in(conn: Tx, user_id: int, now: datetime) -> ForgetReport:
             await _execute(
                 conn,
                 "UPDATE deliveries SET status = 'skipped', last_error = 'pair ended' "
-                "WHERE status = 'pending' AND pair_id IN (SELECT CAST(value AS INTEGER) FROM json_each(:pairs))",
+                f"WHERE status = 'pending' AND pair_id IN {_THEIR_PAIRS}",
                 {"pairs": json.dumps([e.pair_id for e in ended])},
             ),
         )
