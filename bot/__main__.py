@@ -1,4 +1,5 @@
-"""Command line: `python -m bot run | sandbox [serve] | prompts check|stats [DIR] | backup PATH`.
+"""Command line: `python -m bot run | sandbox [serve] | prompts check|stats [DIR] | backup PATH |
+db copy --to URL`.
 
 The only module that prints: everything an operator reads on a terminal goes through here, and
 every expected failure is one line on stderr with exit code 2, never a traceback.
@@ -54,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backup = sub.add_parser("backup", help="a consistent copy of the database, safe while running")
     backup.add_argument("path", type=Path, help="where to write the copy")
+    db = sub.add_parser("db", help="move the database to another engine")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    copy = db_sub.add_parser(
+        "copy", help="copy the SQLite database (DATABASE_PATH) into an empty PostgreSQL one"
+    )
+    copy.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/db")
     return parser
 
 
@@ -143,6 +150,44 @@ def cmd_backup(path: Path) -> int:
     return 0
 
 
+def _redacted(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def cmd_db_copy(url: str) -> int:
+    from bot.storage.copy import copy_database
+    from bot.storage.errors import StorageError
+
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise CliError("--to must be a PostgreSQL URL such as postgresql://user@host/closer")
+    settings = _settings()
+    if not settings.database_path.is_file():
+        raise CliError(f"no SQLite database at {settings.database_path} (DATABASE_PATH)")
+    try:
+        report = asyncio.run(copy_database(settings.database_path, url))
+    except (StorageError, OSError) as exc:
+        raise CliError(f"copy failed: {exc}") from None
+    where = _redacted(url)
+    if report.already_there:
+        print(
+            f"Nothing to do: {where} already holds the same {report.total} rows as "
+            f"{settings.database_path} (row counts match in all {len(report.rows)} tables)."
+        )
+    else:
+        print(
+            f"Copied {report.total} rows in {len(report.rows)} tables from "
+            f"{settings.database_path} to {where}; every table's row count matches."
+        )
+    print("Next: set DATABASE_URL to that URL and start Closer.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -158,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_health()
         if args.command == "backup":
             return cmd_backup(args.path)
+        if args.command == "db":
+            return cmd_db_copy(args.to)
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -35,7 +35,7 @@ from bot.health import heartbeat_path, is_fresh, touch
 from bot.metrics import Metrics
 from bot.metrics_http import MetricsServer
 from bot.settings import Settings
-from bot.storage.db import Database
+from bot.storage.db import Database, open_database
 from bot.storage.lock import ProcessLock
 from bot.storage.meta import get_meta, set_meta
 from bot.storage.outbox import due_backlog
@@ -56,6 +56,9 @@ COG_MODULES = (
     "bot.cogs.challenge",
     "bot.cogs.closeness",
 )
+
+# How soon a process that does not send tries again to take over sending (PostgreSQL).
+LEAD_RETRY = 4.0
 
 # Discord's minimum spacing between two IDENTIFYs for a bot with max_concurrency 1.
 IDENTIFY_SPACING = 5.0
@@ -142,15 +145,18 @@ class CloserBot(commands.AutoShardedBot):
         )
         self.ticker = Ticker(settings.tick_interval, self.tick)
         self.synced_commands = False
-        self.process_lock = ProcessLock(settings.database_path)
+        self.process_lock = ProcessLock(
+            settings.database_path, shared=settings.postgres_url is not None
+        )
         self._closing: asyncio.Future[None] | None = None
+        self._lead_retry: asyncio.TimerHandle | None = None
         self._last_identify: float | None = None
 
     async def setup_hook(self) -> None:
         # Before the database opens, so a second bot on the same file never touches it.
         self.process_lock.acquire()
         try:
-            self.db = await Database.open(self.settings.database_path)
+            self.db = await open_database(self.settings.database_path, self.settings.postgres_url)
         except BaseException:
             self.process_lock.release()
             raise
@@ -158,6 +164,8 @@ class CloserBot(commands.AutoShardedBot):
         for module in COG_MODULES:
             await self.load_extension(module)
         await self.sync_commands()
+        # Work queued by another process wakes the sender at once (PostgreSQL LISTEN).
+        await self.db.listen(self.ticker.wake)
         self.ticker.start()
         if self.metrics_server is not None:
             await self.metrics_server.start()
@@ -208,6 +216,17 @@ class CloserBot(commands.AutoShardedBot):
             return
         if not self.is_closed() and self.latency != float("inf"):
             touch(heartbeat_path(self.settings.database_path))
+        if not await self.db.lead():
+            # Another process sends (PostgreSQL, several processes): this one serves its shards'
+            # interactions, and looks again soon so a dead sender is replaced within seconds.
+            if (
+                self._lead_retry is None
+                or self._lead_retry.when() <= asyncio.get_running_loop().time()
+            ):
+                self._lead_retry = asyncio.get_running_loop().call_later(
+                    LEAD_RETRY, self.ticker.wake
+                )
+            return
         # Sampled before the pass: what waited for it, and for how long (after it, the queue
         # is empty unless sending falls behind).
         now = self.clock.now()

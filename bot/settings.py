@@ -48,6 +48,8 @@ class Settings(BaseSettings):
 
     discord_token: SecretStr | None = None
     database_path: Path = Path("data/closer.db")
+    # postgresql://… to use PostgreSQL instead of the SQLite file. Secret: it may hold a password.
+    database_url: SecretStr | None = None
     discord_api_base_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg"
     dev_guild_id: int | None = Field(default=None, gt=0)
@@ -62,6 +64,19 @@ class Settings(BaseSettings):
     shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_host: str = "127.0.0.1"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise ValueError("must be a PostgreSQL URL such as postgresql://user@host/closer")
+        return value
+
+    @property
+    def postgres_url(self) -> str | None:
+        return self.database_url.get_secret_value() if self.database_url is not None else None
 
     @field_validator("discord_api_base_url")
     @classmethod

@@ -310,6 +310,9 @@ class ChannelsAhead:
             task.add_done_callback(lambda _: self._tasks.pop(user_id, None))
 
     async def _open(self, user_id: int) -> None:
+        if not await self.db.lead():
+            # Another process sends (PostgreSQL): its calls alone spend Discord's global limit.
+            return
         member = await member_store.get_member(self.db, user_id)
         if member is None or member.dm_channel_id is not None or member.unreachable_since:
             return

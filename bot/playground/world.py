@@ -26,11 +26,19 @@ START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday
 
 class World:
     def __init__(
-        self, sandbox: Sandbox, library: Library, db_path: Path, start: datetime = START
+        self,
+        sandbox: Sandbox,
+        library: Library,
+        db_path: Path,
+        start: datetime = START,
+        *,
+        database_url: str | None = None,
     ) -> None:
         self.sandbox = sandbox
         self.library = library
         self.db_path = db_path
+        # PostgreSQL instead of the SQLite file at db_path (which then names the bot's folder).
+        self.database_url = database_url
         self.clock = FakeClock(start)
         self.guild: SandboxGuild = sandbox.add_guild("Harbour Lights")
         self.bot: CloserBot | None = None
@@ -40,6 +48,7 @@ class World:
         values: dict[str, Any] = {
             "_env_file": None,
             "database_path": self.db_path,
+            "database_url": self.database_url,
             "discord_api_base_url": self.sandbox.api_base,
             "discord_gateway_url": self.sandbox.gateway_url,
             "dev_guild_id": self.guild.id,

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.core.models import MemberState
-from bot.storage.db import Database
+from bot.storage.db import Database, Row, Tx
 from bot.storage.timecodec import from_db, to_db
 
 
@@ -28,7 +25,7 @@ class AnswerRow:
     """A pick prompt: the member's optional reason for their pick (`text` holds the pick)."""
 
 
-def _answer(row: sqlite3.Row) -> AnswerRow:
+def _answer(row: Row) -> AnswerRow:
     return AnswerRow(
         instance_id=int(row["instance_id"]),
         user_id=int(row["user_id"]),
@@ -43,7 +40,7 @@ def _answer(row: sqlite3.Row) -> AnswerRow:
 
 
 async def write_answer(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     instance_id: int,
     user_id: int,
     text: str,
@@ -83,7 +80,7 @@ async def write_answer(
     return existed
 
 
-async def answers_in(conn: aiosqlite.Connection, instance_id: int) -> dict[int, AnswerRow]:
+async def answers_in(conn: Tx, instance_id: int) -> dict[int, AnswerRow]:
     cur = await conn.execute("SELECT * FROM answers WHERE instance_id = ?", (instance_id,))
     return {int(r["user_id"]): _answer(r) for r in await cur.fetchall()}
 
@@ -93,7 +90,7 @@ async def answers_for(db: Database, instance_id: int) -> dict[int, AnswerRow]:
     return {int(r["user_id"]): _answer(r) for r in rows}
 
 
-async def mark_shared_in(conn: aiosqlite.Connection, instance_id: int, user_id: int) -> bool:
+async def mark_shared_in(conn: Tx, instance_id: int, user_id: int) -> bool:
     cur = await conn.execute(
         "UPDATE answers SET shared = 1 WHERE instance_id = ? AND user_id = ? AND shared = 0",
         (instance_id, user_id),

@@ -12,17 +12,14 @@ how it is told apart from a child of a circle-wide week.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import aiosqlite
-
 from bot.core.models import Category, ChallengeStatus, InstanceStatus, MemberState
-from bot.storage.db import Database, Params
+from bot.storage.db import Database, Params, Row, Tx, new_id
 from bot.storage.timecodec import from_db, to_db
 
-Source = Database | aiosqlite.Connection
+Source = Database | Tx
 
 # What counts as taking part in a day: an answer, or "We did it" (a timer both started counts
 # as done too, see the challenges service).
@@ -73,7 +70,7 @@ _COLUMNS = (
 )
 
 
-def _row(r: sqlite3.Row) -> ChallengeRow:
+def _row(r: Row) -> ChallengeRow:
     return ChallengeRow(
         id=int(r["id"]),
         guild_id=int(r["guild_id"]),
@@ -88,15 +85,12 @@ def _row(r: sqlite3.Row) -> ChallengeRow:
     )
 
 
-async def _fetchall(src: Source, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-    if isinstance(src, Database):
-        return await src.fetchall(sql, params)
-    async with src.execute(sql, params) as cur:
-        return list(await cur.fetchall())
+async def _fetchall(src: Source, sql: str, params: Params = ()) -> list[Row]:
+    return await src.fetchall(sql, params)
 
 
 async def insert(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     *,
     guild_id: int,
     theme_id: str,
@@ -108,10 +102,10 @@ async def insert(
 ) -> int:
     cur = await conn.execute(
         "INSERT INTO challenges (guild_id, pair_id, circle_id, theme_id, started_by, starts_on, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (guild_id, pair_id, circle_id, theme_id, started_by, starts_on.isoformat(), to_db(now)),
     )
-    return int(cur.lastrowid or 0)
+    return await new_id(cur)
 
 
 async def get(src: Source, challenge_id: int) -> ChallengeRow | None:
@@ -161,9 +155,7 @@ async def children_of(src: Source, parent: ChallengeRow) -> list[ChallengeRow]:
     return [_row(r) for r in rows]
 
 
-async def finish(
-    conn: aiosqlite.Connection, challenge_id: int, status: ChallengeStatus, now: datetime
-) -> bool:
+async def finish(conn: Tx, challenge_id: int, status: ChallengeStatus, now: datetime) -> bool:
     """Move an active row to `stopped` or `done`; False if it was no longer active (a claim)."""
     cur = await conn.execute(
         "UPDATE challenges SET status = ?, ended_at = ? WHERE id = ? AND status = 'active'",
@@ -215,9 +207,7 @@ async def revealed_answers(
 
 
 # Timed activities --------------------------------------------------------------------------
-async def press_start(
-    conn: aiosqlite.Connection, instance_id: int, user_id: int, now: datetime
-) -> bool:
+async def press_start(conn: Tx, instance_id: int, user_id: int, now: datetime) -> bool:
     """Record a Start press; False if this member had already pressed it."""
     cur = await conn.execute(
         "INSERT OR IGNORE INTO activity_timers (instance_id, user_id, pressed_at) VALUES (?, ?, ?)",

@@ -9,20 +9,18 @@ the bot was down is still `pending` (and due) when it comes back: formed once, n
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import aiosqlite
-
 from bot.core.models import CircleCadence, RoundStatus
 from bot.core.pairing import PairingHistory
-from bot.storage.db import Database, Params
+from bot.storage.db import Database, Params, Row, Tx, new_id
+from bot.storage.errors import IntegrityError
 from bot.storage.timecodec import from_db, to_db
 
 # Read helpers take either the reader (`Database`) or a connection inside the caller's write
 # transaction, which also sees that transaction's own uncommitted rows.
-Source = Database | aiosqlite.Connection
+Source = Database | Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +81,7 @@ _CIRCLE_COLUMNS = (
 _ROUND_COLUMNS = "id, circle_id, round_no, due_at, status, formed_at, group_count"
 
 
-def _circle(row: sqlite3.Row) -> CircleRow:
+def _circle(row: Row) -> CircleRow:
     return CircleRow(
         id=int(row["id"]),
         guild_id=int(row["guild_id"]),
@@ -99,7 +97,7 @@ def _circle(row: sqlite3.Row) -> CircleRow:
     )
 
 
-def _round(row: sqlite3.Row) -> RoundRow:
+def _round(row: Row) -> RoundRow:
     return RoundRow(
         id=int(row["id"]),
         circle_id=int(row["circle_id"]),
@@ -111,14 +109,11 @@ def _round(row: sqlite3.Row) -> RoundRow:
     )
 
 
-async def _fetchall(src: Source, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-    if isinstance(src, Database):
-        return await src.fetchall(sql, params)
-    async with src.execute(sql, params) as cur:
-        return list(await cur.fetchall())
+async def _fetchall(src: Source, sql: str, params: Params = ()) -> list[Row]:
+    return await src.fetchall(sql, params)
 
 
-async def _fetchone(src: Source, sql: str, params: Params = ()) -> sqlite3.Row | None:
+async def _fetchone(src: Source, sql: str, params: Params = ()) -> Row | None:
     rows = await _fetchall(src, sql, params)
     return rows[0] if rows else None
 
@@ -146,7 +141,7 @@ async def create_circle(
             cur = await conn.execute(
                 "INSERT INTO circles (guild_id, name, name_key, cadence, weekday, local_time, "
                 "timezone, anchor_date, seed, created_by, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     guild_id,
                     name,
@@ -161,9 +156,9 @@ async def create_circle(
                     to_db(now),
                 ),
             )
-            circle_id = int(cur.lastrowid or 0)
+            circle_id = await new_id(cur)
             await schedule_round(conn, circle_id, 1, first_due)
-    except sqlite3.IntegrityError:
+    except IntegrityError:
         # circles_live_name: the check-then-insert race is settled by the index, not by a read.
         return None
     return circle_id
@@ -205,7 +200,7 @@ async def circles_of_member(db: Database, guild_id: int, user_id: int) -> list[C
     return [_circle(r) for r in rows]
 
 
-async def mark_deleted(conn: aiosqlite.Connection, circle_id: int, now: datetime) -> bool:
+async def mark_deleted(conn: Tx, circle_id: int, now: datetime) -> bool:
     """Soft-delete (the name becomes free; pairs and history stay for export and forget)."""
     cur = await conn.execute(
         "UPDATE circles SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
@@ -231,14 +226,14 @@ async def add_member(db: Database, circle_id: int, user_id: int, now: datetime) 
         return cur.rowcount > 0
 
 
-async def remove_member(conn: aiosqlite.Connection, circle_id: int, user_id: int) -> bool:
+async def remove_member(conn: Tx, circle_id: int, user_id: int) -> bool:
     cur = await conn.execute(
         "DELETE FROM circle_members WHERE circle_id = ? AND user_id = ?", (circle_id, user_id)
     )
     return cur.rowcount > 0
 
 
-async def clear_members(conn: aiosqlite.Connection, circle_id: int) -> None:
+async def clear_members(conn: Tx, circle_id: int) -> None:
     await conn.execute("DELETE FROM circle_members WHERE circle_id = ?", (circle_id,))
 
 
@@ -303,9 +298,7 @@ async def round_members(src: Source, circle_id: int, now: datetime) -> list[Roun
 
 
 # Rounds ------------------------------------------------------------------------------------
-async def schedule_round(
-    conn: aiosqlite.Connection, circle_id: int, round_no: int, due_at: datetime
-) -> bool:
+async def schedule_round(conn: Tx, circle_id: int, round_no: int, due_at: datetime) -> bool:
     """Create round `round_no` if it does not exist yet (UNIQUE(circle_id, round_no)).
 
     Idempotent on purpose: whoever forms round N schedules N + 1, and a retry of that work must
@@ -362,7 +355,7 @@ async def due_rounds(db: Database, now: datetime, limit: int = 100) -> list[Roun
 
 
 async def claim_round(
-    conn: aiosqlite.Connection, round_id: int, now: datetime, *, early: bool = False
+    conn: Tx, round_id: int, now: datetime, *, early: bool = False
 ) -> RoundRow | None:
     """Mark a pending round formed, inside the caller's transaction; None if it was not ours.
 
@@ -372,7 +365,7 @@ async def claim_round(
     """
     cur = await conn.execute(
         f"UPDATE circle_rounds SET status = 'formed', formed_at = :now "
-        "WHERE id = :id AND status = 'pending' AND (:early OR due_at <= :now) "
+        "WHERE id = :id AND status = 'pending' AND (:early = 1 OR due_at <= :now) "
         "AND circle_id IN (SELECT id FROM circles WHERE deleted_at IS NULL) "
         f"RETURNING {_ROUND_COLUMNS}",
         {"id": round_id, "now": to_db(now), "early": int(early)},
@@ -381,11 +374,11 @@ async def claim_round(
     return _round(row) if row is not None else None
 
 
-async def set_group_count(conn: aiosqlite.Connection, round_id: int, count: int) -> None:
+async def set_group_count(conn: Tx, round_id: int, count: int) -> None:
     await conn.execute("UPDATE circle_rounds SET group_count = ? WHERE id = ?", (count, round_id))
 
 
-async def postpone_round(conn: aiosqlite.Connection, round_id: int, due_at: datetime) -> bool:
+async def postpone_round(conn: Tx, round_id: int, due_at: datetime) -> bool:
     """Too few members when a round came due: the same round waits for the next round time.
 
     Keeping the round number (rather than cancelling and numbering on) means "Round 4" is the
@@ -437,7 +430,7 @@ async def pairing_history(src: Source, circle_id: int) -> PairingHistory:
 
 
 async def end_pairs(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     circle_id: int,
     now: datetime,
     *,

@@ -7,15 +7,12 @@ exported only to them, and counted for admins only in aggregate (see `bot.core.c
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
-from bot.storage.db import Database
+from bot.storage.db import Database, Row, Tx
 from bot.storage.timecodec import from_db, to_db
 
 KIND = "closeness"
@@ -29,7 +26,7 @@ class CheckinRow:
     created_at: datetime
 
 
-def _checkin(row: sqlite3.Row) -> CheckinRow:
+def _checkin(row: Row) -> CheckinRow:
     score = row["score"]
     return CheckinRow(
         id=int(row["id"]),
@@ -52,12 +49,11 @@ async def record(
     """Save a check-in; a second one for the pair since `same_since` replaces the first.
     Returns True when it replaced an earlier answer."""
     async with db.transaction() as conn:
-        async with conn.execute(
+        row = await conn.fetchone(
             "SELECT id FROM closeness_checkins WHERE user_id = ? AND pair_id = ? "
             "AND created_at >= ? ORDER BY created_at DESC LIMIT 1",
             (user_id, pair_id, to_db(same_since)),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         if row is not None:
             await conn.execute(
                 "UPDATE closeness_checkins SET score = ?, updated_at = ? WHERE id = ?",
@@ -119,7 +115,7 @@ _CANDIDATES = (
 )
 
 
-def _candidate(r: sqlite3.Row) -> Candidate:
+def _candidate(r: Row) -> Candidate:
     return Candidate(
         pair_id=int(r["pair_id"]),
         user_id=int(r["user_id"]),
@@ -274,15 +270,14 @@ EXPORT_FIELDS: dict[str, dict[str, str]] = {
 }
 
 
-async def export_tables(conn: aiosqlite.Connection, user_id: int) -> dict[str, list[Any]]:
+async def export_tables(conn: Tx, user_id: int) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     for table, order in (("closeness_checkins", "id"), ("closeness_optouts", "user_id")):
-        async with conn.execute(
+        rows = await conn.fetchall(
             f"SELECT * FROM {table} WHERE user_id = ? ORDER BY {order}",  # constant names
             (user_id,),
-        ) as cur:
-            names = [d[0] for d in cur.description]
-            out[table] = [dict(zip(names, row, strict=True)) for row in await cur.fetchall()]
+        )
+        out[table] = [dict(row) for row in rows]
     return out
 
 

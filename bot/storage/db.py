@@ -1,185 +1,162 @@
-"""The SQLite connection pair: one writer behind a lock, one reader.
+"""The database, whichever engine holds it: the few operations every repository uses.
 
-WAL lets the reader see the last committed state while the writer holds a transaction, so slash
-commands that only read never wait for a large fan-out's bookkeeping.
+SQLite (`bot.storage.sqlite`) is the embedded default; PostgreSQL (`bot.storage.postgres`) is
+where a growing instance moves. Repositories write one text per query (see
+`bot.storage.dialect`) and call only what is declared here, so they run on either.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
-import aiosqlite
+from bot.storage.errors import IntegrityError
 
-from bot.storage.errors import StorageError
-from bot.storage.files import make_database_private, make_private
-from bot.storage.migrations import apply_migrations
-
-log = logging.getLogger(__name__)
-
-Params = Sequence[Any] | dict[str, Any]
-
-# An open write transaction, as services hold one across the storage calls of one use case.
-# Services name this type, never the driver's, so the storage layer can change engines.
-Tx = aiosqlite.Connection
-
-_PRAGMAS = (
-    # foreign_keys is a no-op inside a transaction, so it goes first on a fresh connection.
-    "PRAGMA foreign_keys = ON",
-    "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = NORMAL",
-    "PRAGMA busy_timeout = 5000",
-    # Deleted rows are overwritten with zeros, not just unlinked: a forgotten answer must not
-    # linger in free pages for anyone who later copies the file.
-    "PRAGMA secure_delete = ON",
-)
+Params = Sequence[Any] | Mapping[str, Any]
+Engine = Literal["sqlite", "postgresql"]
 
 
-async def _connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
-    if readonly:
-        uri = f"file:{path}?mode=ro"
-        conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
-    else:
-        conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    for pragma in _PRAGMAS:
-        if readonly and "journal_mode" in pragma:
-            continue
-        await conn.execute(pragma)
-    return conn
+class Row(Protocol):
+    """A result row: by position or column name (sqlite3.Row and asyncpg's Record both are)."""
+
+    def __getitem__(self, key: Any, /) -> Any: ...
+    def keys(self) -> Any: ...
 
 
-class Database:
-    """Owns the connections. Every write goes through `transaction()`."""
+class Result(Protocol):
+    """What `Tx.execute` returns: the rows it produced and how many rows it changed."""
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
-        self.path = path
-        self._writer = writer
-        self._reader = reader
-        self._write_lock = asyncio.Lock()
-        self._read_lock = asyncio.Lock()
+    @property
+    def rowcount(self) -> int: ...
+    async def fetchall(self) -> Iterable[Row]: ...
+    async def fetchone(self) -> Row | None: ...
+
+
+class Tx(ABC):
+    """An open write transaction, as services hold one across the storage calls of a use case.
+
+    Services name this type, never a driver's, so the engine can change under them.
+    """
+
+    engine: Engine
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Params = ()) -> Result: ...
+
+    @abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        """Run `sql` once per row; returns how many rows were changed in all."""
+
+    async def new_work(self) -> None:
+        """Tell other processes, when this transaction commits, that deliveries were queued."""
+        return None
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return list(await (await self.execute(sql, params)).fetchall())
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        return await (await self.execute(sql, params)).fetchone()
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+
+class Database(ABC):
+    """Owns the connections. Every write goes through `transaction()`; reads see committed
+    state and never wait for a large fan-out's bookkeeping."""
+
+    engine: Engine
+    # Where files that belong beside the data live (heartbeat, process lock, backups). For
+    # PostgreSQL it is DATABASE_PATH's folder still: the bot's own folder.
+    path: Path
 
     @classmethod
     async def open(cls, path: Path) -> Database:
-        if str(path) != ":memory:":
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StorageError(f"cannot create the folder for {path}: {exc.strerror}") from None
-            make_database_private(path)
-        try:
-            writer = await _connect(path)
-        except sqlite3.OperationalError as exc:
-            raise StorageError(f"cannot open the database {path} for writing: {exc}") from None
-        try:
-            await apply_migrations(writer)
-            # Probe for a read-only file now rather than at the first write, minutes later.
-            await writer.execute("BEGIN IMMEDIATE")
-            await writer.execute("ROLLBACK")
-            reader = await _connect(path, readonly=True)
-        except BaseException as exc:
-            # A refused start must not leave a connection thread behind.
-            await writer.close()
-            if isinstance(exc, sqlite3.OperationalError):
-                raise StorageError(f"cannot open the database {path} for writing: {exc}") from None
-            raise
-        return cls(path, writer, reader)
+        """The SQLite file at `path` (created and migrated as needed)."""
+        from bot.storage.sqlite import SqliteDatabase
 
-    async def close(self) -> None:
-        async with self._write_lock:
-            await self._reader.close()
-            await self._writer.close()
+        return await SqliteDatabase.open(path)
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction. `BEGIN IMMEDIATE` takes the write lock up front, so two
-        writers never deadlock upgrading from a read."""
-        async with self._write_lock:
-            await self._begin()
-            try:
-                yield self._writer
-            except BaseException:
-                if self._writer.in_transaction:
-                    await self._writer.execute("ROLLBACK")
-                raise
-            else:
-                await self._writer.execute("COMMIT")
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Tx]: ...
 
-    async def _begin(self) -> None:
-        try:
-            await self._writer.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if "within a transaction" not in str(exc):
-                raise
-            # A writer cancelled mid-transaction (at shutdown, say) can leave its BEGIN open
-            # after giving the lock back. Nothing of it was committed: undo it, as a killed
-            # process's journal would be, and start afresh.
-            log.warning("rolled back a transaction a cancelled writer left open")
-            await self._writer.execute("ROLLBACK")
-            await self._writer.execute("BEGIN IMMEDIATE")
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]: ...
 
-    # One read at a time on the reader: a SELECT that is not finished keeps SQLite's read
-    # snapshot open, and another read interleaved on the same connection would see that old
-    # snapshot instead of a write that committed a moment ago.
-    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self._read_lock, self._reader.execute(sql, params) as cur:
-            return list(await cur.fetchall())
-
-    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        async with self._read_lock, self._reader.execute(sql, params) as cur:
-            row: sqlite3.Row | None = await cur.fetchone()
-            return row
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
     async def execute(self, sql: str, params: Params = ()) -> None:
-        async with self.transaction() as conn:
-            await conn.execute(sql, params)
+        async with self.transaction() as tx:
+            await tx.execute(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        async with self.transaction() as conn:
-            await conn.executemany(sql, rows)
+        async with self.transaction() as tx:
+            await tx.executemany(sql, rows)
 
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
     async def checkpoint(self) -> None:
-        """Fold the WAL into the database and truncate it to zero bytes.
+        """After erasing data: make the erased rows' old copies unreadable where the engine
+        allows (see the implementations)."""
 
-        Until then the WAL still holds copies of the pages a delete replaced, so after erasing
-        someone their words would stay on disk until later writes happen to overwrite them.
+    @abstractmethod
+    async def table_names(self) -> list[str]: ...
+
+    @abstractmethod
+    async def columns(self) -> list[tuple[str, str]]:
+        """(table, column) of every column of the live schema, in table then column order."""
+
+    @abstractmethod
+    async def schema_version(self) -> int: ...
+
+    async def lead(self) -> bool:
+        """True while this process is the one that produces and sends the outbox's work.
+
+        On SQLite that is always this process (one per file). On PostgreSQL one process at a
+        time holds the lead; the others serve interactions and take over when it goes away.
         """
-        async with (
-            self._write_lock,
-            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur,
-        ):
-            row = await cur.fetchone()
-        if row is not None and row[0]:
-            # A reader held an old snapshot past busy_timeout; the next checkpoint finishes it.
-            log.warning("the WAL checkpoint after an erasure could not complete")
+        return True
 
-    async def table_names(self) -> list[str]:
-        rows = await self.fetchall(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-        return [str(r[0]) for r in rows]
+    async def listen(self, wake: Callable[[], None]) -> None:
+        """Call `wake()` when any process queues new outbox work (PostgreSQL); a no-op on
+        SQLite, where the only process already wakes itself."""
+        return None
 
-    async def backup_to(self, target: Path) -> None:
-        """A consistent copy via SQLite's online backup API, safe while the bot writes."""
-        target.parent.mkdir(parents=True, exist_ok=True)
-        make_private(target)
-        async with self._write_lock:
-            dest = await aiosqlite.connect(target)
-            try:
-                await self._writer.backup(dest)
-            finally:
-                await dest.close()
+    @abstractmethod
+    def locked(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """Hold the named once-only lock across processes if it is free (yields True), or
+        yield False at once when another process holds it."""
+
+
+async def open_database(path: Path, url: str | None = None) -> Database:
+    """`url` (postgresql://…) when given, else the SQLite file at `path`."""
+    if url:
+        from bot.storage.postgres import PostgresDatabase
+
+        return await PostgresDatabase.open(url, path)
+    return await Database.open(path)
 
 
 async def checkpoint(db: Database) -> None:
     """Call after erasing data (forget, server purge): see `Database.checkpoint`."""
     await db.checkpoint()
+
+
+async def new_id(result: Result) -> int:
+    """The id an `INSERT … RETURNING id` gave the new row."""
+    row = await result.fetchone()
+    if row is None:
+        raise IntegrityError("the insert returned no id")
+    return int(row[0])

@@ -7,3 +7,7 @@ class StorageError(Exception):
 
 class MigrationError(StorageError):
     """The schema cannot be brought to this code's version."""
+
+
+class IntegrityError(StorageError):
+    """A write broke a constraint (a unique index, a key): on either engine, the same error."""

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.core.models import InstanceStatus, MemberState, Pace
-from bot.storage.db import Database
+from bot.storage.db import Database, Tx
 from bot.storage.timecodec import from_db, to_db
 
 # Nudges ------------------------------------------------------------------------------------
@@ -44,9 +42,7 @@ async def nudge_candidates(
     return [NudgeCandidate(int(r[0]), int(r[1]), int(r[2])) for r in rows]
 
 
-async def mark_nudged(
-    conn: aiosqlite.Connection, instance_id: int, user_id: int, now: datetime
-) -> bool:
+async def mark_nudged(conn: Tx, instance_id: int, user_id: int, now: datetime) -> bool:
     """Claim the one nudge for this member and instance; False if it was already taken."""
     cur = await conn.execute(
         "UPDATE instance_members SET nudged_at = ? "
@@ -106,16 +102,14 @@ async def pace_of(db: Database, pair_id: int, user_id: int) -> PaceRow | None:
     )
 
 
-async def set_pace(
-    conn: aiosqlite.Connection, pair_id: int, user_id: int, pace: Pace, now: datetime
-) -> None:
+async def set_pace(conn: Tx, pair_id: int, user_id: int, pace: Pace, now: datetime) -> None:
     await conn.execute(
         "UPDATE pair_members SET pace = ?, pace_changed_at = ? WHERE pair_id = ? AND user_id = ?",
         (pace, to_db(now), pair_id, user_id),
     )
 
 
-async def hold(conn: aiosqlite.Connection, pair_id: int, user_id: int, now: datetime) -> bool:
+async def hold(conn: Tx, pair_id: int, user_id: int, now: datetime) -> bool:
     """Hold a member's prompts and note that we asked; False if they were not at normal pace."""
     cur = await conn.execute(
         "UPDATE pair_members SET pace = 'held', pace_asked_at = ? "
@@ -309,7 +303,7 @@ async def quiet_candidates(
         # `+`: look the members' rows up by user, not every sent delivery up by status.
         f"WHERE d.user_id IN ({','.join('?' * len(user_ids))}) AND +d.kind = 'prompt' "
         "AND +d.status = 'sent' AND d.sent_at > COALESCE(pm.pace_changed_at, '')"
-        ") WHERE n <= ?",
+        ") AS recent WHERE n <= ?",
         (*user_ids, missed),
     )
     states: dict[tuple[int, int], list[str]] = {}

@@ -31,10 +31,7 @@ _UPSERT_JOINED = (
 async def mark_joined(db: Database, guild_id: int, now: datetime) -> bool:
     """Closer is (back) in the server: cancel any pending purge. True if one was cancelled."""
     async with db.transaction() as conn:
-        async with conn.execute(
-            "SELECT left_at FROM guilds WHERE guild_id = ?", (guild_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await conn.fetchone("SELECT left_at FROM guilds WHERE guild_id = ?", (guild_id,))
         await conn.execute(_UPSERT_JOINED, (guild_id, to_db(now)))
     return row is not None and row[0] is not None
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.core.models import Category, InstanceStatus, Kind, MemberState, Prompt
 from bot.core.prompts import SentPrompt
-from bot.storage.db import Database
+from bot.storage.db import Database, Row, Tx, new_id
 from bot.storage.timecodec import from_db, to_db
 
 
@@ -30,7 +27,7 @@ class InstanceRow:
     text: str | None = None
 
 
-def _instance(row: sqlite3.Row) -> InstanceRow:
+def _instance(row: Row) -> InstanceRow:
     return InstanceRow(
         id=int(row["id"]),
         pair_id=int(row["pair_id"]),
@@ -46,7 +43,7 @@ def _instance(row: sqlite3.Row) -> InstanceRow:
     )
 
 
-async def instance_for_slot(conn: aiosqlite.Connection, pair_id: int, slot_key: str) -> int | None:
+async def instance_for_slot(conn: Tx, pair_id: int, slot_key: str) -> int | None:
     cur = await conn.execute(
         "SELECT id FROM prompt_instances WHERE pair_id = ? AND slot_key = ?", (pair_id, slot_key)
     )
@@ -78,7 +75,7 @@ async def prompt_instance_id(db: Database, pair_id: int, slot_key: str) -> int |
 
 
 async def create_instance(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     *,
     pair_id: int,
     slot_key: str,
@@ -101,7 +98,8 @@ async def create_instance(
         return existing
     cur = await conn.execute(
         "INSERT INTO prompt_instances (pair_id, prompt_id, category, kind, slot_key, "
-        "challenge_id, challenge_day, created_at, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "challenge_id, challenge_day, created_at, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "RETURNING id",
         (
             pair_id,
             prompt.id,
@@ -114,7 +112,7 @@ async def create_instance(
             text,
         ),
     )
-    instance_id = int(cur.lastrowid or 0)
+    instance_id = await new_id(cur)
     await conn.executemany(
         "INSERT OR IGNORE INTO instance_members (instance_id, user_id, state, updated_at) "
         "VALUES (?, ?, ?, ?)",
@@ -227,7 +225,7 @@ async def member_states(db: Database, instance_id: int) -> dict[int, MemberState
 
 
 # Inside a caller's transaction: one use case (an answer, a skip) checks and writes together.
-async def member_states_in(conn: aiosqlite.Connection, instance_id: int) -> dict[int, MemberState]:
+async def member_states_in(conn: Tx, instance_id: int) -> dict[int, MemberState]:
     cur = await conn.execute(
         "SELECT user_id, state FROM instance_members WHERE instance_id = ?", (instance_id,)
     )
@@ -235,7 +233,7 @@ async def member_states_in(conn: aiosqlite.Connection, instance_id: int) -> dict
 
 
 async def change_member_state(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     instance_id: int,
     user_id: int,
     state: MemberState,
@@ -255,7 +253,7 @@ async def change_member_state(
 
 
 async def close_instance_in(
-    conn: aiosqlite.Connection, instance_id: int, status: InstanceStatus, now: datetime
+    conn: Tx, instance_id: int, status: InstanceStatus, now: datetime
 ) -> bool:
     """Close an open instance and skip what is still queued for it. False if already closed."""
     cur = await conn.execute(
@@ -347,7 +345,7 @@ class NewInstance:
 
 
 async def create_instances(
-    conn: aiosqlite.Connection, new: list[NewInstance], now: datetime
+    conn: Tx, new: list[NewInstance], now: datetime
 ) -> dict[tuple[int, str], int]:
     """`create_instance` for many slots in the caller's transaction (nobody held): an instance
     that already exists for a (pair, slot) is kept and its id returned."""

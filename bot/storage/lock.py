@@ -29,7 +29,9 @@ def lock_path(database_path: Path) -> Path:
 class ProcessLock:
     """The database's lock. `acquire` is idempotent; `release` lets another process in."""
 
-    def __init__(self, database_path: Path) -> None:
+    def __init__(self, database_path: Path, *, shared: bool = False) -> None:
+        # shared: the data lives in PostgreSQL, which admits several processes; nothing to lock.
+        self.shared = shared
         self.database_path = database_path
         self.path = lock_path(database_path)
         self._fd: int | None = None
@@ -39,7 +41,7 @@ class ProcessLock:
         return self._fd is not None
 
     def acquire(self) -> None:
-        if self._fd is not None or str(self.database_path) == ":memory:":
+        if self.shared or self._fd is not None or str(self.database_path) == ":memory:":
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.storage.db import Database
+from bot.storage.db import Database, Row
 from bot.storage.timecodec import from_db, to_db
 
 
@@ -26,7 +25,7 @@ _COLUMNS = (
 )
 
 
-def _row(row: sqlite3.Row) -> MemberRow:
+def _row(row: Row) -> MemberRow:
     unreachable = row["unreachable_since"]
     return MemberRow(
         user_id=int(row["user_id"]),

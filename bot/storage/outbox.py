@@ -8,16 +8,13 @@ id as the message nonce, so Discord (and the sandbox) return the first message i
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.core.models import DeliveryStatus
-from bot.storage.db import Database
+from bot.storage.db import Database, Row, Tx
 from bot.storage.timecodec import from_db, to_db
 
 
@@ -143,18 +140,17 @@ def _delivery_params(d: NewDelivery, now: datetime) -> tuple[object, ...]:
     )
 
 
-async def insert_deliveries(
-    conn: aiosqlite.Connection, deliveries: Iterable[NewDelivery], now: datetime
-) -> int:
+async def insert_deliveries(conn: Tx, deliveries: Iterable[NewDelivery], now: datetime) -> int:
     """Queue deliveries inside the caller's transaction; duplicates (same key) are ignored.
 
     Each row records whose words and names it carries, so forgetting someone deletes exactly
     the messages about them (see `bot.storage.privacy`).
     """
     rows = list(deliveries)
-    before = conn.total_changes
-    await conn.executemany(INSERT_DELIVERY, [_delivery_params(d, now) for d in rows])
-    added = conn.total_changes - before
+    added = await conn.executemany(INSERT_DELIVERY, [_delivery_params(d, now) for d in rows])
+    if added:
+        # The sending process may be another one (PostgreSQL): it wakes when this commits.
+        await conn.new_work()
     await conn.executemany(
         _PAIR_PEOPLE, [(d.dedupe_key,) for d in rows if d.pair_id is not None and d.user_id]
     )
@@ -188,9 +184,7 @@ async def prompt_delivery(db: Database, instance_id: int, user_id: int) -> dict[
 
 
 # Schedules ---------------------------------------------------------------------------------
-async def upsert_schedule(
-    conn: aiosqlite.Connection, pair_id: int, user_id: int, due: datetime, day: date
-) -> None:
+async def upsert_schedule(conn: Tx, pair_id: int, user_id: int, due: datetime, day: date) -> None:
     await conn.execute(
         "INSERT INTO schedules (pair_id, user_id, next_due_at, next_day) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (pair_id, user_id) DO UPDATE SET next_due_at = excluded.next_due_at, "
@@ -233,13 +227,13 @@ async def schedules_of_pair(db: Database, pair_id: int) -> list[DueSchedule]:
     ]
 
 
-async def delete_member_schedule(conn: aiosqlite.Connection, pair_id: int, user_id: int) -> None:
+async def delete_member_schedule(conn: Tx, pair_id: int, user_id: int) -> None:
     await conn.execute(
         "DELETE FROM schedules WHERE pair_id = ? AND user_id = ?", (pair_id, user_id)
     )
 
 
-async def delete_schedules(conn: aiosqlite.Connection, pair_id: int) -> None:
+async def delete_schedules(conn: Tx, pair_id: int) -> None:
     await conn.execute("DELETE FROM schedules WHERE pair_id = ?", (pair_id,))
 
 
@@ -262,6 +256,24 @@ RETURNING id, dedupe_key, user_id, channel_id, pair_id, instance_id, kind, paylo
           stale_after, attempts, lease_until
 """
 
+# PostgreSQL, where several processes claim from one table: each takes rows no other claim holds
+# (`SKIP LOCKED`), so two senders never lease the same row and neither waits for the other. An
+# expired lease is taken over like a due row: its process died or stalled mid-send.
+CLAIM_SQL_POSTGRES = """
+UPDATE deliveries
+SET status = 'sending', lease_until = :lease, attempts = attempts + 1
+WHERE id IN (
+    SELECT id FROM deliveries d
+    WHERE ((status = 'pending' AND due_at <= :now) OR (status = 'sending' AND lease_until <= :now))
+      AND {which}
+    ORDER BY id
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, dedupe_key, user_id, channel_id, pair_id, instance_id, kind, payload, due_at,
+          stale_after, attempts, lease_until
+"""
+
 # A row that can go out without opening a DM channel first: it names a channel, or its member
 # has a known DM channel (or is known to be unreachable, which is settled without any call).
 _KNOWN = (
@@ -269,7 +281,7 @@ _KNOWN = (
     "WHERE m.user_id = d.user_id AND (m.dm_channel_id IS NOT NULL "
     "OR m.unreachable_since IS NOT NULL)))"
 )
-_WHICH = {None: "1", True: _KNOWN, False: f"NOT {_KNOWN}"}
+_WHICH = {None: "1 = 1", True: _KNOWN, False: f"NOT {_KNOWN}"}
 
 
 async def claim_due(
@@ -282,7 +294,8 @@ async def claim_due(
 ) -> list[Claimed]:
     """Lease up to `limit` due rows; `known_channel` picks only rows that need no DM opened
     first (True) or only rows that do (False), so the sender can pace the two separately."""
-    sql = CLAIM_SQL.format(which=_WHICH[known_channel])
+    claim = CLAIM_SQL_POSTGRES if db.engine == "postgresql" else CLAIM_SQL
+    sql = claim.format(which=_WHICH[known_channel])
     async with db.transaction() as conn:
         cur = await conn.execute(
             sql, {"now": to_db(now), "lease": to_db(lease_until), "limit": limit}
@@ -292,9 +305,7 @@ async def claim_due(
     return [_claimed(r, members) for r in sorted(rows, key=lambda r: (r["due_at"], r["id"]))]
 
 
-async def _members_of(
-    conn: aiosqlite.Connection, rows: list[sqlite3.Row]
-) -> dict[int, tuple[int | None, bool]]:
+async def _members_of(conn: Tx, rows: list[Row]) -> dict[int, tuple[int | None, bool]]:
     user_ids = sorted({int(r["user_id"]) for r in rows if r["user_id"] is not None})
     if not user_ids:
         return {}
@@ -325,7 +336,7 @@ async def claim_one(
     return _claimed(row, members)
 
 
-def _claimed(row: sqlite3.Row, members: dict[int, tuple[int | None, bool]]) -> Claimed:
+def _claimed(row: Row, members: dict[int, tuple[int | None, bool]]) -> Claimed:
     user_id = row["user_id"]
     channel, unreachable = members.get(int(user_id), (None, False)) if user_id else (None, False)
     return Claimed(
@@ -403,7 +414,7 @@ async def wait_out_quiet(
     changed = await _count(
         db,
         "UPDATE deliveries SET status = 'pending', due_at = ?, stale_after = ?, "
-        "lease_until = NULL, attempts = MAX(attempts - 1, 0), last_error = ? "
+        f"lease_until = NULL, attempts = {_GIVE_BACK_ATTEMPT}, last_error = ? "
         f"WHERE {_HOLDS_LEASE}",
         (to_db(until), to_db(stale_after) if stale_after else None, QUIET_WAIT, *_lease_of(c)),
     )
@@ -421,22 +432,24 @@ async def retime_quiet_waits(db: Database, user_id: int, now: datetime) -> int:
         return max(cur.rowcount, 0)
 
 
+# A claim counted an attempt; handing the row back unsent takes it back (never below zero).
+_GIVE_BACK_ATTEMPT = "CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"
+
+
 async def release_leases(db: Database, ids: Iterable[int]) -> None:
     """Hand claimed-but-unsent rows back (shutdown): they go out on the next start."""
     await db.executemany(
         "UPDATE deliveries SET status = 'pending', lease_until = NULL, "
-        "attempts = MAX(attempts - 1, 0) WHERE id = ? AND status = 'sending'",
+        f"attempts = {_GIVE_BACK_ATTEMPT} WHERE id = ? AND status = 'sending'",
         [(i,) for i in ids],
     )
 
 
-async def deliveries_for(db: Database, user_id: int) -> list[sqlite3.Row]:
+async def deliveries_for(db: Database, user_id: int) -> list[Row]:
     return await db.fetchall("SELECT * FROM deliveries WHERE user_id = ? ORDER BY id", (user_id,))
 
 
-async def upsert_schedules(
-    conn: aiosqlite.Connection, rows: Iterable[tuple[int, int, datetime, date]]
-) -> None:
+async def upsert_schedules(conn: Tx, rows: Iterable[tuple[int, int, datetime, date]]) -> None:
     """`upsert_schedule` for many (pair, user, due, day) rows in the caller's transaction."""
     await conn.executemany(
         "INSERT INTO schedules (pair_id, user_id, next_due_at, next_day) VALUES (?, ?, ?, ?) "

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
-
-import aiosqlite
 
 from bot.core.models import (
     Cadence,
@@ -17,7 +14,7 @@ from bot.core.models import (
     PairState,
     Relationship,
 )
-from bot.storage.db import Database
+from bot.storage.db import Database, Row, Tx, new_id
 from bot.storage.timecodec import from_db, to_db
 
 
@@ -70,7 +67,7 @@ _PAIR_COLUMNS = (
 )
 
 
-def _pair(row: sqlite3.Row) -> PairRow:
+def _pair(row: Row) -> PairRow:
     members = str(row["members"] or "")
     return PairRow(
         id=int(row["id"]),
@@ -94,7 +91,7 @@ def _pair(row: sqlite3.Row) -> PairRow:
     )
 
 
-def _invite(row: sqlite3.Row) -> InviteRow:
+def _invite(row: Row) -> InviteRow:
     return InviteRow(
         id=int(row["id"]),
         guild_id=int(row["guild_id"]),
@@ -110,7 +107,7 @@ def _invite(row: sqlite3.Row) -> InviteRow:
 
 
 async def insert_pair(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     *,
     guild_id: int,
     kind: PairKind,
@@ -129,7 +126,8 @@ async def insert_pair(
         relationship = Relationship.CIRCLE if kind is PairKind.CIRCLE else Relationship.PARTNERS
     cur = await conn.execute(
         "INSERT INTO pairs (guild_id, kind, relationship, circle_id, round_id, local_time, "
-        "cadence, anchor_date, seed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "cadence, anchor_date, seed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "RETURNING id",
         (
             guild_id,
             kind.value,
@@ -143,7 +141,7 @@ async def insert_pair(
             to_db(now),
         ),
     )
-    pair_id = int(cur.lastrowid or 0)
+    pair_id = await new_id(cur)
     await conn.executemany(
         "INSERT INTO pair_members (pair_id, user_id) VALUES (?, ?)",
         [(pair_id, m) for m in member_ids],
@@ -156,7 +154,7 @@ async def get_pair(db: Database, pair_id: int) -> PairRow | None:
     return _pair(row) if row is not None else None
 
 
-async def get_pair_in(conn: aiosqlite.Connection, pair_id: int) -> PairRow | None:
+async def get_pair_in(conn: Tx, pair_id: int) -> PairRow | None:
     """A pair as the caller's transaction sees it (e.g. just inserted, not yet committed)."""
     cur = await conn.execute(f"SELECT {_PAIR_COLUMNS} FROM pairs p WHERE p.id = ?", (pair_id,))
     row = await cur.fetchone()
@@ -197,7 +195,7 @@ async def set_status(
 
 
 async def set_status_in(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     pair_id: int,
     status: PairState,
     now: datetime,
@@ -320,7 +318,7 @@ async def settle_proposal(
     async with db.transaction() as conn:
         cur = await conn.execute(
             "UPDATE pairs SET proposed_relationship = NULL, proposed_by = NULL, "
-            "relationship = CASE WHEN ? THEN proposed_relationship ELSE relationship END "
+            "relationship = CASE WHEN ? = 1 THEN proposed_relationship ELSE relationship END "
             "WHERE id = ? AND proposed_relationship = ? AND proposed_by = ? "
             "AND status != 'ended'",
             (1 if accept else 0, pair_id, relationship.value, proposed_by),
@@ -362,7 +360,7 @@ async def pending_invite_between(
 
 
 async def create_invite(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     *,
     guild_id: int,
     inviter_id: int,
@@ -381,7 +379,7 @@ async def create_invite(
     )
     cur = await conn.execute(
         "INSERT INTO invites (guild_id, inviter_id, invitee_id, local_time, cadence, "
-        "created_at, expires_at, relationship) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "created_at, expires_at, relationship) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             guild_id,
             inviter_id,
@@ -393,7 +391,7 @@ async def create_invite(
             relationship.value,
         ),
     )
-    return int(cur.lastrowid or 0)
+    return await new_id(cur)
 
 
 async def declined_since(
@@ -430,7 +428,7 @@ async def cancel_invite(db: Database, invite_id: int) -> None:
 
 
 async def decide_invite(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     invite_id: int,
     status: InviteStatus,
     now: datetime,
@@ -445,7 +443,7 @@ async def decide_invite(
     return cur.rowcount > 0
 
 
-async def has_live_couple(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> bool:
+async def has_live_couple(conn: Tx, guild_id: int, user_id: int) -> bool:
     cur = await conn.execute(
         "SELECT 1 FROM pairs p JOIN pair_members pm ON pm.pair_id = p.id "
         "WHERE p.guild_id = ? AND pm.user_id = ? AND p.kind = 'couple' AND p.status != 'ended'",

@@ -44,10 +44,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-import aiosqlite
-
 from bot.storage import closeness as closeness_store
-from bot.storage.db import Database, Params
+from bot.storage.db import Database, Params, Tx
 from bot.storage.timecodec import to_db
 
 __all__ = [
@@ -177,6 +175,8 @@ _SNOWFLAKE_COLUMNS = frozenset(
     | {"guild_id", "announce_channel_id", "dm_channel_id", "channel_id", "message_id"}
 )
 
+# The ids in the JSON list bound as :pairs (one parameter, however many pairs).
+_THEIR_PAIRS = "(SELECT CAST(value AS INTEGER) FROM json_each(:pairs))"
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
 
@@ -187,24 +187,16 @@ def _is_user_column_by_name(column: str) -> bool:
     return name.endswith("_id") and name[: -len("_id")] in _PERSON_WORDS
 
 
-async def _schema_columns(db: Database) -> list[tuple[str, str]]:
-    rows = await db.fetchall(
-        "SELECT m.name, p.name FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p "
-        "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid"
-    )
-    return [(str(r[0]), str(r[1])) for r in rows]
-
-
 async def user_id_columns_in_schema(db: Database) -> set[tuple[str, str]]:
     """(table, column) pairs of the live schema that hold user ids by naming convention."""
-    return {(t, c) for t, c in await _schema_columns(db) if _is_user_column_by_name(c)}
+    return {(t, c) for t, c in await db.columns() if _is_user_column_by_name(c)}
 
 
 async def id_columns_in_schema(db: Database) -> set[tuple[str, str]]:
     """Every `*_id` and `*_by` column of the live schema; each must be classified above."""
     return {
         (t, c)
-        for t, c in await _schema_columns(db)
+        for t, c in await db.columns()
         if c.lower().endswith("_id") or c.lower().endswith("_by")
     }
 
@@ -399,14 +391,12 @@ def _plain(row: Mapping[str, Any], *, drop: Iterable[str] = ()) -> dict[str, Any
     return out
 
 
-async def _rows(conn: aiosqlite.Connection, sql: str, params: Params) -> list[dict[str, Any]]:
-    async with conn.execute(sql, params) as cur:
-        rows = await cur.fetchall()
-    # sqlite3.Row has keys() and [], so dict() maps column names to values.
-    return [dict(row) for row in rows]
+async def _rows(conn: Tx, sql: str, params: Params) -> list[dict[str, Any]]:
+    # A row has keys() and [], so dict() maps column names to values.
+    return [dict(row) for row in await conn.fetchall(sql, params)]
 
 
-async def _their_pair_ids(conn: aiosqlite.Connection, user_id: int) -> list[int]:
+async def _their_pair_ids(conn: Tx, user_id: int) -> list[int]:
     """Pairs they are in, or answered in: a pair they have left still holds their words."""
     rows = await _rows(
         conn,
@@ -457,19 +447,19 @@ async def export_user(db: Database, user_id: int, *, now: datetime | None = None
         pp = {"uid": user_id, "pairs": json.dumps(await _their_pair_ids(conn, user_id))}
         pairs = await _rows(
             conn,
-            "SELECT * FROM pairs WHERE id IN (SELECT value FROM json_each(:pairs)) ORDER BY id",
+            f"SELECT * FROM pairs WHERE id IN {_THEIR_PAIRS} ORDER BY id",
             pp,
         )
         members = await _rows(
             conn,
             "SELECT pair_id, user_id FROM pair_members "
-            "WHERE pair_id IN (SELECT value FROM json_each(:pairs)) ORDER BY pair_id, user_id",
+            f"WHERE pair_id IN {_THEIR_PAIRS} ORDER BY pair_id, user_id",
             pp,
         )
         muted = await _rows(
             conn,
             "SELECT pair_id, category FROM pair_muted_topics "
-            "WHERE pair_id IN (SELECT value FROM json_each(:pairs)) ORDER BY pair_id, category",
+            f"WHERE pair_id IN {_THEIR_PAIRS} ORDER BY pair_id, category",
             pp,
         )
         tables["pairs"] = []
@@ -497,7 +487,7 @@ async def export_user(db: Database, user_id: int, *, now: datetime | None = None
             for r in await _rows(
                 conn,
                 "SELECT * FROM challenges WHERE started_by = :uid "
-                "OR pair_id IN (SELECT value FROM json_each(:pairs)) ORDER BY id",
+                f"OR pair_id IN {_THEIR_PAIRS} ORDER BY id",
                 pp,
             )
         ]
@@ -505,8 +495,7 @@ async def export_user(db: Database, user_id: int, *, now: datetime | None = None
             _plain(r)
             for r in await _rows(
                 conn,
-                "SELECT * FROM prompt_instances "
-                "WHERE pair_id IN (SELECT value FROM json_each(:pairs)) ORDER BY id",
+                f"SELECT * FROM prompt_instances WHERE pair_id IN {_THEIR_PAIRS} ORDER BY id",
                 pp,
             )
         ]
@@ -591,9 +580,9 @@ class ForgetReport:
         return sum(self.deleted.values())
 
 
-async def _execute(conn: aiosqlite.Connection, sql: str, params: Params) -> int:
-    async with conn.execute(sql, params) as cur:
-        return max(cur.rowcount, 0)
+async def _execute(conn: Tx, sql: str, params: Params) -> int:
+    cur = await conn.execute(sql, params)
+    return max(cur.rowcount, 0)
 
 
 def _forget_sql(column: UserIdColumn) -> str:
@@ -609,7 +598,7 @@ def _forget_sql(column: UserIdColumn) -> str:
     return f'UPDATE "{t}" SET "{c}" = NULL WHERE "{c}" = ?'
 
 
-async def forget_user_in(conn: aiosqlite.Connection, user_id: int, now: datetime) -> ForgetReport:
+async def forget_user_in(conn: Tx, user_id: int, now: datetime) -> ForgetReport:
     """Erase every row about `user_id` in every server, inside the caller's transaction (with
     whatever else the use case writes, such as the partners' notices). Idempotent."""
     stamp = to_db(now)
@@ -675,7 +664,7 @@ async def forget_user_in(conn: aiosqlite.Connection, user_id: int, now: datetime
         "deliveries.payload",
         await _execute(
             conn,
-            "UPDATE deliveries SET payload = '{}' WHERE user_id IS NOT :uid "
+            "UPDATE deliveries SET payload = '{}' WHERE user_id IS DISTINCT FROM :uid "
             f"AND kind IN ('prompt', 'later') AND status != 'pending' AND {about}",
             {"uid": user_id},
         ),
@@ -685,7 +674,7 @@ async def forget_user_in(conn: aiosqlite.Connection, user_id: int, now: datetime
         "deliveries",
         await _execute(
             conn,
-            "DELETE FROM deliveries WHERE user_id IS NOT :uid AND NOT "
+            "DELETE FROM deliveries WHERE user_id IS DISTINCT FROM :uid AND NOT "
             f"(kind IN ('prompt', 'later') AND status != 'pending') AND {about}",
             {"uid": user_id},
         ),
@@ -698,7 +687,7 @@ async def forget_user_in(conn: aiosqlite.Connection, user_id: int, now: datetime
             await _execute(
                 conn,
                 "UPDATE deliveries SET status = 'skipped', last_error = 'pair ended' "
-                "WHERE status = 'pending' AND pair_id IN (SELECT value FROM json_each(:pairs))",
+                f"WHERE status = 'pending' AND pair_id IN {_THEIR_PAIRS}",
                 {"pairs": json.dumps([e.pair_id for e in ended])},
             ),
         )

@@ -41,7 +41,7 @@ async def guild_stats(db: Database, guild_id: int, now: datetime) -> GuildStats:
         " WHERE p.guild_id = :gid AND p.status IN ('active', 'paused')"
         " UNION"
         " SELECT cm.user_id FROM circle_members AS cm JOIN circles AS c ON c.id = cm.circle_id"
-        " WHERE c.guild_id = :gid AND c.deleted_at IS NULL)",
+        " WHERE c.guild_id = :gid AND c.deleted_at IS NULL) AS opted_in",
         p,
     )
     couples = await _count(

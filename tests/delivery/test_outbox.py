@@ -10,7 +10,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -47,12 +46,8 @@ class Discord:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "closer.db")
-    try:
-        yield database
-    finally:
-        await database.close()
+async def db(database: Database) -> AsyncIterator[Database]:
+    yield database
 
 
 async def queue_one(db: Database, key: str = "notice:1") -> int:

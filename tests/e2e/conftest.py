@@ -19,9 +19,11 @@ def library() -> Library:
 
 
 @pytest.fixture
-async def harness(library: Library, tmp_path: Path) -> AsyncIterator[Harness]:
+async def harness(
+    library: Library, tmp_path: Path, database_url: str | None
+) -> AsyncIterator[Harness]:
     async with running_sandbox() as sandbox:
-        h = Harness(sandbox, library, tmp_path / "closer.db")
+        h = Harness(sandbox, library, tmp_path / "closer.db", database_url=database_url)
         try:
             yield h
         finally:

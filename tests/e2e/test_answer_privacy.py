@@ -10,6 +10,7 @@ from bot.cogs.components import NOT_FOR_YOU
 from bot.core.models import PairKind
 from bot.sandbox.driver import DriverError
 from bot.storage import pairs
+from bot.storage.db import new_id
 from bot.storage.timecodec import to_db
 from tests.e2e.answers_helpers import (
     OTHER_QUESTIONS,
@@ -36,10 +37,11 @@ async def test_an_answer_reaches_only_the_partners_in_its_own_pair(
         cur = await conn.execute(
             "INSERT INTO circles (guild_id, name, name_key, cadence, weekday, local_time, "
             "timezone, anchor_date, seed, created_by, created_at) "
-            "VALUES (?, 'Book club', 'book club', 'weekly', 0, '19:00', 'UTC', ?, 1, ?, ?)",
+            "VALUES (?, 'Book club', 'book club', 'weekly', 0, '19:00', 'UTC', ?, 1, ?, ?) "
+            "RETURNING id",
             (harness.guild.id, now.date().isoformat(), ada.id, to_db(now)),
         )
-        circle_id = int(cur.lastrowid or 0)
+        circle_id = await new_id(cur)
     ended = await seed_pair(harness, [ada, kim])
     old_instance = await send_prompt(harness, ended, OTHER_QUESTIONS[0])
     await pairs.set_status(bot.db, ended, "ended", now)

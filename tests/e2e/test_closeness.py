@@ -14,6 +14,7 @@ from bot.cogs.components import NOT_FOR_YOU
 from bot.core.models import PairKind
 from bot.sandbox.driver import Member, Reply
 from bot.storage import closeness as store
+from bot.storage.db import new_id
 from bot.ui import closeness_messages as copy
 from bot.ui import pictures
 from tests.e2e.answers_helpers import at, labels, seed_pair
@@ -147,11 +148,11 @@ async def make_circle(bot: CloserBot, harness: Harness, people: list[Member]) ->
         cur = await conn.execute(
             "INSERT INTO circles (guild_id, name, name_key, cadence, weekday, local_time, "
             "timezone, anchor_date, seed, created_by, created_at) "
-            "VALUES (?, 'Book Club', 'book club', 'biweekly', 0, '19:00', 'UTC', ?, 1, ?, ?)",
+            "VALUES (?, 'Book Club', 'book club', 'biweekly', 0, '19:00', 'UTC', ?, 1, ?, ?) "
+            "RETURNING id",
             (harness.guild.id, now.date().isoformat(), people[0].id, now.isoformat()),
         )
-        assert cur.lastrowid is not None
-        return int(cur.lastrowid)
+        return await new_id(cur)
 
 
 async def test_admin_stats_need_five_members(harness: Harness, bot: CloserBot) -> None:

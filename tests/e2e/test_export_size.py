@@ -19,6 +19,7 @@ import pytest
 
 from bot.app import CloserBot
 from bot.sandbox.driver import Member, Reply
+from bot.storage.db import new_id
 from bot.storage.timecodec import to_db
 from bot.ui import trust
 from tests.e2e.harness import Harness
@@ -39,7 +40,7 @@ async def years_of_answers(harness: Harness, bot: CloserBot) -> Member:
             cur = await conn.execute(
                 "INSERT INTO prompt_instances (pair_id, prompt_id, category, kind, slot_key, "
                 "status, created_at) VALUES (?, 'curiosity.childhood-food', 'curiosity', "
-                "'question', ?, 'revealed', ?)",
+                "'question', ?, 'revealed', ?) RETURNING id",
                 (pair_id, f"2020-{n:04d}", now),
             )
             # Letters at random: words that compress about as well as real writing does.
@@ -50,7 +51,7 @@ async def years_of_answers(harness: Harness, bot: CloserBot) -> Member:
             await conn.execute(
                 "INSERT INTO answers (instance_id, user_id, text, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (cur.lastrowid, ada.id, text, now, now),
+                (await new_id(cur), ada.id, text, now, now),
             )
     return ada
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
@@ -17,27 +16,23 @@ GUILD = 900000000000000001
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "closer.db")
-    try:
-        async with database.transaction() as conn:
+async def db(database: Database) -> AsyncIterator[Database]:
+    async with database.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO circles (id, guild_id, name, name_key, cadence, weekday, local_time, "
+            "timezone, anchor_date, seed, created_by, created_at) "
+            "VALUES (1, ?, 'Book Club', 'book club', 'weekly', 3, '18:00', 'UTC', "
+            "'2026-03-02', 1, 1, ?)",
+            (GUILD, to_db(NOW)),
+        )
+        for pair_id in (1, 2, 3, 4):
             await conn.execute(
-                "INSERT INTO circles (id, guild_id, name, name_key, cadence, weekday, local_time, "
-                "timezone, anchor_date, seed, created_by, created_at) "
-                "VALUES (1, ?, 'Book Club', 'book club', 'weekly', 3, '18:00', 'UTC', "
-                "'2026-03-02', 1, 1, ?)",
-                (GUILD, to_db(NOW)),
+                "INSERT INTO pairs (id, guild_id, kind, circle_id, local_time, cadence, "
+                "anchor_date, seed, created_at) "
+                "VALUES (?, ?, 'circle', 1, '18:00', 'weekdays', '2026-03-02', 1, ?)",
+                (pair_id, GUILD, to_db(NOW)),
             )
-            for pair_id in (1, 2, 3, 4):
-                await conn.execute(
-                    "INSERT INTO pairs (id, guild_id, kind, circle_id, local_time, cadence, "
-                    "anchor_date, seed, created_at) "
-                    "VALUES (?, ?, 'circle', 1, '18:00', 'weekdays', '2026-03-02', 1, ?)",
-                    (pair_id, GUILD, to_db(NOW)),
-                )
-        yield database
-    finally:
-        await database.close()
+    yield database
 
 
 async def test_children_belong_to_the_newest_parent_before_them(db: Database) -> None:

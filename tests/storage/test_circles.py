@@ -26,12 +26,8 @@ FIRST_DUE = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "circles.db")
-    try:
-        yield database
-    finally:
-        await database.close()
+async def db(database: Database) -> AsyncIterator[Database]:
+    yield database
 
 
 async def make_circle(db: Database, members: tuple[int, ...] = (ADA, BEN, CY, DEE)) -> int:

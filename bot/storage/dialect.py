@@ -1,0 +1,167 @@
+"""The thin dialect layer: storage writes SQLite-flavoured SQL once; PostgreSQL gets it rewritten.
+
+The repositories keep one text per query. What differs between the engines is small and
+mechanical, so it is rewritten here rather than written twice:
+
+- `?` and `:name` parameters become `$1…$n` (asyncpg speaks only positional parameters);
+- `INSERT OR IGNORE` becomes `INSERT … ON CONFLICT DO NOTHING`;
+- `julianday(x)`, `group_concat(x)` and `json_each(x)` become their PostgreSQL equivalents;
+- in schema scripts, INTEGER is 64-bit (snowflakes), `id INTEGER PRIMARY KEY` an identity, and
+  foreign keys are added after every table of the script exists (SQLite allows a reference to a
+  table created further down; PostgreSQL does not).
+
+String literals are never rewritten: the scanner skips them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+# A single-quoted literal ('' escapes a quote) or anything up to the next quote.
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_PARAM = re.compile(r"\?|(?<![:\w]):([A-Za-z_]\w*)")
+_INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
+_JULIANDAY = re.compile(r"\bjulianday\(([^()]*)\)", re.IGNORECASE)
+_GROUP_CONCAT = re.compile(r"\bgroup_concat\(([^()]*)\)", re.IGNORECASE)
+_JSON_EACH = re.compile(r"\bjson_each\(([^()]*)\)", re.IGNORECASE)
+# SQLite's `+column` keeps the planner off an index; PostgreSQL has no unary plus for text.
+_UNARY_PLUS = re.compile(r"(?<=[\s(,])\+(?=[A-Za-z_])")
+_CAST_INTEGER = re.compile(r"\bAS\s+INTEGER\)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class PgQuery:
+    sql: str
+    # For `:name` queries, the names in `$n` order; empty for `?` queries.
+    names: tuple[str, ...]
+    # A SELECT (or anything with RETURNING): fetch its rows rather than count changes.
+    returns_rows: bool
+
+    def args(self, params: Sequence[Any] | Mapping[str, Any]) -> Sequence[Any]:
+        if isinstance(params, Mapping):
+            return [params[name] for name in self.names]
+        return params
+
+
+def _outside_literals(sql: str, rewrite: Any) -> str:
+    out: list[str] = []
+    last = 0
+    for match in _LITERAL.finditer(sql):
+        out.append(rewrite(sql[last : match.start()]))
+        out.append(match.group(0))
+        last = match.end()
+    out.append(rewrite(sql[last:]))
+    return "".join(out)
+
+
+def _truncating_casts(code: str) -> str:
+    """`CAST(a / b AS INTEGER)` truncates in SQLite and rounds in PostgreSQL: make it truncate."""
+    out: list[str] = []
+    at = 0
+    while (start := code.upper().find("CAST(", at)) != -1:
+        depth, end = 0, start + 4
+        for end in range(start + 4, len(code)):
+            depth += {"(": 1, ")": -1}.get(code[end], 0)
+            if depth == 0:
+                break
+        inner = code[start + 5 : end]
+        head, _, kind = inner.rpartition(" AS ")
+        out.append(code[at:start])
+        if kind.strip().upper() == "INTEGER" and "/" in head:
+            out.append(f"CAST(TRUNC({_truncating_casts(head)}) AS INTEGER)")
+        else:
+            out.append(f"CAST({_truncating_casts(inner)})")
+        at = end + 1
+    out.append(code[at:])
+    return "".join(out)
+
+
+def _functions(code: str) -> str:
+    code = _truncating_casts(code)
+    # Text in, text stored: asyncpg would otherwise want a datetime for a timestamptz parameter.
+    code = _JULIANDAY.sub(
+        r"(EXTRACT(EPOCH FROM CAST(CAST(\1 AS TEXT) AS timestamptz)) / 86400.0 + 2440587.5)",
+        code,
+    )
+    code = _GROUP_CONCAT.sub(r"string_agg(CAST(\1 AS TEXT), ',')", code)
+    code = _JSON_EACH.sub(r"json_array_elements_text(CAST(\1 AS json))", code)
+    code = _UNARY_PLUS.sub("", code)
+    return _CAST_INTEGER.sub("AS BIGINT)", code)
+
+
+@lru_cache(maxsize=2048)
+def to_postgres(sql: str) -> PgQuery:
+    names: list[str] = []
+    counter = 0
+
+    def number(match: re.Match[str]) -> str:
+        nonlocal counter
+        name = match.group(1)
+        if name is None:
+            counter += 1
+            return f"${counter}"
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    def rewrite(code: str) -> str:
+        return _functions(_PARAM.sub(number, code))
+
+    text = _outside_literals(sql, rewrite)
+    if counter and names:
+        raise ValueError(f"a query mixes ? and :name parameters: {sql!r}")
+    if _INSERT_OR_IGNORE.match(text):
+        text = _INSERT_OR_IGNORE.sub("INSERT INTO", text, count=1)
+        returning = _RETURNING.search(text)
+        if returning:
+            text = f"{text[: returning.start()]}ON CONFLICT DO NOTHING {text[returning.start() :]}"
+        else:
+            text = f"{text.rstrip().rstrip(';')} ON CONFLICT DO NOTHING"
+    head = (text.split(None, 1) or [""])[0].upper()
+    returns_rows = head in {"SELECT", "WITH", "VALUES"} or bool(_RETURNING.search(text))
+    return PgQuery(text, tuple(names), returns_rows)
+
+
+# Schema scripts ------------------------------------------------------------------------------
+
+_COMMENT = re.compile(r"--[^\n]*")
+_CREATE_TABLE = re.compile(r"CREATE TABLE (\w+) \((.*?)\n\);", re.DOTALL)
+_COLUMN_REFERENCE = re.compile(
+    r"^(\s*)(\w+)(\s+[^,\n]*?)\s+REFERENCES\s+(\w+)\((\w+)\)((?:\s+ON\s+DELETE\s+"
+    r"(?:CASCADE|SET NULL|RESTRICT|NO ACTION))?)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_ID_KEY = re.compile(r"\bid\s+INTEGER\s+PRIMARY\s+KEY(\s+AUTOINCREMENT)?", re.IGNORECASE)
+
+
+def schema_to_postgres(script: str) -> str:
+    """A migration script for PostgreSQL: same tables, columns, checks, indexes and keys."""
+    script = _COMMENT.sub("", script)
+    foreign_keys: list[str] = []
+
+    def table(match: re.Match[str]) -> str:
+        name, body = match.group(1), match.group(2)
+
+        def reference(col: re.Match[str]) -> str:
+            indent, column, rest, target, key, on_delete = col.groups()
+            foreign_keys.append(
+                f"ALTER TABLE {name} ADD FOREIGN KEY ({column}) REFERENCES {target}({key})"
+                f"{on_delete};"
+            )
+            return f"{indent}{column}{rest}"
+
+        body = _COLUMN_REFERENCE.sub(reference, body)
+        return f"CREATE TABLE {name} ({body}\n);"
+
+    script = _CREATE_TABLE.sub(table, script)
+    script = _ID_KEY.sub("id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", script)
+    script = re.sub(r"\bINTEGER\b", "BIGINT", script)
+    script = re.sub(r"\bREAL\b", "DOUBLE PRECISION", script)
+    statements = [s.strip() for s in script.split(";") if s.strip()]
+    rewritten = [to_postgres(s).sql if _INSERT_OR_IGNORE.match(s) else s for s in statements]
+    return ";\n".join([*rewritten, *[fk.rstrip(";") for fk in foreign_keys]]) + ";\n"

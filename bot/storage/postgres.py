@@ -1,0 +1,250 @@
+"""PostgreSQL (`DATABASE_URL=postgresql://…`), through asyncpg: where a growing instance moves.
+
+Several processes may share one database. Inside a process, write transactions still run one at
+a time, exactly as on SQLite, so a use case sees the same world on either engine; across
+processes, the outbox claims rows with `FOR UPDATE SKIP LOCKED` and once-only work takes an
+advisory lock (`locked`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import asyncpg
+
+from bot.storage.db import Database, Params, Result, Row, Tx
+from bot.storage.dialect import schema_to_postgres, to_postgres
+from bot.storage.errors import IntegrityError, MigrationError, StorageError
+from bot.storage.migrations import discover
+
+log = logging.getLogger(__name__)
+
+# Every process takes this before migrating, so two starting together migrate once.
+_MIGRATION_LOCK = 0x636C6F73  # "clos"
+# Held by the one process that runs the outbox's producers and sends (see `lead`).
+_LEADER_LOCK = 0x6C656164  # "lead"
+# NOTIFYed in the transaction that queues deliveries; delivered to listeners at commit.
+NEW_WORK_CHANNEL = "closer_outbox"
+
+
+def _changed(status: str) -> int:
+    """asyncpg's command tag, `UPDATE 3` or `INSERT 0 5`, as a row count."""
+    tail = status.rsplit(" ", 1)[-1]
+    return int(tail) if tail.isdigit() else -1
+
+
+def lock_key(name: str) -> int:
+    """A stable 32-bit advisory-lock key for a lock name (the same in every process)."""
+    return zlib.crc32(name.encode())
+
+
+class PgResult:
+    def __init__(self, rows: Sequence[Row], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    async def fetchall(self) -> Sequence[Row]:
+        return self._rows
+
+    async def fetchone(self) -> Row | None:
+        return self._rows[0] if self._rows else None
+
+
+class PgTx(Tx):
+    engine: Literal["postgresql"] = "postgresql"
+
+    def __init__(self, conn: Any, origin: str = "") -> None:
+        self.conn = conn
+        self.origin = origin
+
+    async def new_work(self) -> None:
+        # NOTIFY is transactional: listeners hear it at commit, never for a rolled-back queue.
+        await self.conn.execute("SELECT pg_notify($1, $2)", NEW_WORK_CHANNEL, self.origin)
+
+    async def execute(self, sql: str, params: Params = ()) -> Result:
+        query = to_postgres(sql)
+        args = query.args(params)
+        try:
+            if query.returns_rows:
+                rows = await self.conn.fetch(query.sql, *args)
+                return PgResult(rows, len(rows))
+            return PgResult((), _changed(await self.conn.execute(query.sql, *args)))
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise IntegrityError(str(exc)) from exc
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        query = to_postgres(sql)
+        batch = [query.args(row) for row in rows]
+        if not batch:
+            return 0
+        if query.returns_rows:
+            return len(await self.conn.fetchmany(query.sql, batch))
+        # One row back per row changed: asyncpg's executemany reports no count.
+        counted = await self.conn.fetchmany(f"{query.sql} RETURNING 1", batch)
+        return len(counted)
+
+
+class PostgresDatabase(Database):
+    engine: Literal["postgresql"] = "postgresql"
+
+    def __init__(self, pool: Any, url: str, path: Path) -> None:
+        self._pool = pool
+        self.url = url
+        self.path = path
+        self._write_lock = asyncio.Lock()
+        # Names this process in its notifications, so it does not wake itself (it already has).
+        self._origin = uuid.uuid4().hex
+        self._leader: Any = None  # the connection holding the lead, while we hold it
+        self._listener: Any = None
+
+    @classmethod
+    async def open(cls, url: str, path: Path) -> PostgresDatabase:  # type: ignore[override]
+        try:
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=8)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StorageError(f"cannot connect to the PostgreSQL database: {exc}") from None
+        try:
+            await _migrate(pool)
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(pool, url, path)
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            await self._drop_leader()
+            listener, self._listener = self._listener, None
+            if listener is not None:
+                listener.terminate()
+                with contextlib.suppress(Exception):
+                    await self._pool.release(listener)
+            await self._pool.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        async with self._write_lock, self._pool.acquire() as conn, conn.transaction():
+            yield PgTx(conn, self._origin)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        query = to_postgres(sql)
+        async with self._pool.acquire() as conn:
+            return list(await conn.fetch(query.sql, *query.args(params)))
+
+    async def checkpoint(self) -> None:
+        # Erased rows leave the live tables at once; PostgreSQL reuses their space after
+        # (auto)vacuum. Wiping the files themselves takes VACUUM FULL, an operator's call
+        # (README, "Moving to PostgreSQL").
+        return None
+
+    async def table_names(self) -> list[str]:
+        rows = await self.fetchall(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+        )
+        return [str(r[0]) for r in rows]
+
+    async def columns(self) -> list[tuple[str, str]]:
+        rows = await self.fetchall(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    async def schema_version(self) -> int:
+        async with self._pool.acquire() as conn:
+            return await _version(conn)
+
+    @asynccontextmanager
+    async def locked(self, name: str) -> AsyncIterator[bool]:
+        key = lock_key(name)
+        async with self._pool.acquire() as conn:
+            got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+            try:
+                yield got
+            finally:
+                if got:
+                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+
+    async def lead(self) -> bool:
+        # A session advisory lock held on a connection of its own: it lasts while this process
+        # and its connection live, and PostgreSQL drops it the moment either dies, so another
+        # process's next try takes over.
+        if self._leader is not None:
+            try:
+                await self._leader.fetchval("SELECT 1")
+                return True
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                log.warning("lost the connection that held the lead; trying again")
+                await self._drop_leader()
+        conn = await self._pool.acquire()
+        try:
+            got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", _LEADER_LOCK))
+        except BaseException:
+            await self._pool.release(conn)
+            raise
+        if not got:
+            await self._pool.release(conn)
+            return False
+        log.info("this process now sends the outbox")
+        self._leader = conn
+        return True
+
+    async def _drop_leader(self) -> None:
+        conn, self._leader = self._leader, None
+        if conn is not None:
+            # Terminated rather than released: a pooled connection would keep the lock.
+            conn.terminate()
+            with contextlib.suppress(Exception):
+                await self._pool.release(conn)
+
+    async def listen(self, wake: Callable[[], None]) -> None:
+        if self._listener is not None:
+            return
+        conn = await self._pool.acquire()
+
+        def heard(_conn: object, _pid: int, _channel: str, origin: str) -> None:
+            if origin != self._origin:
+                wake()
+
+        await conn.add_listener(NEW_WORK_CHANNEL, heard)
+        self._listener = conn
+
+
+async def _version(conn: Any) -> int:
+    # The schema version lives in `meta`, which the first migration creates.
+    if await conn.fetchval("SELECT to_regclass('meta')") is None:
+        return 0
+    value = await conn.fetchval("SELECT value FROM meta WHERE key = 'schema_version'")
+    return int(value) if value is not None else 0
+
+
+async def _migrate(pool: Any) -> None:
+    migrations = discover()
+    newest = len(migrations)
+    async with pool.acquire() as conn:
+        while True:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+                version = await _version(conn)
+                if version > newest:
+                    raise MigrationError(
+                        f"the database is at schema version {version}, newer than this Closer "
+                        f"understands ({newest}); run a newer Closer or restore a backup"
+                    )
+                if version == newest:
+                    return
+                migration = migrations[version]
+                await conn.execute(schema_to_postgres(migration.sql))
+                await conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', $1) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    str(migration.version),
+                )
+                log.info("migrated PostgreSQL to schema version %s", migration.version)
