@@ -26,7 +26,8 @@ from bot.storage.postgres import PostgresDatabase
 from tests import pg_cluster
 
 BACKENDS = ("sqlite", "postgresql")
-TEMPLATE = "closer_template"
+# One template per test worker (pytest-xdist), as workers may share one server.
+TEMPLATE = f"closer_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 _numbers = itertools.count(1)
 
 
