@@ -29,6 +29,7 @@ from bot.core.models import Library
 from bot.services import closeness as service
 from bot.services.prompting import Prompting
 from bot.storage.db import Database
+from bot.storage.sqlite import SqliteDatabase
 from bot.storage.timecodec import to_db
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -57,7 +58,7 @@ async def seed(db: Database, pairs: int) -> None:
 
 async def run(pairs: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        db = await Database.open(Path(tmp) / "bench.db")
+        db = await SqliteDatabase.open(Path(tmp) / "bench.db")
         try:
             await seed(db, pairs)
             prompting = Prompting(db, Library((), ()), "UTC")

@@ -51,6 +51,7 @@ from bot.delivery.port import Sent
 from bot.services.materialise import Materialiser
 from bot.storage import outbox as outbox_store
 from bot.storage.db import Database
+from bot.storage.sqlite import SqliteDatabase
 from bot.storage.timecodec import to_db
 from bot.ui.payload import MessagePayload
 
@@ -210,14 +211,14 @@ async def run(pairs: int, due: int, analyze: bool, runs: int) -> dict[str, Any]:
     lib = common.library()
     start = common.day_at(common.START.date(), "09:00")
     with tempfile.TemporaryDirectory(prefix="closer-scale-") as tmp:
-        db = await Database.open(Path(tmp) / "closer.db")
+        db = await SqliteDatabase.open(Path(tmp) / "closer.db")
         try:
             started = time.perf_counter()
             await populate(db, pairs, due // 2, start, groups=runs, analyze=analyze)
             # A running bot's write-ahead log is checkpointed as it goes; one bulk load leaves
             # gigabytes in it, which every read would search first. Closing checkpoints it.
             await db.close()
-            db = await Database.open(Path(tmp) / "closer.db")
+            db = await SqliteDatabase.open(Path(tmp) / "closer.db")
             setup_s = time.perf_counter() - started
             print(f"populated {pairs} pairs ({2 * pairs} members) in {setup_s:.1f}s")
             prompting = wired_prompting(db, lib)

@@ -35,7 +35,8 @@ from bot.health import heartbeat_path, is_fresh, touch
 from bot.metrics import Metrics
 from bot.metrics_http import MetricsServer
 from bot.settings import Settings
-from bot.storage.db import Database, open_database
+from bot.storage.db import Database
+from bot.storage.engines import open_database
 from bot.storage.lock import ProcessLock
 from bot.storage.meta import get_meta, set_meta
 from bot.storage.outbox import due_backlog

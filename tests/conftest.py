@@ -21,7 +21,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from bot.storage.db import Database, open_database
+from bot.storage.db import Database
+from bot.storage.engines import open_database
 from bot.storage.postgres import PostgresDatabase
 from tests import pg_cluster
 

@@ -11,7 +11,7 @@ from bot.core.clock import FakeClock
 from bot.core.models import Library
 from bot.delivery.port import Sent
 from bot.storage import closeness as store_closeness
-from bot.storage.db import Database
+from bot.storage.sqlite import SqliteDatabase
 from bot.ui.payload import MessagePayload
 
 ROOT = Path(__file__).resolve().parents[1] / "bot" / "compose.py"
@@ -26,7 +26,7 @@ class NoDiscord:
 
 
 async def test_the_producers_run_in_the_declared_order(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "closer.db")
+    db = await SqliteDatabase.open(tmp_path / "closer.db")
     try:
         services = build_services(
             db,

@@ -13,6 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 ALL_NAMES = [
     "DISCORD_TOKEN",
     "DATABASE_PATH",
+    "DATABASE_URL",
     "DISCORD_API_BASE_URL",
     "DISCORD_GATEWAY_URL",
     "DEV_GUILD_ID",

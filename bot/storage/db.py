@@ -74,13 +74,6 @@ class Database(ABC):
     # PostgreSQL it is DATABASE_PATH's folder still: the bot's own folder.
     path: Path
 
-    @classmethod
-    async def open(cls, path: Path) -> Database:
-        """The SQLite file at `path` (created and migrated as needed)."""
-        from bot.storage.sqlite import SqliteDatabase
-
-        return await SqliteDatabase.open(path)
-
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Tx]: ...
 
@@ -138,15 +131,6 @@ class Database(ABC):
     def locked(self, name: str) -> AbstractAsyncContextManager[bool]:
         """Hold the named once-only lock across processes if it is free (yields True), or
         yield False at once when another process holds it."""
-
-
-async def open_database(path: Path, url: str | None = None) -> Database:
-    """`url` (postgresql://…) when given, else the SQLite file at `path`."""
-    if url:
-        from bot.storage.postgres import PostgresDatabase
-
-        return await PostgresDatabase.open(url, path)
-    return await Database.open(path)
 
 
 async def checkpoint(db: Database) -> None:

@@ -106,7 +106,7 @@ class PostgresDatabase(Database):
         self._listener: Any = None
 
     @classmethod
-    async def open(cls, url: str, path: Path) -> PostgresDatabase:  # type: ignore[override]
+    async def open(cls, url: str, path: Path) -> PostgresDatabase:
         try:
             pool = await asyncpg.create_pool(url, min_size=1, max_size=8)
         except (OSError, asyncpg.PostgresError) as exc:

@@ -26,6 +26,7 @@ from bot.storage import members as member_store
 from bot.storage import pairs as pair_store
 from bot.storage.db import Database
 from bot.storage.pairs import PairRow
+from bot.storage.sqlite import SqliteDatabase
 
 REPO = Path(__file__).resolve().parents[2]
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
@@ -166,7 +167,7 @@ async def test_batched_materialising_matches_the_one_by_one_path(tmp_path: Path)
     lib = load_library(REPO / "prompts")
     results = []
     for batched in (True, False):
-        db = await Database.open(tmp_path / f"closer-{batched}.db")
+        db = await SqliteDatabase.open(tmp_path / f"closer-{batched}.db")
         try:
             await seed(db)
             prompting = wired(db, lib, batched=batched)

@@ -21,7 +21,7 @@ import pytest
 
 from bot import logs
 from bot.sandbox.driver import Member
-from bot.storage.db import open_database
+from bot.storage.engines import open_database
 from tests.e2e.harness import Harness
 from tests.e2e.test_delivery import _many_couples, copies_per_member
 from tests.e2e.test_pairing_couples import invite_and_accept

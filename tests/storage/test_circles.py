@@ -16,6 +16,7 @@ from bot.storage import guilds as guild_store
 from bot.storage import members as member_store
 from bot.storage import pairs as pair_store
 from bot.storage.db import Database
+from bot.storage.sqlite import SqliteDatabase
 
 GUILD = 900000000000000001
 CHANNEL = 700000000000000001
@@ -130,14 +131,14 @@ async def test_forming_a_due_round_twice_forms_it_once(db: Database) -> None:
 
 async def test_a_round_due_during_downtime_forms_once_after_restart(tmp_path: Path) -> None:
     path = tmp_path / "downtime.db"
-    db = await Database.open(path)
+    db = await SqliteDatabase.open(path)
     circle_id = await make_circle(db)
     await guild_store.set_announce_channel(db, GUILD, CHANNEL, CREATED)
     await db.close()  # the bot goes down before round 1 (Monday 19:00) …
 
     # … and comes back nine days later, past round 1's time and past the Monday after it.
     back = FIRST_DUE + timedelta(days=9)
-    db = await Database.open(path)
+    db = await SqliteDatabase.open(path)
     try:
         clock = [back]
         circles = service(db, clock)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.storage.db import Database
+from bot.storage.sqlite import SqliteDatabase
 
 
 async def test_a_transaction_left_open_by_a_cancelled_writer_is_rolled_back(
     tmp_path: Path,
 ) -> None:
-    db = await Database.open(tmp_path / "closer.db")
+    db = await SqliteDatabase.open(tmp_path / "closer.db")
     try:
         await db.execute("CREATE TABLE t (x INTEGER)")
         # What a writer cancelled between its BEGIN and its ROLLBACK leaves behind.

@@ -17,8 +17,8 @@ from bot.services.guilds import GuildService
 from bot.services.privacy import PrivacyService
 from bot.storage import guilds as guild_store
 from bot.storage.backup import backup_database
-from bot.storage.db import Database
 from bot.storage.lock import AlreadyRunning, ProcessLock, lock_path
+from bot.storage.sqlite import SqliteDatabase
 from tests.storage.test_privacy import (
     ALICE,
     ALICE_COUPLE,
@@ -76,7 +76,7 @@ async def test_database_wal_shm_and_backups_are_private_whatever_the_umask(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "data" / "closer.db"
-    db = await Database.open(path)
+    db = await SqliteDatabase.open(path)
     try:
         await seed(db)  # a write, so the WAL and shared-memory files exist
         wal, shm = path.with_name("closer.db-wal"), path.with_name("closer.db-shm")
@@ -94,14 +94,14 @@ async def test_database_wal_shm_and_backups_are_private_whatever_the_umask(
 @pytest.mark.usefixtures("loose_umask")
 async def test_a_database_left_readable_by_an_older_version_is_tightened(tmp_path: Path) -> None:
     path = tmp_path / "closer.db"
-    db = await Database.open(path)
+    db = await SqliteDatabase.open(path)
     await seed(db)
     await db.close()
     for suffix in ("", "-wal", "-shm"):
         sidecar = path.with_name(path.name + suffix)
         if sidecar.exists():
             sidecar.chmod(0o644)
-    db = await Database.open(path)
+    db = await SqliteDatabase.open(path)
     try:
         for suffix in ("", "-wal", "-shm"):
             sidecar = path.with_name(path.name + suffix)
@@ -115,7 +115,7 @@ async def test_a_database_left_readable_by_an_older_version_is_tightened(tmp_pat
 @pytest.mark.usefixtures("sqlite_without_secure_delete")
 async def test_forget_leaves_no_copy_of_the_words_in_the_database_files(tmp_path: Path) -> None:
     path = tmp_path / "closer.db"
-    db = await Database.open(path)
+    db = await SqliteDatabase.open(path)
     try:
         await seed(db)
         assert ALICE_COUPLE.encode() in on_disk(path)
@@ -132,7 +132,7 @@ async def test_forget_leaves_no_copy_of_the_words_in_the_database_files(tmp_path
 @pytest.mark.usefixtures("sqlite_without_secure_delete")
 async def test_a_purged_server_leaves_no_copy_of_its_words_in_the_files(tmp_path: Path) -> None:
     path = tmp_path / "closer.db"
-    db = await Database.open(path)
+    db = await SqliteDatabase.open(path)
     try:
         await seed(db)
         await guild_store.mark_left(db, GUILD_B, NOW - timedelta(days=8), NOW - timedelta(days=1))

@@ -6,9 +6,9 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.storage.db import Database
 from bot.storage.errors import MigrationError, StorageError
 from bot.storage.migrations import apply_migrations, current_version, discover, latest_version
+from bot.storage.sqlite import SqliteDatabase
 
 
 def test_migrations_are_numbered_without_gaps() -> None:
@@ -17,7 +17,7 @@ def test_migrations_are_numbered_without_gaps() -> None:
 
 
 async def test_a_fresh_database_reaches_the_latest_version(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "closer.db")
+    db = await SqliteDatabase.open(tmp_path / "closer.db")
     try:
         assert await db.fetchval("PRAGMA user_version") == latest_version()
         tables = set(await db.table_names())
@@ -48,7 +48,7 @@ async def test_every_earlier_version_upgrades_to_the_latest(tmp_path: Path) -> N
         path = tmp_path / f"from-{start}.db"
         async with aiosqlite.connect(path, isolation_level=None) as conn:
             assert await apply_migrations(conn, target=start) == start
-        db = await Database.open(path)
+        db = await SqliteDatabase.open(path)
         try:
             assert await db.fetchval("PRAGMA user_version") == latest_version()
         finally:
@@ -58,7 +58,7 @@ async def test_every_earlier_version_upgrades_to_the_latest(tmp_path: Path) -> N
 async def test_reopening_is_idempotent(tmp_path: Path) -> None:
     path = tmp_path / "closer.db"
     for _ in range(2):
-        db = await Database.open(path)
+        db = await SqliteDatabase.open(path)
         await db.close()
     async with aiosqlite.connect(path) as conn:
         assert await current_version(conn) == latest_version()
@@ -69,7 +69,7 @@ async def test_a_database_from_a_newer_closer_is_refused(tmp_path: Path) -> None
     with sqlite3.connect(path) as conn:
         conn.execute(f"PRAGMA user_version = {latest_version() + 5}")
     with pytest.raises(MigrationError, match="newer than this Closer"):
-        await Database.open(path)
+        await SqliteDatabase.open(path)
 
 
 async def test_a_failed_migration_leaves_the_old_version(tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ async def test_a_failed_migration_leaves_the_old_version(tmp_path: Path) -> None
         # A table the first migration wants to create already exists: the script fails midway.
         conn.execute("CREATE TABLE pairs (x)")
     with pytest.raises(StorageError):
-        await Database.open(path)
+        await SqliteDatabase.open(path)
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -90,11 +90,11 @@ async def test_an_unusable_location_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     with pytest.raises(StorageError, match="cannot create the folder"):
-        await Database.open(blocker / "closer.db")
+        await SqliteDatabase.open(blocker / "closer.db")
 
 
 async def test_transactions_roll_back_on_error(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "closer.db")
+    db = await SqliteDatabase.open(tmp_path / "closer.db")
     try:
         with pytest.raises(RuntimeError):
             async with db.transaction() as conn:
@@ -108,7 +108,7 @@ async def test_transactions_roll_back_on_error(tmp_path: Path) -> None:
 async def test_backup_is_a_consistent_copy(tmp_path: Path) -> None:
     from bot.storage.backup import backup_database
 
-    db = await Database.open(tmp_path / "closer.db")
+    db = await SqliteDatabase.open(tmp_path / "closer.db")
     try:
         await db.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
         await backup_database(tmp_path / "closer.db", tmp_path / "copy.db")

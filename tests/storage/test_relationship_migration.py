@@ -8,8 +8,8 @@ import aiosqlite
 
 from bot.core.models import Relationship
 from bot.storage import pairs as pair_store
-from bot.storage.db import Database
 from bot.storage.migrations import apply_migrations
+from bot.storage.sqlite import SqliteDatabase
 
 NOW = "2026-03-02T10:00:00.000000Z"
 
@@ -42,7 +42,7 @@ async def test_couples_become_partners_and_circle_groups_circle(tmp_path: Path) 
             "VALUES (10, 1, 'medium', ?)",
             (NOW,),
         )
-    db = await Database.open(path)
+    db = await SqliteDatabase.open(path)
     try:
         couple, circle = await pair_store.get_pair(db, 10), await pair_store.get_pair(db, 11)
         assert couple is not None and couple.relationship is Relationship.PARTNERS
