@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bot.core.clock import FakeClock
-from bot.core.models import Library
+from bot.core.models import Depth, Kind, Library, Prompt, Relationship
 from bot.delivery.outbox import Outbox
 from bot.delivery.port import Sent, Unreachable
 from bot.library.loader import load_library
@@ -118,6 +118,21 @@ class Services:
         return await self.pairs.accept(outcome.invite_id, b)
 
 
+    def prompt_of(self, kind: Kind, depth: Depth = Depth.LIGHT) -> Prompt:
+        """A prompt of the real library, of this kind, that any pair may get."""
+        return next(
+            p
+            for p in self.library.prompts
+            if p.kind is kind and p.depth is depth and Relationship.PARTNERS in p.audience
+        )
+
+    async def give(self, pair: PairRow, kind: Kind = Kind.QUESTION) -> int:
+        """The pair gets a prompt of this kind now, and it reaches them; returns the instance."""
+        instance_id = await self.prompt_commands.deliver(pair, self.prompt_of(kind))
+        await self.send_due()
+        return instance_id
+
+
 def build_services(
     db: Database, library: Library, clock: FakeClock, *, zone: str = ZONE
 ) -> Services:
@@ -191,6 +206,15 @@ async def services(db: Database, library: Library, clock: FakeClock) -> AsyncIte
         yield built
     finally:
         await built.outbox.release()
+
+
+async def queued(db: Database, key_prefix: str) -> list[dict[str, Any]]:
+    """Deliveries whose dedupe key starts with `key_prefix`, oldest first."""
+    return await rows(
+        db,
+        "SELECT * FROM deliveries WHERE substr(dedupe_key, 1, ?) = ? ORDER BY id",
+        (len(key_prefix), key_prefix),
+    )
 
 
 async def rows(db: Database, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
