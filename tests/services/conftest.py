@@ -117,7 +117,6 @@ class Services:
         )
         return await self.pairs.accept(outcome.invite_id, b)
 
-
     def prompt_of(self, kind: Kind, depth: Depth = Depth.LIGHT) -> Prompt:
         """A prompt of the real library, of this kind, that any pair may get."""
         return next(
@@ -219,5 +218,3 @@ async def queued(db: Database, key_prefix: str) -> list[dict[str, Any]]:
 
 async def rows(db: Database, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
     return [dict(r) for r in await db.fetchall(sql, params)]
-
-

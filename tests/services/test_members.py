@@ -16,7 +16,9 @@ A, B = 1, 2
 
 
 async def slot_of(s: Services, pair_id: int, user_id: int) -> outbox_store.DueSchedule:
-    [slot] = [x for x in await outbox_store.schedules_of_pair(s.db, pair_id) if x.user_id == user_id]
+    [slot] = [
+        x for x in await outbox_store.schedules_of_pair(s.db, pair_id) if x.user_id == user_id
+    ]
     return slot
 
 

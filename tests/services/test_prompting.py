@@ -115,9 +115,7 @@ async def test_prompt_now_refuses_a_paused_pair(services: Services, pair: PairRo
         await services.prompt_commands.send_now(paused, A)
 
 
-async def test_prompt_now_with_every_topic_muted_says_so(
-    services: Services, pair: PairRow
-) -> None:
+async def test_prompt_now_with_every_topic_muted_says_so(services: Services, pair: PairRow) -> None:
     for category in Category:
         await pair_store.set_topic_muted(services.db, pair.id, category, muted=True)
     with pytest.raises(UserFacingError, match="Every topic is muted"):
