@@ -7,15 +7,7 @@ import pytest
 
 from bot.app import CloserBot
 from bot.core.models import Library
-from bot.library.loader import load_library
 from tests.e2e.harness import Harness, running_sandbox
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def library() -> Library:
-    return load_library(REPO / "prompts")
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from bot.core.clock import FakeClock
 from bot.core.models import Depth, Kind, Library, Prompt, Relationship
 from bot.delivery.outbox import Outbox
 from bot.delivery.port import Sent, Unreachable
-from bot.library.loader import load_library
 from bot.services import hooks
 from bot.services.answers import AnswerService
 from bot.services.challenges import ChallengeService
@@ -37,7 +36,6 @@ from bot.storage.db import Database
 from bot.storage.pairs import PairRow
 from bot.ui.payload import MessagePayload
 
-REPO = Path(__file__).resolve().parents[2]
 # A Monday morning in UTC: far from any DST change in the zones the tests use.
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 ZONE = "UTC"
@@ -176,11 +174,6 @@ def build_services(
         closeness=closeness,
         wakes=wakes,
     )
-
-
-@pytest.fixture(scope="session")
-def library() -> Library:
-    return load_library(REPO / "prompts")
 
 
 @pytest.fixture
