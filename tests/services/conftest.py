@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -215,6 +216,23 @@ async def services(db: Database, library: Library, clock: FakeClock) -> AsyncIte
         yield built
     finally:
         await built.outbox.release()
+
+
+@asynccontextmanager
+async def refusing_deliveries(db: Database, kind: str) -> AsyncIterator[None]:
+    """While open, the database refuses to store a delivery of this kind (a full disk, say, at
+    the last write of a use case): what else the use case wrote must not be left behind.
+    SQLite's trigger syntax; the one place to adapt for another engine."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "CREATE TRIGGER refuse_deliveries BEFORE INSERT ON deliveries "
+            f"WHEN NEW.kind = '{kind}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    try:
+        yield
+    finally:
+        async with db.transaction() as conn:
+            await conn.execute("DROP TRIGGER refuse_deliveries")
 
 
 async def queued(db: Database, key_prefix: str) -> list[dict[str, Any]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from bot.core.models import InstanceStatus, Kind, MemberState
@@ -12,7 +14,7 @@ from bot.storage import answers as answer_store
 from bot.storage import instances as instance_store
 from bot.storage.pairs import PairRow
 from bot.storage.timecodec import from_db
-from tests.services.conftest import Services, queued
+from tests.services.conftest import Services, queued, refusing_deliveries
 
 A, B, C = 1, 2, 3
 
@@ -46,6 +48,21 @@ async def test_the_first_answer_waits_and_the_second_reveals_to_both(
     to_a, to_b = (r["payload"] for r in reveals)
     assert "Yours" in to_a and "Mine" not in to_a
     assert "Mine" in to_b and "Yours" not in to_b
+
+
+async def test_an_answer_its_reveal_and_the_instance_commit_together(
+    services: Services, pair: PairRow
+) -> None:
+    iid = await services.give(pair)
+    await services.answers.submit(iid, A, "mine")
+    async with refusing_deliveries(services.db, "reveal"):
+        with pytest.raises(sqlite3.IntegrityError):
+            await services.answers.submit(iid, B, "lost with its reveal")
+    # Nothing of the failed use case stayed: B can answer again and the reveal happens then.
+    assert B not in await answer_store.answers_for(services.db, iid)
+    assert await status(services, iid) == InstanceStatus.OPEN
+    assert (await services.answers.submit(iid, B, "again")).revealed
+    assert len(await queued(services.db, f"reveal:{iid}:")) == 2
 
 
 async def test_an_answer_can_change_until_the_reveal_and_not_after(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from bot.errors import UserFacingError
 from bot.services.pairs import INVITE_TTL, MAX_PENDING_INVITES, REINVITE_AFTER, Person
 from bot.storage import outbox as outbox_store
 from bot.storage import pairs as pair_store
-from tests.services.conftest import GUILD, Services, rows
+from tests.services.conftest import GUILD, Services, refusing_deliveries, rows
 
 ALICE, BOB, CARA = Person(1, "Alice"), Person(2, "Bob"), Person(3, "Cara")
 
@@ -142,6 +143,17 @@ async def test_an_invite_that_can_no_longer_be_accepted_is_cancelled(services: S
         await services.pairs.accept(to_cara, CARA.id)
     row = await pair_store.get_invite(services.db, to_cara)
     assert row is not None and row.status == InviteStatus.CANCELLED
+
+
+async def test_accepting_writes_the_pair_and_the_notice_together(services: Services) -> None:
+    invite_id = await invite(services)
+    async with refusing_deliveries(services.db, "notice"):
+        with pytest.raises(sqlite3.IntegrityError):
+            await services.pairs.accept(invite_id, BOB.id)
+    assert await pair_store.live_pairs_of(services.db, BOB.id) == []
+    row = await pair_store.get_invite(services.db, invite_id)
+    assert row is not None and row.status == InviteStatus.PENDING
+    await services.pairs.accept(invite_id, BOB.id)
 
 
 async def test_accepting_plans_both_members_and_tells_the_inviter(services: Services) -> None:

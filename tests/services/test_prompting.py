@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ async def pair(services: Services) -> PairRow:
     return await services.pair(A, B, time="19:00", cadence="daily")
 
 
-async def prompts_queued(s: Services) -> list[dict[str, object]]:
+async def prompts_queued(s: Services) -> list[dict[str, Any]]:
     return await queued(s.db, "prompt:")
 
 
