@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from bot.core.models import InviteStatus, PairState
+from bot.core.models import Category, Depth, InviteStatus, PairState, Relationship
 from bot.errors import UserFacingError
 from bot.services.pairs import INVITE_TTL, MAX_PENDING_INVITES, REINVITE_AFTER, Person
 from bot.storage import outbox as outbox_store
 from bot.storage import pairs as pair_store
-from tests.services.conftest import GUILD, Services, refusing_deliveries, rows
+from tests.services.conftest import GUILD, Services, queued, refusing_deliveries, rows
 
 ALICE, BOB, CARA = Person(1, "Alice"), Person(2, "Bob"), Person(3, "Cara")
 
@@ -171,3 +171,100 @@ async def test_accepting_plans_both_members_and_tells_the_inviter(services: Serv
     with pytest.raises(UserFacingError, match="already in a pair they chose"):
         await invite(services, CARA, BOB)
     assert pair.kind.value == "couple"
+
+
+# A pair's settings ---------------------------------------------------------------------------
+async def test_a_pause_is_one_to_ninety_days_and_resume_needs_a_pause(
+    services: Services,
+) -> None:
+    pair = await services.pair(ALICE.id, BOB.id)
+    for days in (0, 91):
+        with pytest.raises(UserFacingError, match="1 to 90 days"):
+            await services.pairs.pause(pair, ALICE.id, days)
+    with pytest.raises(UserFacingError, match="nothing to resume"):
+        await services.pairs.resume(pair, ALICE.id)
+
+    until = await services.pairs.pause(pair, ALICE.id, 90)
+    assert until == services.now() + timedelta(days=90)
+    paused = await pair_store.get_pair(services.db, pair.id)
+    assert paused is not None and paused.status == PairState.PAUSED
+    [told] = await queued(services.db, f"paused:{pair.id}:")
+    assert told["user_id"] == BOB.id
+    plan = await services.pairs.resume(paused, BOB.id)
+    assert set(plan) == {ALICE.id, BOB.id}
+
+
+async def test_ending_is_for_members_and_happens_once(services: Services) -> None:
+    pair = await services.pair(ALICE.id, BOB.id)
+    with pytest.raises(UserFacingError, match="isn't one of your pairs"):
+        await services.pairs.end(pair.id, CARA.id)
+    await services.pairs.end(pair.id, BOB.id)
+    with pytest.raises(UserFacingError, match="already ended"):
+        await services.pairs.end(pair.id, ALICE.id)
+    # Ended, they are free to pair again.
+    await invite(services, ALICE, CARA)
+
+
+async def test_stepping_back_only_goes_lighter(services: Services) -> None:
+    pair = await services.pair(ALICE.id, BOB.id)
+    with pytest.raises(UserFacingError, match="both say yes"):
+        await services.pairs.step_back(pair, "deep")
+    with pytest.raises(UserFacingError, match="already at light"):
+        await services.pairs.step_back(pair, "light")
+    with pytest.raises(UserFacingError, match="light or medium"):
+        await services.pairs.step_back(pair, "deeper still")
+
+
+async def test_going_deeper_needs_everyone_to_say_yes(services: Services) -> None:
+    pair = await services.pair(ALICE.id, BOB.id)
+    assert not await services.pairs.vote_deeper(pair.id, ALICE.id, Depth.MEDIUM)
+    with pytest.raises(UserFacingError, match="isn't for you"):
+        await services.pairs.vote_deeper(pair.id, CARA.id, Depth.MEDIUM)
+    assert await services.pairs.vote_deeper(pair.id, BOB.id, Depth.MEDIUM)
+    deeper = await pair_store.get_pair(services.db, pair.id)
+    assert deeper is not None and deeper.depth is Depth.MEDIUM
+    assert await services.pairs.step_back(deeper, "light") is Depth.LIGHT
+
+
+async def test_every_topic_cannot_be_muted(services: Services) -> None:
+    pair = await services.pair(ALICE.id, BOB.id)
+    *most, last = list(Category)
+    for category in most:
+        assert await services.pairs.set_topic(pair, category.value, on=False) == (category, True)
+    with pytest.raises(UserFacingError, match="mute every topic"):
+        await services.pairs.set_topic(pair, last.value, on=False)
+    with pytest.raises(UserFacingError, match="Pick a topic"):
+        await services.pairs.set_topic(pair, "gossip", on=False)
+
+
+async def test_a_relationship_changes_only_when_the_other_accepts(services: Services) -> None:
+    pair = await services.pair(ALICE.id, BOB.id)
+    with pytest.raises(UserFacingError, match="already paired as partners"):
+        await services.pairs.propose_relationship(pair, ALICE.id, "partners")
+    await services.pairs.propose_relationship(pair, ALICE.id, "friends")
+    with pytest.raises(UserFacingError, match="isn't for you"):
+        await services.pairs.answer_relationship(
+            pair.id, ALICE.id, ALICE.id, Relationship.FRIENDS, accept=True
+        )
+    assert (
+        await services.pairs.answer_relationship(
+            pair.id, BOB.id, ALICE.id, Relationship.FRIENDS, accept=True
+        )
+        is Relationship.FRIENDS
+    )
+    with pytest.raises(UserFacingError, match="already been answered"):
+        await services.pairs.answer_relationship(
+            pair.id, BOB.id, ALICE.id, Relationship.FRIENDS, accept=False
+        )
+
+
+async def test_resolve_finds_the_pair_a_command_means(services: Services) -> None:
+    with pytest.raises(UserFacingError, match="not in a pair here yet"):
+        await services.pairs.resolve(GUILD, ALICE.id)
+    pair = await services.pair(ALICE.id, BOB.id)
+    assert (await services.pairs.resolve(GUILD, ALICE.id)).id == pair.id
+    assert (await services.pairs.resolve(GUILD, ALICE.id, BOB.id)).id == pair.id
+    with pytest.raises(UserFacingError, match="not paired with that member"):
+        await services.pairs.resolve(GUILD, ALICE.id, CARA.id)
+    with pytest.raises(UserFacingError, match="not in a pair here yet"):
+        await services.pairs.resolve(GUILD + 1, ALICE.id)
