@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.core.models import Depth, Kind, Pace
+from bot.core.models import Depth, Kind, MemberState, Pace
 from bot.errors import UserFacingError
 from bot.services.followups import (
     ASK_TIMEOUT,
@@ -16,8 +16,10 @@ from bot.services.followups import (
     REVEALS_PER_TIER,
 )
 from bot.storage import followups as followup_store
+from bot.storage import instances as instance_store
 from bot.storage import members as member_store
 from bot.storage.pairs import PairRow
+from bot.storage.timecodec import from_db
 from tests.services.conftest import NUDGE_AFTER, Services, queued
 
 A, B = 1, 2
@@ -187,3 +189,45 @@ async def test_not_yet_is_asked_again_after_a_while_and_yes_never(
     await services.followups.offer_deeper(pair)
     again = [r for r in await queued(services.db, "deeper-offer:") if ":again:" in r["dedupe_key"]]
     assert [r["user_id"] for r in again] == [B]
+
+
+# Activity check-ins ------------------------------------------------------------------------
+async def test_the_day_after_an_activity_comes_its_check_in_at_ten(
+    services: Services, pair: PairRow
+) -> None:
+    iid = await services.give(pair, Kind.ACTIVITY)
+    ten_tomorrow = services.now().replace(hour=10) + timedelta(days=1)
+    assert await services.followups.checkins(ten_tomorrow - timedelta(minutes=1)) == 0
+    assert await services.followups.checkins(ten_tomorrow) == 2
+    assert await services.followups.checkins(ten_tomorrow + timedelta(hours=1)) == 0
+    rows = await queued(services.db, f"prompt:{pair.id}:")
+    checkins = [r for r in rows if r["dedupe_key"].endswith(f"checkin:{iid}")]
+    assert sorted(r["user_id"] for r in checkins) == [A, B]
+
+
+async def test_no_check_in_when_everyone_said_not_this_time(
+    services: Services, pair: PairRow
+) -> None:
+    iid = await services.give(pair, Kind.ACTIVITY)
+    for uid in (A, B):
+        await services.answers.activity_outcome(iid, uid, done=False)
+    assert await services.followups.checkins(services.now() + timedelta(days=1, hours=3)) == 0
+
+
+async def test_a_held_member_is_left_out_of_the_next_slot_and_the_partner_is_not(
+    services: Services, pair: PairRow
+) -> None:
+    await miss(services, pair, MISSED_IN_A_ROW)
+    # Bob answered everything; Ada went quiet.
+    for instance in await instance_store.open_instances(services.db, pair.id):
+        await services.answers.submit(instance.id, B, "here")
+    slot = services.now().replace(hour=19)
+    services.clock.set(slot)
+    await services.prompting.materialise(slot)
+
+    rows = await queued(services.db, f"prompt:{pair.id}:")
+    today = [r for r in rows if from_db(r["due_at"]) == slot]
+    assert [r["user_id"] for r in today] == [B]
+    states = await instance_store.member_states(services.db, today[0]["instance_id"])
+    assert states == {A: MemberState.HELD, B: MemberState.OPEN}
+    assert len(await queued(services.db, f"pace-ask:{pair.id}:{A}:")) == 1
