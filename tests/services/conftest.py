@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -216,6 +217,10 @@ async def services(db: Database, library: Library, clock: FakeClock) -> AsyncIte
         yield built
     finally:
         await built.outbox.release()
+
+
+# What the database raises when `refusing_deliveries` refuses a row.
+REFUSED = sqlite3.IntegrityError
 
 
 @asynccontextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from bot.errors import UserFacingError
 from bot.services.pairs import INVITE_TTL, MAX_PENDING_INVITES, REINVITE_AFTER, Person
 from bot.storage import outbox as outbox_store
 from bot.storage import pairs as pair_store
-from tests.services.conftest import GUILD, Services, queued, refusing_deliveries, rows
+from tests.services.conftest import GUILD, REFUSED, Services, queued, refusing_deliveries, rows
 
 ALICE, BOB, CARA = Person(1, "Alice"), Person(2, "Bob"), Person(3, "Cara")
 
@@ -148,7 +147,7 @@ async def test_an_invite_that_can_no_longer_be_accepted_is_cancelled(services: S
 async def test_accepting_writes_the_pair_and_the_notice_together(services: Services) -> None:
     invite_id = await invite(services)
     async with refusing_deliveries(services.db, "notice"):
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(REFUSED):
             await services.pairs.accept(invite_id, BOB.id)
     assert await pair_store.live_pairs_of(services.db, BOB.id) == []
     row = await pair_store.get_invite(services.db, invite_id)
