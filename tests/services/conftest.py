@@ -195,7 +195,8 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 async def db(migrated: Path, tmp_path: Path) -> AsyncIterator[Database]:
-    """The database every test here uses (and only this fixture opens one)."""
+    """The database every test here uses: no test opens one of its own, so this fixture (and
+    `migrated`) is the one place to point the suite at another engine."""
     path = tmp_path / "closer.db"
     shutil.copyfile(migrated, path)
     database = await Database.open(path)
