@@ -21,10 +21,12 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from bot.core.models import Library
 from bot.storage.db import Database
 from bot.storage.engines import open_database
 from bot.storage.postgres import PostgresDatabase
 from tests import pg_cluster
+from tests.shipped import shipped_library
 
 BACKENDS = ("sqlite", "postgresql")
 # One template per test worker (pytest-xdist), as workers may share one server.
@@ -174,3 +176,9 @@ async def database(database_url: str | None, tmp_path: Path) -> AsyncIterator[Da
         yield db
     finally:
         await db.close()
+
+
+@pytest.fixture(scope="session")
+def library() -> Library:
+    """The prompt library Closer ships, loaded once for the whole run (its checks take seconds)."""
+    return shipped_library()

@@ -303,43 +303,53 @@ class PairService:
         # One use case, one transaction: the pair, its schedules, the invite's answer and the
         # inviter's notice commit together or not at all.
         async with self.db.transaction() as conn:
+            taken = False
             for uid in (invite.inviter_id, invite.invitee_id):
-                if await pair_store.has_live_couple(conn, invite.guild_id, uid):
-                    await pair_store.decide_invite(conn, invite.id, InviteStatus.CANCELLED, now)
-                    raise UserFacingError(
-                        "One of you has paired with someone else since this invite was sent."
-                    )
-            pair_id = await pair_store.insert_pair(
-                conn,
-                guild_id=invite.guild_id,
-                kind=PairKind.COUPLE,
-                member_ids=(invite.inviter_id, invite.invitee_id),
-                local_time=invite.local_time,
-                cadence=invite.cadence,
-                anchor=now.date(),
-                seed=stable_seed("couple", invite.guild_id, invite.id),
-                now=now,
-                relationship=invite.relationship,
-            )
-            if not await pair_store.decide_invite(
-                conn, invite.id, InviteStatus.ACCEPTED, now, pair_id
-            ):
-                raise UserFacingError("This invite was already answered.")
-            pair = await pair_store.get_pair_in(conn, pair_id)
-            assert pair is not None  # noqa: S101
-            plan = await plan_pair(self.db, pair, self.default_zone, now)
-            await write_plan(conn, pair.id, plan)
-            await self._notify_in(
-                conn,
-                [invite.inviter_id],
-                f"paired:{pair.id}",
-                messages.paired_message(
-                    names[invite.invitee_id], when_text(plan[invite.inviter_id]), pair.relationship
-                ),
-                now,
-                pair_id=pair.id,
+                taken = taken or await pair_store.has_live_couple(conn, invite.guild_id, uid)
+            if taken:
+                # Committed, then refused below: the invite can never be accepted now.
+                await pair_store.decide_invite(conn, invite.id, InviteStatus.CANCELLED, now)
+            else:
+                pair = await self._pair_from(conn, invite, names, now)
+        if taken:
+            raise UserFacingError(
+                "One of you has paired with someone else since this invite was sent."
             )
         self.wake()
+        return pair
+
+    async def _pair_from(
+        self, conn: Tx, invite: InviteRow, names: dict[int, str], now: datetime
+    ) -> PairRow:
+        """The accepted invite's pair, schedules, answer and the inviter's notice."""
+        pair_id = await pair_store.insert_pair(
+            conn,
+            guild_id=invite.guild_id,
+            kind=PairKind.COUPLE,
+            member_ids=(invite.inviter_id, invite.invitee_id),
+            local_time=invite.local_time,
+            cadence=invite.cadence,
+            anchor=now.date(),
+            seed=stable_seed("couple", invite.guild_id, invite.id),
+            now=now,
+            relationship=invite.relationship,
+        )
+        if not await pair_store.decide_invite(conn, invite.id, InviteStatus.ACCEPTED, now, pair_id):
+            raise UserFacingError("This invite was already answered.")
+        pair = await pair_store.get_pair_in(conn, pair_id)
+        assert pair is not None  # noqa: S101
+        plan = await plan_pair(self.db, pair, self.default_zone, now)
+        await write_plan(conn, pair.id, plan)
+        await self._notify_in(
+            conn,
+            [invite.inviter_id],
+            f"paired:{pair.id}",
+            messages.paired_message(
+                names[invite.invitee_id], when_text(plan[invite.inviter_id]), pair.relationship
+            ),
+            now,
+            pair_id=pair.id,
+        )
         return pair
 
     async def decline(self, invite_id: int, user_id: int) -> None:

@@ -85,11 +85,12 @@ class PgTx(Tx):
         batch = [query.args(row) for row in rows]
         if not batch:
             return 0
-        if query.returns_rows:
-            return len(await self.conn.fetchmany(query.sql, batch))
         # One row back per row changed: asyncpg's executemany reports no count.
-        counted = await self.conn.fetchmany(f"{query.sql} RETURNING 1", batch)
-        return len(counted)
+        sql = query.sql if query.returns_rows else f"{query.sql} RETURNING 1"
+        try:
+            return len(await self.conn.fetchmany(sql, batch))
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise IntegrityError(str(exc)) from exc
 
 
 class PostgresDatabase(Database):

@@ -64,7 +64,10 @@ class SqliteTx(Tx):
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
         before = self.conn.total_changes
-        await self.conn.executemany(sql, rows)
+        try:
+            await self.conn.executemany(sql, rows)
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(str(exc)) from exc
         return self.conn.total_changes - before
 
 

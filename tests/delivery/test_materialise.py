@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.models import Cadence, Category, Library, PairKind
-from bot.library.loader import load_library
 from bot.services.answers import AnswerService
 from bot.services.challenges import ChallengeService
 from bot.services.followups import FollowUps
@@ -27,8 +26,8 @@ from bot.storage import pairs as pair_store
 from bot.storage.db import Database
 from bot.storage.pairs import PairRow
 from bot.storage.sqlite import SqliteDatabase
+from tests.shipped import shipped_library
 
-REPO = Path(__file__).resolve().parents[2]
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Adelaide")
 CADENCES = (Cadence.DAILY, Cadence.DAILY, Cadence.WEEKDAYS, Cadence.WEEKLY)
@@ -164,7 +163,7 @@ async def outcome(db: Database) -> dict[str, Any]:
 
 
 async def test_batched_materialising_matches_the_one_by_one_path(tmp_path: Path) -> None:
-    lib = load_library(REPO / "prompts")
+    lib = shipped_library()
     results = []
     for batched in (True, False):
         db = await SqliteDatabase.open(tmp_path / f"closer-{batched}.db")

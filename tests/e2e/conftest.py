@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -7,15 +8,7 @@ import pytest
 
 from bot.app import CloserBot
 from bot.core.models import Library
-from bot.library.loader import load_library
 from tests.e2e.harness import Harness, running_sandbox
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def library() -> Library:
-    return load_library(REPO / "prompts")
 
 
 @pytest.fixture
@@ -32,4 +25,12 @@ async def harness(
 
 @pytest.fixture
 async def bot(harness: Harness) -> CloserBot:
-    return await harness.start_bot()
+    """The bot, ready, with READY's own bookkeeping done: a listener records the server after
+    `start_bot` returns, and a test comparing the database before and after a command must not
+    see that row land in between (it did, on a loaded machine)."""
+    started = await harness.start_bot()
+    for _ in range(500):
+        if await started.db.fetchval("SELECT count(*) FROM guilds"):
+            break
+        await asyncio.sleep(0.01)
+    return started

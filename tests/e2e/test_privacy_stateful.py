@@ -33,7 +33,6 @@ from hypothesis.stateful import (
 )
 
 from bot.core.models import Cadence, PairKind
-from bot.library.loader import load_library
 from bot.playground.world import World
 from bot.sandbox.driver import DriverError, Member, Reply, walk_components
 from bot.sandbox.server import Sandbox
@@ -42,11 +41,11 @@ from bot.storage import answers as answer_store
 from bot.storage import members as member_store
 from bot.storage import pairs as pair_store
 from bot.ui import messages
+from tests.shipped import shipped_library
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
-LIBRARY = load_library(REPO / "prompts")
+LIBRARY = shipped_library()
 QUESTIONS = sorted(
     p.id for p in LIBRARY.prompts if p.kind.value == "question" and p.depth.value == "light"
 )[:40]
