@@ -217,7 +217,9 @@ class CloserBot(commands.AutoShardedBot):
             return
         if not self.is_closed() and self.latency != float("inf"):
             touch(heartbeat_path(self.settings.database_path))
-        if not await self.db.lead():
+        leading = await self.db.lead()
+        self.metrics.sender.set(1 if leading else 0)
+        if not leading:
             # Another process sends (PostgreSQL, several processes): this one serves its shards'
             # interactions, and looks again soon so a dead sender is replaced within seconds.
             if (

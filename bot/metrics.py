@@ -40,6 +40,12 @@ class Metrics:
             "How long the oldest due delivery has waited, sampled each tick (0 when none).",
             registry=r,
         )
+        self.sender = Gauge(
+            "closer_outbox_sender",
+            "1 while this process produces and sends the outbox's work (always, on SQLite; on "
+            "PostgreSQL, the one process holding the lead), 0 while another does.",
+            registry=r,
+        )
         self.tick_seconds = Histogram(
             "closer_tick_duration_seconds",
             "How long one outbox tick took.",

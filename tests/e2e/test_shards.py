@@ -6,6 +6,7 @@ events go to shard `(guild_id >> 22) % count`. The sandbox routes exactly so.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import discord
@@ -17,6 +18,7 @@ from bot.playground.world import World
 from bot.sandbox.gateway import shard_of
 from bot.sandbox.payloads import SandboxGuild
 from bot.sandbox.server import Sandbox
+from bot.storage import outbox
 from tests.e2e.harness import Harness, running_sandbox
 from tests.e2e.test_pairing_couples import invite_and_accept
 
@@ -110,6 +112,59 @@ async def test_two_processes_split_the_shards_and_shard_zero_gets_the_dms(
             await lee.next_dm()
             assert seen_zero.dm_texts == ["hello from the west"]
             assert seen_one.dm_texts == []
+        finally:
+            await east.stop_bot()
+            await west.stop_bot()
+
+
+async def test_two_processes_on_one_postgresql_database_serve_every_member_once(
+    library: Library, tmp_path: Path, postgres_url: str
+) -> None:
+    async with running_sandbox() as sandbox:
+        east = World(sandbox, library, tmp_path / "east.db", database_url=postgres_url)
+        west = World(sandbox, library, tmp_path / "west.db", database_url=postgres_url)
+        east.guild = guild_on_shard(sandbox, 0, 2, "East")
+        west.guild = guild_on_shard(sandbox, 1, 2, "West")
+        try:
+            zero = await east.start_bot(identify_spacing=0, shard_count=2, shard_ids="0")
+            one = await west.start_bot(identify_spacing=0, shard_count=2, shard_ids="1")
+            lee, max_ = west.member("Lee"), west.member("Max")
+            # The invite is a slash command in shard 1's server (process `one`); the Accept
+            # press is a DM button (shard 0: process `zero`), which finds the invite because
+            # both processes share the database.
+            await invite_and_accept(west, lee, max_)
+            await (await lee.slash("prompt now")).reply()
+            prompt_lee, prompt_max = await lee.next_dm(), await max_.next_dm()
+            # Answers by DM reach shard 0 only; the reveal goes out once, whoever sends.
+            await lee.send_dm("The tide coming in.", reply_to=prompt_lee.message_id)
+            await max_.send_dm("Bread from the corner shop.", reply_to=prompt_max.message_id)
+            await east.tick()
+            await west.tick()
+            for member, partner_words in (
+                (lee, "Bread from the corner shop."),
+                (max_, "The tide coming in."),
+            ):
+                texts = [m.text for m in member.dms()]
+                assert sum(partner_words in t for t in texts) == 1, texts
+
+            # Exactly one process sends; the other takes over when it stops.
+            def sending(bot: CloserBot) -> bool:
+                return bot.metrics.registry.get_sample_value("closer_outbox_sender") == 1
+
+            assert [sending(zero), sending(one)].count(True) == 1
+            survivor, stopping = (west, east) if sending(zero) else (east, west)
+            await stopping.stop_bot()
+            for _ in range(50):  # PostgreSQL lets go of the lock as it sees the connection close
+                await survivor.tick()
+                if sending(survivor.running()):
+                    break
+                await asyncio.sleep(0.1)
+            assert sending(survivor.running())
+            now = survivor.clock.now()
+            hello = outbox.notices([lee.id], "after-takeover", {"content": "Still here."}, now)
+            await outbox.enqueue(survivor.running().db, hello, now)
+            await survivor.tick()
+            assert [m.text for m in lee.dms()].count("Still here.") == 1
         finally:
             await east.stop_bot()
             await west.stop_bot()
