@@ -142,6 +142,11 @@ def cmd_backup(path: Path) -> int:
     from bot.storage.backup import backup_database
 
     settings = _settings()
+    if settings.postgres_url is not None:
+        raise CliError(
+            "DATABASE_URL is set: back up PostgreSQL with its own tools (pg_dump); "
+            "this command copies the SQLite file"
+        )
     try:
         asyncio.run(backup_database(settings.database_path, path))
     except Exception as exc:

@@ -135,3 +135,20 @@ def test_the_command_copies_and_says_so(tmp_path: Path, postgres_url: str) -> No
     assert wrong.stderr.strip() == (
         "error: --to must be a PostgreSQL URL such as postgresql://user@host/closer"
     )
+
+
+def test_backup_says_to_use_pg_dump_when_the_data_is_in_postgresql(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": "postgresql://closer@db-host/closer"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "backup", str(tmp_path / "copy.db")],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "error: DATABASE_URL is set: back up PostgreSQL with its own tools (pg_dump); "
+        "this command copies the SQLite file"
+    )
