@@ -104,6 +104,7 @@ class PostgresDatabase(Database):
         # Names this process in its notifications, so it does not wake itself (it already has).
         self._origin = uuid.uuid4().hex
         self._leader: Any = None  # the connection holding the lead, while we hold it
+        self._lead_lock = asyncio.Lock()
         self._listener: Any = None
 
     @classmethod
@@ -121,7 +122,7 @@ class PostgresDatabase(Database):
 
     async def close(self) -> None:
         async with self._write_lock:
-            await self._drop_leader()
+            await self._drop_leader(unlock=True)
             listener, self._listener = self._listener, None
             if listener is not None:
                 listener.terminate()
@@ -174,6 +175,12 @@ class PostgresDatabase(Database):
                     await conn.execute("SELECT pg_advisory_unlock($1)", key)
 
     async def lead(self) -> bool:
+        # One question at a time: two callers trying on two connections at once would find
+        # each other's lock taken, and one would wrongly hear that another process leads.
+        async with self._lead_lock:
+            return await self._lead()
+
+    async def _lead(self) -> bool:
         # A session advisory lock held on a connection of its own: it lasts while this process
         # and its connection live, and PostgreSQL drops it the moment either dies, so another
         # process's next try takes over.
@@ -197,9 +204,14 @@ class PostgresDatabase(Database):
         self._leader = conn
         return True
 
-    async def _drop_leader(self) -> None:
+    async def _drop_leader(self, *, unlock: bool = False) -> None:
         conn, self._leader = self._leader, None
         if conn is not None:
+            if unlock:
+                # Stopping: hand the lead over now rather than when the server notices the
+                # closed connection, so a restarted or waiting process sends at once.
+                with contextlib.suppress(Exception):
+                    await conn.execute("SELECT pg_advisory_unlock($1)", _LEADER_LOCK)
             # Terminated rather than released: a pooled connection would keep the lock.
             conn.terminate()
             with contextlib.suppress(Exception):

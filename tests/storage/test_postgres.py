@@ -102,3 +102,14 @@ async def test_processes_starting_together_migrate_once(
             await admin.execute("DROP DATABASE IF EXISTS closer_race WITH (FORCE)")
         finally:
             await admin.close()
+
+
+async def test_a_process_asking_twice_at_once_hears_that_it_leads_both_times(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    db = await PostgresDatabase.open(postgres_url, tmp_path)
+    try:
+        # The tick and a background task (opening a DM channel ahead) ask together.
+        assert await asyncio.gather(*(db.lead() for _ in range(4))) == [True] * 4
+    finally:
+        await db.close()
