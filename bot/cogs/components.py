@@ -119,7 +119,7 @@ class PickSelect(Persistent[Select, ids.PickId], custom_id=ids.PickId):
 
     async def pressed(self, interaction: discord.Interaction) -> None:
         value = _picked(interaction)
-        if value is None or not value.isdigit():
+        if value is None or not (value.isascii() and value.isdigit()):
             raise UserFacingError("Please pick one of the options.")
         await closer(interaction).handlers.picked(interaction, self.custom.instance, int(value))
 

@@ -71,7 +71,8 @@ def with_user_id(value: str | None) -> int | None:
     if value is None or not value.strip():
         return None
     text = value.strip().removeprefix("<@").removeprefix("!").removesuffix(">")
-    if not text.isdigit() or len(text) > 20:
+    # isascii: "³" and other non-ASCII digits pass isdigit() but not int().
+    if not (text.isascii() and text.isdigit()) or len(text) > 20:
         raise UserFacingError("Pick your partner from the list for the `with` option.")
     return int(text)
 
