@@ -22,6 +22,7 @@ Decisions worth knowing (also in the report to the lead):
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,10 +68,15 @@ BAD_DAY = "Day must be a day of the week, like monday."
 BAD_TIME = "Time must look like 19:30 (24-hour HH:MM), in your own time zone."
 
 
+def _has_control(text: str) -> bool:
+    # Control characters only: emoji sequences (zero-width joiners) are fine in a name.
+    return any(unicodedata.category(c) == "Cc" for c in text)
+
+
 def clean_name(value: str | None) -> str:
     # Collapse whitespace (and newlines) so "Book  Club" and "Book Club" are one name.
     text = " ".join((value or "").split())
-    if not 1 <= len(text) <= MAX_NAME:
+    if not 1 <= len(text) <= MAX_NAME or _has_control(text):
         raise UserFacingError(BAD_NAME)
     return text
 
@@ -148,7 +154,9 @@ class CircleService:
     # Lookups -----------------------------------------------------------------------------
     async def find(self, guild_id: int, name: str | None) -> CircleRow:
         text = " ".join((name or "").split())
-        circle = await store.circle_by_name(self.db, guild_id, name_key(text)) if text else None
+        # A name with control characters cannot have been created (clean_name), so no lookup.
+        found = text and not _has_control(text)
+        circle = await store.circle_by_name(self.db, guild_id, name_key(text)) if found else None
         if circle is None:
             raise UserFacingError(
                 f'There\'s no circle called "{text[:MAX_NAME]}" here. '

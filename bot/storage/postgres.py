@@ -46,6 +46,14 @@ def lock_key(name: str) -> int:
     return zlib.crc32(name.encode())
 
 
+def _no_nul(args: Sequence[Any]) -> Sequence[Any]:
+    # PostgreSQL text cannot hold U+0000 (SQLite can): such a character, typed into a free-text
+    # field, is stored as U+FFFD rather than failing the whole use case.
+    if not any(isinstance(a, str) and "\x00" in a for a in args):
+        return args
+    return [a.replace("\x00", "\ufffd") if isinstance(a, str) else a for a in args]
+
+
 class PgResult:
     def __init__(self, rows: Sequence[Row], rowcount: int) -> None:
         self._rows = rows
@@ -71,7 +79,7 @@ class PgTx(Tx):
 
     async def execute(self, sql: str, params: Params = ()) -> Result:
         query = to_postgres(sql)
-        args = query.args(params)
+        args = _no_nul(query.args(params))
         try:
             if query.returns_rows:
                 rows = await self.conn.fetch(query.sql, *args)
@@ -82,7 +90,7 @@ class PgTx(Tx):
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
         query = to_postgres(sql)
-        batch = [query.args(row) for row in rows]
+        batch = [_no_nul(query.args(row)) for row in rows]
         if not batch:
             return 0
         # One row back per row changed: asyncpg's executemany reports no count.
@@ -138,7 +146,7 @@ class PostgresDatabase(Database):
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         query = to_postgres(sql)
         async with self._pool.acquire() as conn:
-            return list(await conn.fetch(query.sql, *query.args(params)))
+            return list(await conn.fetch(query.sql, *_no_nul(query.args(params))))
 
     async def checkpoint(self) -> None:
         # Erased rows leave the live tables at once; PostgreSQL reuses their space after

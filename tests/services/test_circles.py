@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.models import PairKind, PairState, RoundStatus
 from bot.errors import UserFacingError
-from bot.services.circles import BAD_CADENCE, BAD_DAY, BAD_NAME, BAD_TIME, Created
+from bot.services.circles import BAD_CADENCE, BAD_DAY, BAD_NAME, BAD_TIME, Created, clean_name
 from bot.services.pairs import Person
 from bot.storage import circles as circle_store
 from bot.storage import members as member_store
@@ -164,3 +164,10 @@ async def test_deleting_a_circle_tells_its_members_and_happens_once(services: Se
     assert pair is not None and pair.status == PairState.ENDED and pair.kind is PairKind.CIRCLE
     with pytest.raises(UserFacingError, match="no circle called"):
         await services.circles.delete(GUILD, "Book Club")
+
+
+@pytest.mark.parametrize("name", ["Book\x00Club", "Tea\x07"])
+def test_a_circle_name_with_control_characters_is_refused(name: str) -> None:
+    with pytest.raises(UserFacingError):
+        clean_name(name)
+    assert clean_name("Family 👨\u200d👩\u200d👧") == "Family 👨\u200d👩\u200d👧"

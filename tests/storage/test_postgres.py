@@ -113,3 +113,21 @@ async def test_a_process_asking_twice_at_once_hears_that_it_leads_both_times(
         assert await asyncio.gather(*(db.lead() for _ in range(4))) == [True] * 4
     finally:
         await db.close()
+
+
+async def test_a_nul_character_in_text_is_kept_as_a_replacement_not_an_error(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    from bot.storage import members
+
+    db = await PostgresDatabase.open(postgres_url, tmp_path)
+    try:
+        await members.upsert_member(db, 7, "A\x00da", NOW)
+        row = await members.get_member(db, 7)
+        assert row is not None and row.display_name == "A\ufffdda"
+        assert (
+            await db.fetchval("SELECT COUNT(*) FROM members WHERE display_name = ?", ("x\x00",))
+            == 0
+        )
+    finally:
+        await db.close()
