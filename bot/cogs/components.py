@@ -42,6 +42,11 @@ def _yes_no(yes: bool, label: str, no: str, style: discord.ButtonStyle, custom: 
     return _button(label, style, custom) if yes else _button(no, GREY, custom)
 
 
+def _accept_decline(action: str, custom: str) -> Button:
+    """Accept / Decline, the pair of buttons on an invite and on a proposed relationship."""
+    return _yes_no(action == "accept", "Accept", "Decline", discord.ButtonStyle.success, custom)
+
+
 def _picked(interaction: discord.Interaction) -> str | None:
     """The first value a menu submitted, if any."""
     data = cast(dict[str, Any], interaction.data or {})
@@ -51,9 +56,7 @@ def _picked(interaction: discord.Interaction) -> str | None:
 
 class InviteButton(Persistent[Button, ids.InviteId], custom_id=ids.InviteId):
     def component(self) -> Button:
-        c = self.custom
-        yes = c.action == "accept"
-        return _yes_no(yes, "Accept", "Decline", discord.ButtonStyle.success, c.encode())
+        return _accept_decline(self.custom.action, self.custom.encode())
 
     async def pressed(self, interaction: discord.Interaction) -> None:
         c = self.custom
@@ -146,9 +149,7 @@ class RelationshipButton(Persistent[Button, ids.RelationshipId], custom_id=ids.R
     """Accept / Decline on a proposed change of relationship kind, like an invite's."""
 
     def component(self) -> Button:
-        c = self.custom
-        yes = c.action == "accept"
-        return _yes_no(yes, "Accept", "Decline", discord.ButtonStyle.success, c.encode())
+        return _accept_decline(self.custom.action, self.custom.encode())
 
     async def pressed(self, interaction: discord.Interaction) -> None:
         c = self.custom

@@ -508,6 +508,21 @@ class Sandbox:
         # The uploaded bytes are the sandbox's record, not part of Discord's answer.
         return json_response(self._public(message))
 
+    def _attach(self, message: dict[str, Any], files: list[dict[str, Any]]) -> None:
+        """The uploaded files as attachments of `message` (the bytes kept aside, as `_files`).
+        Discord always sends url and proxy_url; discord.py's Attachment requires them."""
+        message["attachments"] = [
+            {
+                "id": str(self.ids.next()),
+                "filename": f.get("filename") or "file",
+                "size": len(f["data"]),
+                "url": f"{self.base_url}/attachments/{message['id']}/{f.get('filename')}",
+                "proxy_url": f"{self.base_url}/attachments/{message['id']}/{f.get('filename')}",
+            }
+            for f in files
+        ]
+        message["_files"] = files
+
     def _store_message(
         self,
         channel_id: int,
@@ -523,17 +538,7 @@ class Sandbox:
             )
         )
         if files:
-            message["attachments"] = [
-                {
-                    "id": str(self.ids.next()),
-                    "filename": f.get("filename") or "file",
-                    "size": len(f["data"]),
-                    "url": f"{self.base_url}/attachments/{mid}/{f.get('filename')}",
-                    "proxy_url": f"{self.base_url}/attachments/{mid}/{f.get('filename')}",
-                }
-                for f in files
-            ]
-            message["_files"] = files
+            self._attach(message, files)
         self.messages[mid] = message
         recipient = self.channel_owner.get(channel_id)
         if recipient is not None and author.id == self.bot_user.id:
@@ -726,18 +731,7 @@ class Sandbox:
             return problem
         message = self._interaction_message(record, body)
         if files_of(request):
-            message["_files"] = files_of(request)
-            # Discord always sends url and proxy_url; discord.py's Attachment requires them.
-            message["attachments"] = [
-                {
-                    "id": str(self.ids.next()),
-                    "filename": f.get("filename") or "file",
-                    "size": len(f["data"]),
-                    "url": f"{self.base_url}/attachments/{message['id']}/{f.get('filename')}",
-                    "proxy_url": f"{self.base_url}/attachments/{message['id']}/{f.get('filename')}",
-                }
-                for f in files_of(request)
-            ]
+            self._attach(message, files_of(request))
         record.followups.append(message)
         record.changed.set()
         return json_response(self._public(message))

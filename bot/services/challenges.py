@@ -27,7 +27,6 @@ prompts they answered themselves — exactly what the reveal already showed them
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,7 +48,7 @@ from bot.core.models import (
 )
 from bot.errors import UserFacingError
 from bot.services.answers import AnswerService
-from bot.services.prompting import PlannedDay, Prompting
+from bot.services.prompting import PlannedDay, Prompting, checkin_key, checkin_question
 from bot.services.schedule import quiet_of, reschedule_pair, zone_of
 from bot.storage import challenges as store
 from bot.storage import circles as circle_store
@@ -428,25 +427,12 @@ class ChallengeService:
         now: datetime,
     ) -> None:
         minutes = prompt.minutes or 0
-        question = dataclasses.replace(
-            prompt,
-            kind=Kind.QUESTION,
-            text=prompt.follow_up or CHECKIN_FALLBACK,
-            minutes=None,
-            follow_up=None,
-        )
+        question = checkin_question(prompt, CHECKIN_FALLBACK)
         # The activity's own check-in instance: the next-day check-in producer sees it and
         # stays quiet, and its delivery key is the one that producer would use.
-        key = f"checkin:{instance_id}"
-        checkin_id = await instance_store.create_instance(
-            conn,
-            pair_id=pair.id,
-            slot_key=key,
-            prompt=prompt,
-            kind=Kind.QUESTION,
-            member_ids=tuple(members),
-            now=now,
-            text=question.text,
+        key = checkin_key(instance_id)
+        checkin_id = await self.prompting.open_checkin(
+            conn, pair, instance_id, prompt, question, members, now
         )
         deliveries = []
         for uid in members:

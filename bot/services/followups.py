@@ -23,17 +23,16 @@ Producers here only insert rows (the outbox sends them). The rules, from the voi
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from bot.core.cadence import local_date, local_slot, move_out_of_quiet
-from bot.core.models import InstanceStatus, Kind, Library, MemberState, Pace, PairState
+from bot.core.models import InstanceStatus, Library, MemberState, Pace, PairState
 from bot.errors import UserFacingError
 from bot.services.answers import instance_text
-from bot.services.prompting import Prompting
+from bot.services.prompting import Prompting, checkin_key, checkin_question
 from bot.services.schedule import quiet_of, zone_of
 from bot.storage import followups as store
 from bot.storage import instances as instance_store
@@ -191,43 +190,25 @@ class FollowUps:
             dues[uid] = move_out_of_quiet(at, zone, quiet_of(member))
         if not dues or min(dues.values()) > now:
             return 0
-        question = dataclasses.replace(
-            prompt, kind=Kind.QUESTION, text=prompt.follow_up, minutes=None, follow_up=None
-        )
-        key = f"checkin:{activity.id}"
+        question = checkin_question(prompt)
         names = await self.prompting.names_of(pair.member_ids)
         async with self.db.transaction() as conn:
-            instance_id = await instance_store.create_instance(
-                conn,
-                pair_id=pair.id,
-                slot_key=key,
-                prompt=prompt,
-                kind=Kind.QUESTION,
-                # Only those who got the activity: anyone else would stay "open" on it forever
-                # and the others' answers could never be revealed.
-                member_ids=tuple(sorted(dues)),
-                now=now,
-                text=prompt.follow_up,
+            instance_id = await self.prompting.open_checkin(
+                conn, pair, activity.id, prompt, question, sorted(dues), now
             )
-            deliveries = []
-            for uid, due in sorted(dues.items()):
-                delivery = self.prompting.delivery_for(
+            deliveries = [
+                self.prompting.delivery_for(
                     question,
                     pair=pair,
                     instance_id=instance_id,
                     user_id=uid,
-                    key=key,
+                    key=checkin_key(activity.id),
                     due=max(due, now),
                     names=names,
-                )
-                payload = messages.prompt_message(
-                    question,
-                    instance_id=instance_id,
-                    user_id=uid,
-                    partners=[names[m] for m in pair.partners_of(uid)],
                     note=messages.CHECKIN_NOTE,
                 )
-                deliveries.append(dataclasses.replace(delivery, payload=dict(payload)))
+                for uid, due in sorted(dues.items())
+            ]
             added = await outbox_store.insert_deliveries(conn, deliveries, now)
         return added
 

@@ -257,16 +257,14 @@ class Materialiser:
             return 0
         names = await self.prompting.names_of(pair.member_ids)
         async with self.db.transaction() as conn:
-            instance_id = await instance_store.create_instance(
+            instance_id = await self.prompting.open_for_pair(
                 conn,
-                pair_id=pair.id,
-                slot_key=key,
-                prompt=prompt,
-                member_ids=pair.member_ids,
-                now=now,
+                pair,
+                key,
+                prompt,
+                now,
                 held=await instance_store.held_members(self.db, pair.id) - {item.user_id},
-                challenge_id=planned.challenge_id if planned else None,
-                challenge_day=planned.day.day if planned else None,
+                planned=planned,
             )
             delivery = self.prompting.delivery_for(
                 prompt,
@@ -294,14 +292,8 @@ class Materialiser:
             if prompt is None:
                 return
             async with self.db.transaction() as conn:
-                instance_id = await instance_store.create_instance(
-                    conn,
-                    pair_id=pair.id,
-                    slot_key=key,
-                    prompt=prompt,
-                    member_ids=pair.member_ids,
-                    now=now,
-                    held=frozenset({user_id}),
+                instance_id = await self.prompting.open_for_pair(
+                    conn, pair, key, prompt, now, held=frozenset({user_id})
                 )
         else:
             changed = await instance_store.mark_held(self.db, instance_id, user_id, now)

@@ -153,16 +153,25 @@ class PairService:
         await outbox_store.enqueue(self.db, outbox_store.notices(user_ids, key, payload, now), now)
         self.wake()
 
-    async def _tell_partners_in(
+    async def _change_status_in(
         self,
         conn: Tx,
         pair: PairRow,
         user_id: int,
+        status: PairState,
+        now: datetime,
         key: str,
         payload: MessagePayload,
-        now: datetime,
+        *,
+        paused_until: datetime | None = None,
     ) -> None:
-        """In the use case's transaction: a kind word to everyone in the pair but `user_id`."""
+        """In the use case's transaction: `user_id` changes the pair's status and everyone else
+        in it gets a kind word. Conditional on the pair still being live, so a second press of
+        End changes nothing and an ended pair is never paused or resumed."""
+        if not await pair_store.set_status_in(
+            conn, pair.id, status, now, paused_until=paused_until, paused_by=user_id
+        ):
+            raise UserFacingError("This pair has already ended.")
         await self._notify_in(
             conn, list(pair.partners_of(user_id)), key, payload, now, pair_id=pair.id
         )
@@ -399,17 +408,15 @@ class PairService:
         until = now + timedelta(days=days)
         names = await self.prompting.names_of(pair.member_ids)
         async with self.db.transaction() as conn:
-            if not await pair_store.set_status_in(
-                conn, pair.id, PairState.PAUSED, now, paused_until=until, paused_by=user_id
-            ):
-                raise UserFacingError("This pair has already ended.")
-            await self._tell_partners_in(
+            await self._change_status_in(
                 conn,
                 pair,
                 user_id,
+                PairState.PAUSED,
+                now,
                 f"paused:{pair.id}:{int(now.timestamp())}",
                 messages.partner_paused_message(names[user_id], days),
-                now,
+                paused_until=until,
             )
         self.wake()
         return until
@@ -420,20 +427,19 @@ class PairService:
         now = self.now()
         names = await self.prompting.names_of(pair.member_ids)
         async with self.db.transaction() as conn:
-            if not await pair_store.set_status_in(conn, pair.id, PairState.ACTIVE, now):
-                raise UserFacingError("This pair has already ended.")
+            await self._change_status_in(
+                conn,
+                pair,
+                user_id,
+                PairState.ACTIVE,
+                now,
+                f"resumed:{pair.id}:{int(now.timestamp())}",
+                messages.partner_resumed_message(names[user_id]),
+            )
             fresh = await pair_store.get_pair_in(conn, pair.id)
             assert fresh is not None  # noqa: S101
             plan = await plan_pair(self.db, fresh, self.default_zone, now)
             await write_plan(conn, pair.id, plan)
-            await self._tell_partners_in(
-                conn,
-                pair,
-                user_id,
-                f"resumed:{pair.id}:{int(now.timestamp())}",
-                messages.partner_resumed_message(names[user_id]),
-                now,
-            )
         self.wake()
         return plan
 
@@ -444,16 +450,14 @@ class PairService:
         names = await self.prompting.names_of(pair.member_ids)
         now = self.now()
         async with self.db.transaction() as conn:
-            # Conditional on the pair still being live: a second press changes nothing.
-            if not await pair_store.set_status_in(conn, pair.id, PairState.ENDED, now):
-                raise UserFacingError("This pair has already ended.")
-            await self._tell_partners_in(
+            await self._change_status_in(
                 conn,
                 pair,
                 user_id,
+                PairState.ENDED,
+                now,
                 f"ended:{pair.id}",
                 messages.pair_ended_message(names[user_id]),
-                now,
             )
         self.wake()
         return pair

@@ -6,12 +6,21 @@ local time. Turning due schedule rows into these deliveries is `bot.services.mat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from bot.core.cadence import TOO_LATE, local_date
-from bot.core.models import Category, ChallengeDay, InstanceStatus, Library, PairState, Prompt
+from bot.core.models import (
+    Category,
+    ChallengeDay,
+    InstanceStatus,
+    Kind,
+    Library,
+    PairState,
+    Prompt,
+)
 from bot.core.prompts import SelectionContext, choose_prompt
 from bot.errors import UserFacingError
 from bot.services.schedule import quiet_until, zone_of
@@ -19,7 +28,7 @@ from bot.storage import instances as instance_store
 from bot.storage import members as member_store
 from bot.storage import outbox as outbox_store
 from bot.storage import pairs as pair_store
-from bot.storage.db import Database
+from bot.storage.db import Database, Tx
 from bot.storage.outbox import NewDelivery
 from bot.storage.pairs import PairRow
 from bot.ui import messages
@@ -48,6 +57,23 @@ def planned_note(planned: PlannedDay | None, prompt: Prompt) -> str | None:
         planned.day.stand_in_id,
     )
     return planned.note_without_title or planned.note if stand_in else planned.note
+
+
+def checkin_key(activity_id: int) -> str:
+    """The slot of an activity's check-in: the next-day check-in and a timed activity's timer
+    share it, so whichever comes first creates the instance and the other finds it."""
+    return f"checkin:{activity_id}"
+
+
+def checkin_question(activity: Prompt, fallback: str = "") -> Prompt:
+    """An activity's "how did it go?" asked as a question of its own."""
+    return dataclasses.replace(
+        activity,
+        kind=Kind.QUESTION,
+        text=activity.follow_up or fallback,
+        minutes=None,
+        follow_up=None,
+    )
 
 
 @dataclass(frozen=True)
@@ -80,6 +106,54 @@ class Prompting:
             uid: (rows[uid].display_name if uid in rows else "") or "your partner"
             for uid in user_ids
         }
+
+    async def open_for_pair(
+        self,
+        conn: Tx,
+        pair: PairRow,
+        key: str,
+        prompt: Prompt,
+        now: datetime,
+        *,
+        held: frozenset[int] = frozenset(),
+        planned: PlannedDay | None = None,
+    ) -> int:
+        """The pair's instance of `prompt` for slot `key`, for every member; those in `held`
+        start held back (see `instance_store.create_instance`)."""
+        return await instance_store.create_instance(
+            conn,
+            pair_id=pair.id,
+            slot_key=key,
+            prompt=prompt,
+            member_ids=pair.member_ids,
+            now=now,
+            held=held,
+            challenge_id=planned.challenge_id if planned else None,
+            challenge_day=planned.day.day if planned else None,
+        )
+
+    async def open_checkin(
+        self,
+        conn: Tx,
+        pair: PairRow,
+        activity_id: int,
+        activity: Prompt,
+        question: Prompt,
+        members: Iterable[int],
+        now: datetime,
+    ) -> int:
+        """The check-in instance of an activity, only for `members`: those who got the
+        activity (anyone else would stay open on it and hold back the reveal)."""
+        return await instance_store.create_instance(
+            conn,
+            pair_id=pair.id,
+            slot_key=checkin_key(activity_id),
+            prompt=activity,
+            kind=Kind.QUESTION,
+            member_ids=tuple(members),
+            now=now,
+            text=question.text,
+        )
 
     def delivery_for(
         self,
@@ -179,14 +253,8 @@ class PromptCommands:
         # asking for one yourself is an answer of sorts, so the requester always gets it.
         held = await instance_store.held_members(self.db, pair.id) - {requested_by}
         async with self.db.transaction() as conn:
-            instance_id = await instance_store.create_instance(
-                conn,
-                pair_id=pair.id,
-                slot_key=key,
-                prompt=prompt,
-                member_ids=pair.member_ids,
-                now=now,
-                held=frozenset(m for m in held if m is not None),
+            instance_id = await self.prompting.open_for_pair(
+                conn, pair, key, prompt, now, held=frozenset(m for m in held if m is not None)
             )
             await outbox_store.insert_deliveries(
                 conn,

@@ -193,21 +193,22 @@ async def upsert_schedule(conn: Tx, pair_id: int, user_id: int, due: datetime, d
     )
 
 
+def _due_schedule(r: Row) -> DueSchedule:
+    return DueSchedule(
+        int(r["pair_id"]),
+        int(r["user_id"]),
+        from_db(r["next_due_at"]),
+        date.fromisoformat(r["next_day"]),
+    )
+
+
 async def due_schedules(db: Database, now: datetime, limit: int) -> list[DueSchedule]:
     rows = await db.fetchall(
         "SELECT s.pair_id, s.user_id, s.next_due_at, s.next_day FROM schedules s "
         "WHERE s.next_due_at <= ? ORDER BY s.next_due_at LIMIT ?",
         (to_db(now), limit),
     )
-    return [
-        DueSchedule(
-            int(r["pair_id"]),
-            int(r["user_id"]),
-            from_db(r["next_due_at"]),
-            date.fromisoformat(r["next_day"]),
-        )
-        for r in rows
-    ]
+    return [_due_schedule(r) for r in rows]
 
 
 async def schedules_of_pair(db: Database, pair_id: int) -> list[DueSchedule]:
@@ -216,15 +217,7 @@ async def schedules_of_pair(db: Database, pair_id: int) -> list[DueSchedule]:
         "ORDER BY next_due_at",
         (pair_id,),
     )
-    return [
-        DueSchedule(
-            int(r["pair_id"]),
-            int(r["user_id"]),
-            from_db(r["next_due_at"]),
-            date.fromisoformat(r["next_day"]),
-        )
-        for r in rows
-    ]
+    return [_due_schedule(r) for r in rows]
 
 
 async def delete_member_schedule(conn: Tx, pair_id: int, user_id: int) -> None:

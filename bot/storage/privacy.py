@@ -396,6 +396,12 @@ async def _rows(conn: Tx, sql: str, params: Params) -> list[dict[str, Any]]:
     return [dict(row) for row in await conn.fetchall(sql, params)]
 
 
+async def _table(
+    conn: Tx, sql: str, params: Params, *, drop: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    return [_plain(r, drop=drop) for r in await _rows(conn, sql, params)]
+
+
 async def _their_pair_ids(conn: Tx, user_id: int) -> list[int]:
     """Pairs they are in, or answered in: a pair they have left still holds their words."""
     rows = await _rows(
@@ -417,32 +423,21 @@ async def export_user(db: Database, user_id: int, *, now: datetime | None = None
     # Read inside one transaction so the export is a single consistent snapshot (an answer never
     # appears without its prompt instance). Exports are rare and take milliseconds.
     async with db.transaction() as conn:
-        tables["members"] = [
-            _plain(r) for r in await _rows(conn, "SELECT * FROM members WHERE user_id = :uid", p)
-        ]
-        tables["invites"] = [
-            _plain(r)
-            for r in await _rows(
-                conn,
-                "SELECT * FROM invites WHERE inviter_id = :uid OR invitee_id = :uid ORDER BY id",
-                p,
-            )
-        ]
-        tables["circles"] = [
-            _plain(r)
-            for r in await _rows(
-                conn,
-                "SELECT * FROM circles WHERE created_by = :uid "
-                "OR id IN (SELECT circle_id FROM circle_members WHERE user_id = :uid) ORDER BY id",
-                p,
-            )
-        ]
-        tables["circle_members"] = [
-            _plain(r)
-            for r in await _rows(
-                conn, "SELECT * FROM circle_members WHERE user_id = :uid ORDER BY circle_id", p
-            )
-        ]
+        tables["members"] = await _table(conn, "SELECT * FROM members WHERE user_id = :uid", p)
+        tables["invites"] = await _table(
+            conn,
+            "SELECT * FROM invites WHERE inviter_id = :uid OR invitee_id = :uid ORDER BY id",
+            p,
+        )
+        tables["circles"] = await _table(
+            conn,
+            "SELECT * FROM circles WHERE created_by = :uid "
+            "OR id IN (SELECT circle_id FROM circle_members WHERE user_id = :uid) ORDER BY id",
+            p,
+        )
+        tables["circle_members"] = await _table(
+            conn, "SELECT * FROM circle_members WHERE user_id = :uid ORDER BY circle_id", p
+        )
         # Their pairs, bound as one JSON array parameter so every query below stays literal SQL.
         pp = {"uid": user_id, "pairs": json.dumps(await _their_pair_ids(conn, user_id))}
         pairs = await _rows(
@@ -468,73 +463,41 @@ async def export_user(db: Database, user_id: int, *, now: datetime | None = None
             row["member_ids"] = [str(m["user_id"]) for m in members if m["pair_id"] == pair["id"]]
             row["muted_topics"] = [m["category"] for m in muted if m["pair_id"] == pair["id"]]
             tables["pairs"].append(row)
-        tables["pair_members"] = [
-            _plain(r)
-            for r in await _rows(
-                conn, "SELECT * FROM pair_members WHERE user_id = :uid ORDER BY pair_id", p
-            )
-        ]
-        tables["depth_votes"] = [
-            _plain(r)
-            for r in await _rows(
-                conn,
-                "SELECT * FROM depth_votes WHERE user_id = :uid ORDER BY pair_id, created_at",
-                p,
-            )
-        ]
-        tables["challenges"] = [
-            _plain(r)
-            for r in await _rows(
-                conn,
-                "SELECT * FROM challenges WHERE started_by = :uid "
-                f"OR pair_id IN {_THEIR_PAIRS} ORDER BY id",
-                pp,
-            )
-        ]
-        tables["prompt_instances"] = [
-            _plain(r)
-            for r in await _rows(
-                conn,
-                f"SELECT * FROM prompt_instances WHERE pair_id IN {_THEIR_PAIRS} ORDER BY id",
-                pp,
-            )
-        ]
-        tables["instance_members"] = [
-            _plain(r)
-            for r in await _rows(
-                conn, "SELECT * FROM instance_members WHERE user_id = :uid ORDER BY instance_id", p
-            )
-        ]
+        tables["pair_members"] = await _table(
+            conn, "SELECT * FROM pair_members WHERE user_id = :uid ORDER BY pair_id", p
+        )
+        tables["depth_votes"] = await _table(
+            conn, "SELECT * FROM depth_votes WHERE user_id = :uid ORDER BY pair_id, created_at", p
+        )
+        tables["challenges"] = await _table(
+            conn,
+            "SELECT * FROM challenges WHERE started_by = :uid "
+            f"OR pair_id IN {_THEIR_PAIRS} ORDER BY id",
+            pp,
+        )
+        tables["prompt_instances"] = await _table(
+            conn, f"SELECT * FROM prompt_instances WHERE pair_id IN {_THEIR_PAIRS} ORDER BY id", pp
+        )
+        tables["instance_members"] = await _table(
+            conn, "SELECT * FROM instance_members WHERE user_id = :uid ORDER BY instance_id", p
+        )
         # Only their own answers: a partner's revealed answer is the partner's words.
-        tables["answers"] = [
-            _plain(r)
-            for r in await _rows(conn, "SELECT * FROM answers WHERE user_id = :uid ORDER BY id", p)
-        ]
-        tables["deliveries"] = [
-            _plain(r, drop=("payload",))
-            for r in await _rows(
-                conn, "SELECT * FROM deliveries WHERE user_id = :uid ORDER BY id", p
-            )
-        ]
+        tables["answers"] = await _table(
+            conn, "SELECT * FROM answers WHERE user_id = :uid ORDER BY id", p
+        )
+        tables["deliveries"] = await _table(
+            conn, "SELECT * FROM deliveries WHERE user_id = :uid ORDER BY id", p, drop=("payload",)
+        )
         # Messages to others that quote or name them: which ones, never what they said.
-        tables["delivery_people"] = [
-            _plain(r)
-            for r in await _rows(
-                conn, "SELECT * FROM delivery_people WHERE user_id = :uid ORDER BY delivery_id", p
-            )
-        ]
-        tables["schedules"] = [
-            _plain(r)
-            for r in await _rows(
-                conn, "SELECT * FROM schedules WHERE user_id = :uid ORDER BY pair_id", p
-            )
-        ]
-        tables["activity_timers"] = [
-            _plain(r)
-            for r in await _rows(
-                conn, "SELECT * FROM activity_timers WHERE user_id = :uid ORDER BY instance_id", p
-            )
-        ]
+        tables["delivery_people"] = await _table(
+            conn, "SELECT * FROM delivery_people WHERE user_id = :uid ORDER BY delivery_id", p
+        )
+        tables["schedules"] = await _table(
+            conn, "SELECT * FROM schedules WHERE user_id = :uid ORDER BY pair_id", p
+        )
+        tables["activity_timers"] = await _table(
+            conn, "SELECT * FROM activity_timers WHERE user_id = :uid ORDER BY instance_id", p
+        )
         for table, rows in (await closeness_store.export_tables(conn, user_id)).items():
             tables[table] = [_plain(r) for r in rows]
     return {
