@@ -11,6 +11,10 @@ mechanical, so it is rewritten here rather than written twice:
   table created further down; PostgreSQL does not).
 
 String literals are never rewritten: the scanner skips them.
+
+`bulk_insert` turns an `INSERT` run once per row (`executemany`) into one statement over
+arrays (`unnest`), so queuing a thousand deliveries costs the server one statement, not a
+thousand.
 """
 
 from __future__ import annotations
@@ -125,6 +129,99 @@ def to_postgres(sql: str) -> PgQuery:
     head = (text.split(None, 1) or [""])[0].upper()
     returns_rows = head in {"SELECT", "WITH", "VALUES"} or bool(_RETURNING.search(text))
     return PgQuery(text, tuple(names), returns_rows)
+
+
+# Many rows in one statement --------------------------------------------------------------------
+
+_INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)\s*(?:\([^()]*\))?\s*", re.IGNORECASE)
+_NUMBERED = re.compile(r"\$(\d+)")
+_ON_CONFLICT = re.compile(r"\bON\s+CONFLICT\b", re.IGNORECASE)
+_FROM = re.compile(r"\bFROM\b", re.IGNORECASE)
+# At the top level of an INSERT … SELECT these act on the whole result, not on each row's.
+_SET_WIDE = re.compile(
+    r"\b(?:LIMIT|OFFSET|GROUP\s+BY|DISTINCT|UNION|INTERSECT|EXCEPT|ORDER\s+BY|HAVING|WINDOW|"
+    r"RETURNING|WITH)\b",
+    re.IGNORECASE,
+)
+
+
+def _masked(sql: str) -> str:
+    """`sql` with every literal's contents blanked: the same length, so positions still match."""
+    return _LITERAL.sub(lambda m: "'" + " " * (len(m.group(0)) - 2) + "'", sql)
+
+
+def _top_level(masked: str) -> str:
+    """`masked` with everything inside parentheses (and the parentheses) blanked."""
+    out: list[str] = []
+    depth = 0
+    for char in masked:
+        depth += char == "("
+        out.append(char if depth == 0 else " ")
+        depth -= char == ")" and depth > 0
+    return "".join(out)
+
+
+def _closing(masked: str, opening: int) -> int:
+    """Where the parenthesis opened at `opening` closes (-1: never)."""
+    depth = 0
+    for at in range(opening, len(masked)):
+        depth += {"(": 1, ")": -1}.get(masked[at], 0)
+        if depth == 0:
+            return at
+    return -1
+
+
+@lru_cache(maxsize=512)
+def bulk_insert(sql: str, types: tuple[str, ...]) -> str | None:
+    """`sql` (PostgreSQL text: `INSERT … VALUES (…)` or `INSERT … SELECT …` with `$n`
+    parameters of the given server types) as one statement taking an array per parameter, or
+    None when running it once per row could differ from one pass: it reads the table it
+    writes, or aggregates, limits or orders its SELECT, or returns rows.
+
+    Rows come from `unnest($1::type[], …)`, and `$n` becomes that row's n-th value. Duplicate
+    keys in one pass behave as row by row under `ON CONFLICT DO NOTHING`; under `DO UPDATE`
+    PostgreSQL refuses them (the caller then falls back to row by row).
+    """
+    masked = _masked(sql)
+    head = _INSERT_INTO.match(masked)
+    if head is None or not types:
+        return None
+    rest = masked[head.end() :]
+    if re.search(rf"\b{re.escape(head.group(1))}\b", rest, re.IGNORECASE):
+        return None
+    top = _top_level(masked)
+    if _SET_WIDE.search(top, head.end()):
+        return None
+    conflict = _ON_CONFLICT.search(top, head.end())
+    end = conflict.start() if conflict else len(sql)
+    body, body_masked, body_top = (x[head.end() : end] for x in (sql, masked, top))
+    rows = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(types, 1))
+    names = ", ".join(f"_b{i}" for i in range(1, len(types) + 1))
+    source = f"unnest({rows}) AS _bulk({names})"
+
+    def per_row(code: str) -> str:
+        return _outside_literals(code, lambda part: _NUMBERED.sub(r"_bulk._b\1", part))
+
+    keyword = body_masked.lstrip()[:6].upper()
+    if keyword == "VALUES":
+        opening = body_masked.index("(")
+        closing = _closing(body_masked, opening)
+        if closing < 0 or body_masked[closing + 1 :].strip():
+            return None  # several tuples in one VALUES
+        select = f"SELECT {per_row(body[opening + 1 : closing])} FROM {source} "
+    elif keyword == "SELECT":
+        code = per_row(body)
+        if _FROM.search(body_top) is None:
+            select = f"{code.rstrip()} FROM {source} "
+        else:
+            # `per_row` may have lengthened the select list: find its FROM again.
+            again = _FROM.search(_top_level(_masked(code)))
+            if again is None:
+                return None
+            select = f"{code[: again.end()]} {source} CROSS JOIN{code[again.end() :]}"
+    else:
+        return None
+    return f"{sql[: head.end()]}{select}{sql[end:]}"
 
 
 # Schema scripts ------------------------------------------------------------------------------
