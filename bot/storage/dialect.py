@@ -27,7 +27,11 @@ from typing import Any
 
 # A single-quoted literal ('' escapes a quote) or anything up to the next quote.
 _LITERAL = re.compile(r"'(?:[^']|'')*'")
-_PARAM = re.compile(r"\?|(?<![:\w]):([A-Za-z_]\w*)")
+# A list of `?` after IN (an array parameter on PostgreSQL), a `?`, or a `:name`.
+_PARAM = re.compile(
+    r"(\bNOT\s+)?\bIN\s*\(\s*\?(?:\s*,\s*\?)*\s*\)|\?|(?<![:\w]):([A-Za-z_]\w*)",
+    re.IGNORECASE,
+)
 _INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _JULIANDAY = re.compile(r"\bjulianday\(([^()]*)\)", re.IGNORECASE)
@@ -45,10 +49,18 @@ class PgQuery:
     names: tuple[str, ...]
     # A SELECT (or anything with RETURNING): fetch its rows rather than count changes.
     returns_rows: bool
+    # For `?` queries with an IN list: each `$n`'s slice of the given parameters, and whether
+    # it is an array (the list) or one value. Empty when every `?` is its own `$n`.
+    slices: tuple[tuple[int, int, bool], ...] = ()
 
     def args(self, params: Sequence[Any] | Mapping[str, Any]) -> Sequence[Any]:
         if isinstance(params, Mapping):
             return [params[name] for name in self.names]
+        if self.slices:
+            return [
+                list(params[start:stop]) if many else params[start]
+                for start, stop, many in self.slices
+            ]
         return params
 
 
@@ -101,24 +113,33 @@ def _functions(code: str) -> str:
 @lru_cache(maxsize=2048)
 def to_postgres(sql: str) -> PgQuery:
     names: list[str] = []
-    counter = 0
+    slices: list[tuple[int, int, bool]] = []
+    given = 0  # `?`s seen so far
 
     def number(match: re.Match[str]) -> str:
-        nonlocal counter
-        name = match.group(1)
-        if name is None:
-            counter += 1
-            return f"${counter}"
-        if name not in names:
-            names.append(name)
-        return f"${names.index(name) + 1}"
+        nonlocal given
+        name = match.group(2)
+        if name is not None:
+            if name not in names:
+                names.append(name)
+            return f"${names.index(name) + 1}"
+        count = match.group(0).count("?")
+        many = match.group(0) != "?"
+        slices.append((given, given + count, many))
+        given += count
+        if not many:
+            return f"${len(slices)}"
+        # One array whatever the list's length: the text (and so the prepared statement and
+        # its plan) is the same for every length.
+        return f"{'<> ALL' if match.group(1) else '= ANY'}(${len(slices)})"
 
     def rewrite(code: str) -> str:
         return _functions(_PARAM.sub(number, code))
 
     text = _outside_literals(sql, rewrite)
-    if counter and names:
+    if given and names:
         raise ValueError(f"a query mixes ? and :name parameters: {sql!r}")
+    lists = tuple(slices) if any(many for _, _, many in slices) else ()
     if _INSERT_OR_IGNORE.match(text):
         text = _INSERT_OR_IGNORE.sub("INSERT INTO", text, count=1)
         returning = _RETURNING.search(text)
@@ -128,7 +149,7 @@ def to_postgres(sql: str) -> PgQuery:
             text = f"{text.rstrip().rstrip(';')} ON CONFLICT DO NOTHING"
     head = (text.split(None, 1) or [""])[0].upper()
     returns_rows = head in {"SELECT", "WITH", "VALUES"} or bool(_RETURNING.search(text))
-    return PgQuery(text, tuple(names), returns_rows)
+    return PgQuery(text, tuple(names), returns_rows, lists)
 
 
 # Many rows in one statement --------------------------------------------------------------------

@@ -96,7 +96,13 @@ class PgTx(Tx):
         types = _PARAMETER_TYPES.get(sql)
         if types is None:
             statement = await self.conn.prepare(sql)
-            types = tuple(f"{t.schema}.{t.name}" for t in statement.get_parameters())
+            given = statement.get_parameters()
+            # An IN list is already an array (see `to_postgres`): that one goes row by row.
+            types = (
+                ()
+                if any(t.kind == "array" for t in given)
+                else tuple(f"{t.schema}.{t.name}" for t in given)
+            )
             _PARAMETER_TYPES[sql] = types
         bulk = bulk_insert(sql, types)
         if bulk is None:

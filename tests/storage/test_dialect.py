@@ -9,10 +9,26 @@ from bot.storage.migrations import discover
 
 
 def test_question_marks_become_numbered_parameters() -> None:
-    query = to_postgres("SELECT a FROM t WHERE b = ? AND c IN (?, ?)")
-    assert query.sql == "SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)"
-    assert query.args((1, 2, 3)) == (1, 2, 3)
+    query = to_postgres("SELECT a FROM t WHERE b = ? AND c = ?")
+    assert query.sql == "SELECT a FROM t WHERE b = $1 AND c = $2"
+    assert query.args((1, 2)) == (1, 2)
     assert query.returns_rows
+
+
+def test_an_in_list_becomes_one_array_whatever_its_length() -> None:
+    short = to_postgres("SELECT a FROM t WHERE b = ? AND c IN (?, ?) AND d NOT IN (?) AND e = ?")
+    long = to_postgres("SELECT a FROM t WHERE b = ? AND c IN (?,?,?) AND d NOT IN (?,?) AND e = ?")
+    assert (
+        short.sql
+        == long.sql
+        == ("SELECT a FROM t WHERE b = $1 AND c = ANY($2) AND d <> ALL($3) AND e = $4")
+    )
+    assert short.args((1, 2, 3, 4, 5)) == [1, [2, 3], [4], 5]
+    assert long.args((1, 2, 3, 4, 5, 6, 7)) == [1, [2, 3, 4], [5, 6], 7]
+    # A subquery after IN is not a list of parameters.
+    assert to_postgres("SELECT a FROM t WHERE c IN (SELECT x FROM u WHERE y = ?)").sql == (
+        "SELECT a FROM t WHERE c IN (SELECT x FROM u WHERE y = $1)"
+    )
 
 
 def test_named_parameters_are_numbered_once_each_and_bound_by_name() -> None:
