@@ -93,6 +93,8 @@ class PgTx(Tx):
     async def _in_one_pass(self, sql: str, batch: list[Sequence[Any]]) -> int | None:
         """An INSERT for many rows as one statement over arrays (see `bulk_insert`): one
         statement for the server instead of one per row. None: run it row by row instead."""
+        if sql.lstrip()[:6].upper() != "INSERT":  # UPDATE, DELETE: row by row
+            return None
         types = _PARAMETER_TYPES.get(sql)
         if types is None:
             statement = await self.conn.prepare(sql)
