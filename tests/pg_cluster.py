@@ -4,6 +4,10 @@
 before the venv exists) and exports the URL it prints; `tests/conftest.py` starts its own the
 same way when no URL is given. PostgreSQL refuses to run as root, so as root the server runs as
 the `postgres` system user, which owns the folder.
+
+For the tests it trades durability for speed (fsync off and the like); `--durable` keeps
+PostgreSQL's default durability settings, for benchmark figures that mean something
+(`benchmarks/scale.py --postgres` uses it).
 """
 
 from __future__ import annotations
@@ -42,8 +46,11 @@ def url_for(folder: Path) -> str:
     return f"postgresql://postgres@/{DATABASE}?host={folder / 'sock'}&port={PORT}"
 
 
-def start(folder: Path) -> str:
-    """Create and start a cluster in `folder` (which must not hold one yet); returns its URL."""
+def start(folder: Path, *, durable: bool = False) -> str:
+    """Create and start a cluster in `folder` (which must not hold one yet); returns its URL.
+
+    `durable` keeps fsync, synchronous commit and full-page writes on (PostgreSQL's defaults).
+    """
     binaries = bin_dir()
     if binaries is None:
         raise RuntimeError("PostgreSQL server binaries not found (apt install postgresql-15)")
@@ -73,10 +80,9 @@ def start(folder: Path) -> str:
         check=True,
         capture_output=True,
     )
-    options = (
-        f"-k {folder / 'sock'} -p {PORT} -c listen_addresses='' -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    )
+    options = f"-k {folder / 'sock'} -p {PORT} -c listen_addresses='' -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     run(
         _as_owner(
             [
@@ -132,12 +138,14 @@ def stop(folder: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
+    durable = "--durable" in argv
+    argv = [a for a in argv if a != "--durable"]
     if len(argv) != 3 or argv[1] not in {"start", "stop"}:
-        print("usage: pg_cluster.py start|stop DIR", file=sys.stderr)
+        print("usage: pg_cluster.py start [--durable] DIR | stop DIR", file=sys.stderr)
         return 2
     folder = Path(argv[2]).resolve()
     if argv[1] == "start":
-        print(start(folder))
+        print(start(folder, durable=durable))
     else:
         stop(folder)
     return 0

@@ -11,6 +11,10 @@ mechanical, so it is rewritten here rather than written twice:
   table created further down; PostgreSQL does not).
 
 String literals are never rewritten: the scanner skips them.
+
+`bulk_insert` turns an `INSERT` run once per row (`executemany`) into one statement over
+arrays (`unnest`), so queuing a thousand deliveries costs the server one statement, not a
+thousand.
 """
 
 from __future__ import annotations
@@ -23,7 +27,11 @@ from typing import Any
 
 # A single-quoted literal ('' escapes a quote) or anything up to the next quote.
 _LITERAL = re.compile(r"'(?:[^']|'')*'")
-_PARAM = re.compile(r"\?|(?<![:\w]):([A-Za-z_]\w*)")
+# A list of `?` after IN (an array parameter on PostgreSQL), a `?`, or a `:name`.
+_PARAM = re.compile(
+    r"(\bNOT\s+)?\bIN\s*\(\s*\?(?:\s*,\s*\?)*\s*\)|\?|(?<![:\w]):([A-Za-z_]\w*)",
+    re.IGNORECASE,
+)
 _INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _JULIANDAY = re.compile(r"\bjulianday\(([^()]*)\)", re.IGNORECASE)
@@ -41,10 +49,18 @@ class PgQuery:
     names: tuple[str, ...]
     # A SELECT (or anything with RETURNING): fetch its rows rather than count changes.
     returns_rows: bool
+    # For `?` queries with an IN list: each `$n`'s slice of the given parameters, and whether
+    # it is an array (the list) or one value. Empty when every `?` is its own `$n`.
+    slices: tuple[tuple[int, int, bool], ...] = ()
 
     def args(self, params: Sequence[Any] | Mapping[str, Any]) -> Sequence[Any]:
         if isinstance(params, Mapping):
             return [params[name] for name in self.names]
+        if self.slices:
+            return [
+                list(params[start:stop]) if many else params[start]
+                for start, stop, many in self.slices
+            ]
         return params
 
 
@@ -97,24 +113,33 @@ def _functions(code: str) -> str:
 @lru_cache(maxsize=2048)
 def to_postgres(sql: str) -> PgQuery:
     names: list[str] = []
-    counter = 0
+    slices: list[tuple[int, int, bool]] = []
+    given = 0  # `?`s seen so far
 
     def number(match: re.Match[str]) -> str:
-        nonlocal counter
-        name = match.group(1)
-        if name is None:
-            counter += 1
-            return f"${counter}"
-        if name not in names:
-            names.append(name)
-        return f"${names.index(name) + 1}"
+        nonlocal given
+        name = match.group(2)
+        if name is not None:
+            if name not in names:
+                names.append(name)
+            return f"${names.index(name) + 1}"
+        count = match.group(0).count("?")
+        many = match.group(0) != "?"
+        slices.append((given, given + count, many))
+        given += count
+        if not many:
+            return f"${len(slices)}"
+        # One array whatever the list's length: the text (and so the prepared statement and
+        # its plan) is the same for every length.
+        return f"{'<> ALL' if match.group(1) else '= ANY'}(${len(slices)})"
 
     def rewrite(code: str) -> str:
         return _functions(_PARAM.sub(number, code))
 
     text = _outside_literals(sql, rewrite)
-    if counter and names:
+    if given and names:
         raise ValueError(f"a query mixes ? and :name parameters: {sql!r}")
+    lists = tuple(slices) if any(many for _, _, many in slices) else ()
     if _INSERT_OR_IGNORE.match(text):
         text = _INSERT_OR_IGNORE.sub("INSERT INTO", text, count=1)
         returning = _RETURNING.search(text)
@@ -124,7 +149,100 @@ def to_postgres(sql: str) -> PgQuery:
             text = f"{text.rstrip().rstrip(';')} ON CONFLICT DO NOTHING"
     head = (text.split(None, 1) or [""])[0].upper()
     returns_rows = head in {"SELECT", "WITH", "VALUES"} or bool(_RETURNING.search(text))
-    return PgQuery(text, tuple(names), returns_rows)
+    return PgQuery(text, tuple(names), returns_rows, lists)
+
+
+# Many rows in one statement --------------------------------------------------------------------
+
+_INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)\s*(?:\([^()]*\))?\s*", re.IGNORECASE)
+_NUMBERED = re.compile(r"\$(\d+)")
+_ON_CONFLICT = re.compile(r"\bON\s+CONFLICT\b", re.IGNORECASE)
+_FROM = re.compile(r"\bFROM\b", re.IGNORECASE)
+# At the top level of an INSERT … SELECT these act on the whole result, not on each row's.
+_SET_WIDE = re.compile(
+    r"\b(?:LIMIT|OFFSET|GROUP\s+BY|DISTINCT|UNION|INTERSECT|EXCEPT|ORDER\s+BY|HAVING|WINDOW|"
+    r"RETURNING|WITH)\b",
+    re.IGNORECASE,
+)
+
+
+def _masked(sql: str) -> str:
+    """`sql` with every literal's contents blanked: the same length, so positions still match."""
+    return _LITERAL.sub(lambda m: "'" + " " * (len(m.group(0)) - 2) + "'", sql)
+
+
+def _top_level(masked: str) -> str:
+    """`masked` with everything inside parentheses (and the parentheses) blanked."""
+    out: list[str] = []
+    depth = 0
+    for char in masked:
+        depth += char == "("
+        out.append(char if depth == 0 else " ")
+        depth -= char == ")" and depth > 0
+    return "".join(out)
+
+
+def _closing(masked: str, opening: int) -> int:
+    """Where the parenthesis opened at `opening` closes (-1: never)."""
+    depth = 0
+    for at in range(opening, len(masked)):
+        depth += {"(": 1, ")": -1}.get(masked[at], 0)
+        if depth == 0:
+            return at
+    return -1
+
+
+@lru_cache(maxsize=512)
+def bulk_insert(sql: str, types: tuple[str, ...]) -> str | None:
+    """`sql` (PostgreSQL text: `INSERT … VALUES (…)` or `INSERT … SELECT …` with `$n`
+    parameters of the given server types) as one statement taking an array per parameter, or
+    None when running it once per row could differ from one pass: it reads the table it
+    writes, or aggregates, limits or orders its SELECT, or returns rows.
+
+    Rows come from `unnest($1::type[], …)`, and `$n` becomes that row's n-th value. Duplicate
+    keys in one pass behave as row by row under `ON CONFLICT DO NOTHING`; under `DO UPDATE`
+    PostgreSQL refuses them (the caller then falls back to row by row).
+    """
+    masked = _masked(sql)
+    head = _INSERT_INTO.match(masked)
+    if head is None or not types:
+        return None
+    rest = masked[head.end() :]
+    if re.search(rf"\b{re.escape(head.group(1))}\b", rest, re.IGNORECASE):
+        return None
+    top = _top_level(masked)
+    if _SET_WIDE.search(top, head.end()):
+        return None
+    conflict = _ON_CONFLICT.search(top, head.end())
+    end = conflict.start() if conflict else len(sql)
+    body, body_masked, body_top = (x[head.end() : end] for x in (sql, masked, top))
+    rows = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(types, 1))
+    names = ", ".join(f"_b{i}" for i in range(1, len(types) + 1))
+    source = f"unnest({rows}) AS _bulk({names})"
+
+    def per_row(code: str) -> str:
+        return _outside_literals(code, lambda part: _NUMBERED.sub(r"_bulk._b\1", part))
+
+    keyword = body_masked.lstrip()[:6].upper()
+    if keyword == "VALUES":
+        opening = body_masked.index("(")
+        closing = _closing(body_masked, opening)
+        if closing < 0 or body_masked[closing + 1 :].strip():
+            return None  # several tuples in one VALUES
+        select = f"SELECT {per_row(body[opening + 1 : closing])} FROM {source} "
+    elif keyword == "SELECT":
+        code = per_row(body)
+        if _FROM.search(body_top) is None:
+            select = f"{code.rstrip()} FROM {source} "
+        else:
+            # `per_row` may have lengthened the select list: find its FROM again.
+            again = _FROM.search(_top_level(_masked(code)))
+            if again is None:
+                return None
+            select = f"{code[: again.end()]} {source} CROSS JOIN{code[again.end() :]}"
+    else:
+        return None
+    return f"{sql[: head.end()]}{select}{sql[end:]}"
 
 
 # Schema scripts ------------------------------------------------------------------------------

@@ -251,20 +251,28 @@ RETURNING id, dedupe_key, user_id, channel_id, pair_id, instance_id, kind, paylo
 
 # PostgreSQL, where several processes claim from one table: each takes rows no other claim holds
 # (`SKIP LOCKED`), so two senders never lease the same row and neither waits for the other. An
-# expired lease is taken over like a due row: its process died or stalled mid-send.
+# expired lease is taken over like a due row: its process died or stalled mid-send. The members'
+# DM channels come back with the rows (`_members_of` in the same statement): a second query
+# listing a thousand ids would cost a round trip and a fresh plan for every new list length.
 CLAIM_SQL_POSTGRES = """
-UPDATE deliveries
-SET status = 'sending', lease_until = :lease, attempts = attempts + 1
-WHERE id IN (
-    SELECT id FROM deliveries d
-    WHERE ((status = 'pending' AND due_at <= :now) OR (status = 'sending' AND lease_until <= :now))
-      AND {which}
-    ORDER BY id
-    LIMIT :limit
-    FOR UPDATE SKIP LOCKED
+WITH claimed AS (
+    UPDATE deliveries
+    SET status = 'sending', lease_until = :lease, attempts = attempts + 1
+    WHERE id IN (
+        SELECT id FROM deliveries d
+        WHERE ((status = 'pending' AND due_at <= :now)
+               OR (status = 'sending' AND lease_until <= :now))
+          AND {which}
+        ORDER BY id
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id, dedupe_key, user_id, channel_id, pair_id, instance_id, kind, payload, due_at,
+              stale_after, attempts, lease_until
 )
-RETURNING id, dedupe_key, user_id, channel_id, pair_id, instance_id, kind, payload, due_at,
-          stale_after, attempts, lease_until
+SELECT claimed.*, m.dm_channel_id AS member_channel_id,
+       m.unreachable_since IS NOT NULL AS member_unreachable
+FROM claimed LEFT JOIN members m ON m.user_id = claimed.user_id
 """
 
 # A row that can go out without opening a DM channel first: it names a channel, or its member
@@ -294,7 +302,14 @@ async def claim_due(
             sql, {"now": to_db(now), "lease": to_db(lease_until), "limit": limit}
         )
         rows = list(await cur.fetchall())
-        members = await _members_of(conn, rows)
+        if conn.engine == "postgresql":
+            members = {
+                int(r["user_id"]): (r["member_channel_id"], bool(r["member_unreachable"]))
+                for r in rows
+                if r["user_id"] is not None and r["member_unreachable"] is not None
+            }
+        else:
+            members = await _members_of(conn, rows)
     return [_claimed(r, members) for r in sorted(rows, key=lambda r: (r["due_at"], r["id"]))]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import uuid
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -21,7 +22,7 @@ from typing import Any, Literal
 import asyncpg
 
 from bot.storage.db import Database, Params, Result, Row, Tx
-from bot.storage.dialect import schema_to_postgres, to_postgres
+from bot.storage.dialect import bulk_insert, schema_to_postgres, to_postgres
 from bot.storage.errors import IntegrityError, MigrationError, StorageError
 from bot.storage.migrations import discover
 
@@ -93,12 +94,53 @@ class PgTx(Tx):
         batch = [_no_nul(query.args(row)) for row in rows]
         if not batch:
             return 0
+        if len(batch) > 1 and not query.returns_rows:
+            changed = await self._in_one_pass(query.sql, batch)
+            if changed is not None:
+                return changed
         # One row back per row changed: asyncpg's executemany reports no count.
         sql = query.sql if query.returns_rows else f"{query.sql} RETURNING 1"
         try:
             return len(await self.conn.fetchmany(sql, batch))
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(str(exc)) from exc
+
+    async def _in_one_pass(self, sql: str, batch: list[Sequence[Any]]) -> int | None:
+        """An INSERT for many rows as one statement over arrays (see `bulk_insert`): one
+        statement for the server instead of one per row. None: run it row by row instead."""
+        if sql.lstrip()[:6].upper() != "INSERT":  # UPDATE, DELETE: row by row
+            return None
+        types = _PARAMETER_TYPES.get(sql)
+        if types is None:
+            statement = await self.conn.prepare(sql)
+            given = statement.get_parameters()
+            # An IN list is already an array (see `to_postgres`): that one goes row by row.
+            types = (
+                ()
+                if any(t.kind == "array" for t in given)
+                else tuple(f"{t.schema}.{t.name}" for t in given)
+            )
+            _PARAMETER_TYPES[sql] = types
+        bulk = bulk_insert(sql, types)
+        if bulk is None:
+            return None
+        columns = [list(column) for column in zip(*batch, strict=True)]
+        try:
+            if _DO_UPDATE.search(bulk) is None:
+                return _changed(await self.conn.execute(bulk, *columns))
+            # A key twice in one pass is refused under DO UPDATE: then row by row, in order,
+            # as SQLite does it (the savepoint undoes the refused pass).
+            async with self.conn.transaction():
+                return _changed(await self.conn.execute(bulk, *columns))
+        except asyncpg.CardinalityViolationError:
+            return None
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise IntegrityError(str(exc)) from exc
+
+
+# The server's type for each parameter of a statement: the arrays `bulk_insert` passes.
+_PARAMETER_TYPES: dict[str, tuple[str, ...]] = {}
+_DO_UPDATE = re.compile(r"\bDO\s+UPDATE\b", re.IGNORECASE)
 
 
 class PostgresDatabase(Database):

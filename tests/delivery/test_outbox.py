@@ -17,6 +17,7 @@ from bot.core.clock import FakeClock
 from bot.delivery.outbox import LEASE, MAX_ATTEMPTS, Outbox
 from bot.delivery.port import Sent
 from bot.delivery.ticker import Ticker
+from bot.storage import members as member_store
 from bot.storage import outbox as store
 from bot.storage.db import Database
 from bot.ui.payload import MessagePayload
@@ -115,3 +116,22 @@ async def test_stopping_with_a_hung_send_is_quick_and_hands_the_row_back(
     cancelled = [r for r in caplog.records if "send cancelled" in r.getMessage()]
     assert cancelled and all(r.levelno == logging.INFO for r in cancelled)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_claim_brings_each_members_dm_channel_and_reachability(db: Database) -> None:
+    for uid in (1, 2, 3):
+        await member_store.upsert_member(db, uid, f"m{uid}", NOW)
+    await member_store.set_dm_channel(db, 1, 501)
+    await member_store.mark_unreachable(db, 2, NOW)
+    await store.enqueue(
+        db,
+        [store.NewDelivery(f"notice:{uid}", "notice", NOW, user_id=uid) for uid in (1, 2, 3)],
+        NOW,
+    )
+    claimed = {c.user_id: c for c in await store.claim_due(db, NOW, NOW + LEASE, 10)}
+    assert {u: (c.dm_channel_id, c.unreachable) for u, c in claimed.items()} == {
+        1: (501, False),
+        2: (None, True),
+        3: (None, False),
+    }
+    assert [u for u, c in claimed.items() if c.needs_channel] == [3]

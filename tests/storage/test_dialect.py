@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import pytest
 
-from bot.storage.dialect import schema_to_postgres, to_postgres
+from bot.storage.dialect import bulk_insert, schema_to_postgres, to_postgres
 from bot.storage.migrations import discover
 
 
 def test_question_marks_become_numbered_parameters() -> None:
-    query = to_postgres("SELECT a FROM t WHERE b = ? AND c IN (?, ?)")
-    assert query.sql == "SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)"
-    assert query.args((1, 2, 3)) == (1, 2, 3)
+    query = to_postgres("SELECT a FROM t WHERE b = ? AND c = ?")
+    assert query.sql == "SELECT a FROM t WHERE b = $1 AND c = $2"
+    assert query.args((1, 2)) == (1, 2)
     assert query.returns_rows
+
+
+def test_an_in_list_becomes_one_array_whatever_its_length() -> None:
+    short = to_postgres("SELECT a FROM t WHERE b = ? AND c IN (?, ?) AND d NOT IN (?) AND e = ?")
+    long = to_postgres("SELECT a FROM t WHERE b = ? AND c IN (?,?,?) AND d NOT IN (?,?) AND e = ?")
+    assert (
+        short.sql
+        == long.sql
+        == ("SELECT a FROM t WHERE b = $1 AND c = ANY($2) AND d <> ALL($3) AND e = $4")
+    )
+    assert short.args((1, 2, 3, 4, 5)) == [1, [2, 3], [4], 5]
+    assert long.args((1, 2, 3, 4, 5, 6, 7)) == [1, [2, 3, 4], [5, 6], 7]
+    # A subquery after IN is not a list of parameters.
+    assert to_postgres("SELECT a FROM t WHERE c IN (SELECT x FROM u WHERE y = ?)").sql == (
+        "SELECT a FROM t WHERE c IN (SELECT x FROM u WHERE y = $1)"
+    )
 
 
 def test_named_parameters_are_numbered_once_each_and_bound_by_name() -> None:
@@ -79,3 +95,39 @@ def test_every_migration_keeps_each_of_its_foreign_keys() -> None:
 def test_a_division_cast_to_integer_truncates_as_sqlite_does() -> None:
     sql = to_postgres("SELECT CAST((a - b) / :days AS INTEGER), CAST(v AS INTEGER) FROM t").sql
     assert sql == "SELECT CAST(TRUNC((a - b) / $1) AS BIGINT), CAST(v AS BIGINT) FROM t"
+
+
+def test_bulk_insert_takes_one_array_per_parameter_and_leaves_literals_alone() -> None:
+    sql = to_postgres("INSERT OR IGNORE INTO t (a, b, c) VALUES (?, 'x?$1', COALESCE(?, 0))").sql
+    assert bulk_insert(sql, ("pg_catalog.int8", "pg_catalog.text")) == (
+        "INSERT INTO t (a, b, c) SELECT _bulk._b1, 'x?$1', COALESCE(_bulk._b2, 0) "
+        "FROM unnest($1::pg_catalog.int8[], $2::pg_catalog.text[]) AS _bulk(_b1, _b2) "
+        "ON CONFLICT DO NOTHING"
+    )
+
+
+def test_bulk_insert_joins_the_rows_into_an_insert_select() -> None:
+    sql = to_postgres(
+        "INSERT INTO t (a, b) SELECT d.id, ? FROM d JOIN e ON e.x = d.x WHERE d.k = ?"
+    )
+    assert bulk_insert(sql.sql, ("pg_catalog.int8", "pg_catalog.text")) == (
+        "INSERT INTO t (a, b) SELECT d.id, _bulk._b1 FROM "
+        "unnest($1::pg_catalog.int8[], $2::pg_catalog.text[]) AS _bulk(_b1, _b2) "
+        "CROSS JOIN d JOIN e ON e.x = d.x WHERE d.k = _bulk._b2"
+    )
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "INSERT INTO t (a) SELECT x FROM t WHERE y = ?",  # reads what it writes
+        "INSERT INTO t (a) VALUES (?), (?)",  # several tuples
+        "INSERT INTO t (a) SELECT x FROM u WHERE y = ? LIMIT 1",  # limits the whole pass
+        "INSERT INTO t (a) SELECT DISTINCT x FROM u WHERE y = ?",
+        "INSERT INTO t (a) VALUES (?) RETURNING id",
+        "UPDATE t SET a = ? WHERE id = ?",
+    ],
+)
+def test_bulk_insert_refuses_what_one_pass_could_change(sql: str) -> None:
+    query = to_postgres(sql)
+    assert bulk_insert(query.sql, ("pg_catalog.int8",) * query.sql.count("$")) is None
