@@ -100,7 +100,7 @@ class PostgresDatabase(Database):
     @classmethod
     async def open(cls, url: str, path: Path) -> PostgresDatabase:  # type: ignore[override]
         try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=8)
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=8, reset=_no_session_state)
         except (OSError, asyncpg.PostgresError) as exc:
             raise StorageError(f"cannot connect to the PostgreSQL database: {exc}") from None
         try:
@@ -162,7 +162,12 @@ class PostgresDatabase(Database):
                 yield got
             finally:
                 if got:
-                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+                    try:
+                        await conn.execute("SELECT pg_advisory_unlock($1)", key)
+                    except BaseException:
+                        # Never back in the pool still holding the lock (see _no_session_state).
+                        conn.terminate()
+                        raise
 
     async def lead(self) -> bool:
         # A session advisory lock held on a connection of its own: it lasts while this process
@@ -206,6 +211,16 @@ class PostgresDatabase(Database):
 
         await conn.add_listener(NEW_WORK_CHANNEL, heard)
         self._listener = conn
+
+
+async def _no_session_state(conn: Any) -> None:
+    """What the pool does to a connection handed back, after rolling back any open transaction:
+    nothing. asyncpg's default sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET
+    ALL` first, a round trip on every release, inside the write lock after each commit, which
+    cost a fan-out on PostgreSQL a good part of its pace. Connections here carry no session
+    state back: `locked` unlocks (or drops the connection), and the two that hold state, the
+    lead and the listener, never return to the pool."""
+    return None
 
 
 async def _version(conn: Any) -> int:
