@@ -429,3 +429,8 @@ class CloserBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))
+        if self.db.engine == "postgresql":
+            # A tick before this returned without looking for the lead, and the next comes only
+            # after TICK_INTERVAL: look now, so a sender that died while this process was still
+            # starting is replaced within LEAD_RETRY, not 20 s later.
+            self.ticker.wake()
