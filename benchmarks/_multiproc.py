@@ -213,7 +213,7 @@ class Fleet:
             if len(self.connected_shards()) == self.shard_count:
                 return True
             for proc in self.procs:
-                if proc.proc is not None and proc.proc.returncode is not None:
+                if proc.proc is not None and proc.proc.returncode not in (None, -9):
                     raise RuntimeError(f"{proc.name} exited early; see {proc.log_path}")
             await asyncio.sleep(0.1)
         return False
