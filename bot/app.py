@@ -49,7 +49,7 @@ from bot.storage import closeness as store_closeness
 from bot.storage.db import Database, open_database
 from bot.storage.lock import ProcessLock
 from bot.storage.meta import get_meta, set_meta
-from bot.storage.outbox import due_backlog
+from bot.storage.outbox import due_backlog, take_over_leases
 from bot.storage.pairs import get_pair, resume_due_pauses
 from bot.ui.payload import ViewSpec
 
@@ -222,6 +222,7 @@ class CloserBot(commands.AutoShardedBot):
         )
         self._closing: asyncio.Future[None] | None = None
         self._lead_retry: asyncio.TimerHandle | None = None
+        self._leading = False  # held the lead at the last tick (PostgreSQL)
         self._last_identify: float | None = None
 
     async def setup_hook(self) -> None:
@@ -338,7 +339,14 @@ class CloserBot(commands.AutoShardedBot):
                 self._lead_retry = asyncio.get_running_loop().call_later(
                     LEAD_RETRY, self.ticker.wake
                 )
+            self._leading = False
             return
+        if not self._leading and self.db.engine == "postgresql":
+            # Just took over sending: whoever sent before is gone, and its claimed rows would
+            # wait out their two-minute lease while this process idles.
+            taken = await take_over_leases(self.db, self.clock.now())
+            log.info("took over sending", extra={"leases_taken_over": taken})
+        self._leading = True
         # Sampled before the pass: what waited for it, and for how long (after it, the queue
         # is empty unless sending falls behind).
         now = self.clock.now()

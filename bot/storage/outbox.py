@@ -445,6 +445,21 @@ async def release_leases(db: Database, ids: Iterable[int]) -> None:
     )
 
 
+async def take_over_leases(db: Database, now: datetime) -> int:
+    """End every lease now, so the next claim takes those rows (a new sender, PostgreSQL).
+
+    The process that sent before is gone: its claimed rows would otherwise wait out LEASE.
+    A row some other process is still sending (a `send_now`) may go out twice, with the same
+    nonce, which Discord answers with the first message; the stale sender's mark then fails
+    its lease check. Returns the rows taken over."""
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            "UPDATE deliveries SET lease_until = ? WHERE status = 'sending' AND lease_until > ?",
+            (to_db(now), to_db(now)),
+        )
+        return max(cur.rowcount, 0)
+
+
 async def deliveries_for(db: Database, user_id: int) -> list[Row]:
     return await db.fetchall("SELECT * FROM deliveries WHERE user_id = ? ORDER BY id", (user_id,))
 
