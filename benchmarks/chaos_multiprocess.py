@@ -1,7 +1,7 @@
 """Chaos on PostgreSQL: several bot processes, the sending one killed (SIGKILL) mid fan-out.
 
-Run from the repo root: ``.venv/bin/python benchmarks/chaos_multiprocess.py [--members 2000]
-[--processes 3] [--kills 4] [--database-url postgresql://…]``. Without ``--database-url`` it
+Run from the repo root: ``.venv/bin/python benchmarks/chaos_multiprocess.py [--members 3000]
+[--processes 3] [--kills 6] [--database-url postgresql://…]``. Without ``--database-url`` it
 starts a private PostgreSQL server (``tests/pg_cluster.py``); a given database must be empty.
 
 Setup as in ``multiprocess.py``: ``--processes`` real OS processes (``python -m bot run``) on
@@ -11,18 +11,17 @@ During the fan-out the process holding the lead (found through ``pg_locks``) is 
 SIGKILL ``--kills`` times, each after a random 100–300 further prompts reached members (or
 when no prompt arrived for ``STALL`` seconds) and once the process killed before is connected
 again; each killed process is started again at once, as a supervisor would, and joins as a
-follower. A killed sender's claimed rows keep their lease
-(``bot.delivery.outbox.LEASE``, two minutes) and are sent again, with the same nonce, once it
-runs out; so the run lasts at least that long after the last kill.
+follower. The process that takes over ends the leases of the rows the killed one had claimed
+(``bot.storage.outbox.take_over_leases``) and sends them again with the same nonce.
 
 Judged from what members hold in the sandbox, never from the bot's own records:
 
 * ``lost``: members with no DM at the end (target 0); ``duplicates``: DMs beyond the one
   prompt each member is due (target 0); ``nonce_resends``: sends repeating an earlier nonce,
-  which Discord's nonce check absorbs (a killed sender's unmarked rows, sent again).
+  which Discord's nonce check absorbs (rows a killed sender sent but had not marked yet).
 * ``resume_seconds``: per kill, from SIGKILL to the next prompt any process delivered;
   ``resume_max_seconds`` is the figure judged (target < 10 s).
-* ``tail_seconds``: from the last kill to the last prompt delivered (the leases running out).
+* ``tail_seconds``: from the last kill to the last prompt delivered.
 """
 
 from __future__ import annotations
@@ -144,7 +143,7 @@ async def _run(
             if have >= len(ids):
                 break
             if time.monotonic() - reported >= 15:
-                print(f"  … {have}/{len(ids)} members reached (leases run out)")
+                print(f"  … {have}/{len(ids)} members reached")
                 reported = time.monotonic()
             await asyncio.sleep(0.5)
         await asyncio.sleep(2)
@@ -196,10 +195,10 @@ async def _run(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=2000)
+    parser.add_argument("--members", type=int, default=3000)
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--shards", type=int, default=3, help="SHARD_COUNT, split over processes")
-    parser.add_argument("--kills", type=int, default=4, help="times the sender is killed")
+    parser.add_argument("--kills", type=int, default=6, help="times the sender is killed")
     parser.add_argument("--rate", type=float, default=50.0, help="sandbox global limit, req/s")
     parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database")
     args = parser.parse_args()
