@@ -50,6 +50,10 @@ class Tx(ABC):
     async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
         """Run `sql` once per row; returns how many rows were changed in all."""
 
+    async def new_work(self) -> None:
+        """Tell other processes, when this transaction commits, that deliveries were queued."""
+        return None
+
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         return list(await (await self.execute(sql, params)).fetchall())
 

@@ -148,9 +148,9 @@ async def insert_deliveries(conn: Tx, deliveries: Iterable[NewDelivery], now: da
     """
     rows = list(deliveries)
     added = await conn.executemany(INSERT_DELIVERY, [_delivery_params(d, now) for d in rows])
-    if added and conn.engine == "postgresql":
-        # Delivered when this transaction commits: the sending process wakes at once.
-        await conn.execute("SELECT pg_notify('closer_outbox', '')")
+    if added:
+        # The sending process may be another one (PostgreSQL): it wakes when this commits.
+        await conn.new_work()
     await conn.executemany(
         _PAIR_PEOPLE, [(d.dedupe_key,) for d in rows if d.pair_id is not None and d.user_id]
     )

@@ -318,7 +318,7 @@ async def settle_proposal(
     async with db.transaction() as conn:
         cur = await conn.execute(
             "UPDATE pairs SET proposed_relationship = NULL, proposed_by = NULL, "
-            "relationship = CASE WHEN ? THEN proposed_relationship ELSE relationship END "
+            "relationship = CASE WHEN ? = 1 THEN proposed_relationship ELSE relationship END "
             "WHERE id = ? AND proposed_relationship = ? AND proposed_by = ? "
             "AND status != 'ended'",
             (1 if accept else 0, pair_id, relationship.value, proposed_by),

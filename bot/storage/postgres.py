@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -60,8 +61,13 @@ class PgResult:
 class PgTx(Tx):
     engine: Literal["postgresql"] = "postgresql"
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, origin: str = "") -> None:
         self.conn = conn
+        self.origin = origin
+
+    async def new_work(self) -> None:
+        # NOTIFY is transactional: listeners hear it at commit, never for a rolled-back queue.
+        await self.conn.execute("SELECT pg_notify($1, $2)", NEW_WORK_CHANNEL, self.origin)
 
     async def execute(self, sql: str, params: Params = ()) -> Result:
         query = to_postgres(sql)
@@ -94,6 +100,8 @@ class PostgresDatabase(Database):
         self.url = url
         self.path = path
         self._write_lock = asyncio.Lock()
+        # Names this process in its notifications, so it does not wake itself (it already has).
+        self._origin = uuid.uuid4().hex
         self._leader: Any = None  # the connection holding the lead, while we hold it
         self._listener: Any = None
 
@@ -123,7 +131,7 @@ class PostgresDatabase(Database):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self._write_lock, self._pool.acquire() as conn, conn.transaction():
-            yield PgTx(conn)
+            yield PgTx(conn, self._origin)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         query = to_postgres(sql)
@@ -206,8 +214,9 @@ class PostgresDatabase(Database):
             return
         conn = await self._pool.acquire()
 
-        def heard(*_: object) -> None:
-            wake()
+        def heard(_conn: object, _pid: int, _channel: str, origin: str) -> None:
+            if origin != self._origin:
+                wake()
 
         await conn.add_listener(NEW_WORK_CHANNEL, heard)
         self._listener = conn

@@ -13,10 +13,12 @@ from typing import Any
 from bot.playground.world import START, World
 from bot.sandbox.limits import Faults
 from bot.sandbox.server import RecordedRequest, Sandbox
+from tests.contract.recorded import problems_in
 
 __all__ = ["ALL_REQUESTS", "START", "Harness", "running_sandbox"]
 
-# Every REST request any end-to-end test made, for the contract test that runs after them.
+# Every REST request the end-to-end tests of this process made (each test's are also checked
+# against Discord's contract when its sandbox stops).
 ALL_REQUESTS: list[RecordedRequest] = []
 
 
@@ -32,3 +34,8 @@ async def running_sandbox(**kwargs: Any) -> AsyncIterator[Sandbox]:
     finally:
         ALL_REQUESTS.extend(sandbox.requests)
         await sandbox.stop()
+    # Only after a test that passed: a failing test's own error says more.
+    problems = problems_in(sandbox.requests)
+    assert not problems, "Discord would not accept or send this:\n" + "\n".join(
+        sorted(set(problems))[:40]
+    )

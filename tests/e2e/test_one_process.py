@@ -15,7 +15,8 @@ from bot.storage.lock import AlreadyRunning
 from tests.e2e.harness import Harness
 from tests.e2e.test_operations import cli_env, run_cli
 
-pytestmark = pytest.mark.e2e
+# The SQLite file's lock; PostgreSQL admits several processes (tests/storage/test_postgres.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 
 async def finish(proc: asyncio.subprocess.Process, within: float = 30) -> tuple[str, str]:

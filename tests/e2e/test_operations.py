@@ -21,6 +21,7 @@ import pytest
 
 from bot import logs
 from bot.sandbox.driver import Member
+from bot.storage.db import open_database
 from tests.e2e.harness import Harness
 from tests.e2e.test_delivery import _many_couples, copies_per_member
 from tests.e2e.test_pairing_couples import invite_and_accept
@@ -68,6 +69,7 @@ async def run_cli(*args: str, env: dict[str, str], cwd: Path) -> asyncio.subproc
 
 
 # Backups --------------------------------------------------------------------------------------
+@pytest.mark.sqlite_only  # PostgreSQL is backed up with pg_dump
 async def test_backup_of_a_database_being_written_is_consistent(
     harness: Harness, tmp_path: Path
 ) -> None:
@@ -240,15 +242,16 @@ async def test_close_during_a_fan_out_strands_and_loses_nothing(
         await tick
     # The in-flight tick finished before storage closed: no send or bookkeeping failed.
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
-    db = sqlite3.connect(harness.db_path)
+    db = await open_database(harness.db_path, harness.database_url)
     try:
-        statuses = dict(
-            db.execute(
+        statuses = {
+            str(r[0]): int(r[1])
+            for r in await db.fetchall(
                 "SELECT status, COUNT(*) FROM deliveries WHERE kind = 'prompt' GROUP BY status"
-            ).fetchall()
-        )
+            )
+        }
     finally:
-        db.close()
+        await db.close()
     assert "sending" not in statuses, statuses
     # Whatever was not sent is still pending, and a restart sends it exactly once.
     await harness.start_bot()

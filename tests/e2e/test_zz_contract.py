@@ -1,23 +1,25 @@
 """Every REST request the bot made in the end-to-end tests, checked against Discord's OpenAPI spec.
 
-The file name sorts last so it sees the requests of every end-to-end test before it; run alone, it
-drives a short session itself so it never passes vacuously.
+Each end-to-end test's requests are checked when its sandbox stops (tests/e2e/harness.py), in
+whichever worker it ran. These tests check, in one place, the requests of every end-to-end test
+that ran in this process before them (the file name sorts last); run alone, they drive a short
+session themselves so they never pass vacuously.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import re
 from typing import Any
 
 import pytest
 
 from bot.sandbox.server import RecordedRequest as SandboxRequest
 from tests.contract.openapi import ContractValidator, RecordedRequest, spec_path
+from tests.contract.recorded import as_contract, distinct, response_problems
 from tests.e2e.harness import ALL_REQUESTS, Harness
 
-pytestmark = pytest.mark.e2e
+# What the bot sends does not depend on the database engine.
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 SPEC = spec_path()
 
@@ -33,63 +35,20 @@ def strict_validator() -> ContractValidator:
     return ContractValidator.from_file(SPEC, strict_snowflakes=True)
 
 
-_LONG_NUMBER = re.compile(r"\d{6,}")
-_TOKEN_SEGMENT = re.compile(r"/[\w.-]{20,}")
-_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT[0-9:.]+(?:Z|[+-]\d\d:\d\d)")
-
-
-def distinct(requests: list[SandboxRequest]) -> list[SandboxRequest]:
-    """One of each request and answer that differ only in ids and timestamps: they validate
-    alike, and checking thousands of near-copies against a large schema is slow."""
-    seen: set[str] = set()
-    out: list[SandboxRequest] = []
-    for req in requests:
-        shape = json.dumps(
-            [
-                req.method,
-                _TOKEN_SEGMENT.sub("/T", req.path),
-                req.query,
-                req.json,
-                req.status,
-                req.response,
-            ],
-            sort_keys=True,
-        )
-        key = _LONG_NUMBER.sub("0", _TIMESTAMP.sub("T", shape))
-        if key not in seen:
-            seen.add(key)
-            out.append(req)
-    return out
-
-
-def response_problems(validator: ContractValidator, req: SandboxRequest) -> list[str]:
-    return validator.validate_response(
-        req.method, req.path, req.status, req.response, req.response_content_type
-    )
-
-
-def as_contract(req: SandboxRequest) -> RecordedRequest:
-    return RecordedRequest(
-        method=req.method,
-        path=req.path,
-        query=req.query,
-        content_type=req.content_type,
-        json=req.json,
-    )
-
-
 async def _session(harness: Harness) -> None:
     await harness.start_bot()
-    ada = harness.member("Ada")
+    ada, sam = harness.member("Ada"), harness.member("Sam")
     await (await ada.slash("closer help")).reply()
+    await (await ada.slash("pair invite", member=sam, relationship="partners")).reply()
+    await sam.next_dm()  # the invite: a message the bot posts
 
 
 async def _requests(harness: Harness) -> list[SandboxRequest]:
-    if ALL_REQUESTS:
-        return list(ALL_REQUESTS)
+    """Every request the end-to-end tests of this process made, plus a session of our own, so
+    the check never passes vacuously (run alone, or in a worker that ran few tests)."""
     await _session(harness)
     await harness.stop_bot()
-    return list(harness.sandbox.requests)
+    return [*ALL_REQUESTS, *harness.sandbox.requests]
 
 
 async def test_every_request_the_bot_made_matches_discords_contract(

@@ -1,0 +1,98 @@
+"""What several processes on one PostgreSQL database rely on: one sender, prompt wake-ups,
+migrations once, and claims that never overlap."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.storage import outbox as store
+from bot.storage.outbox import NewDelivery
+from bot.storage.postgres import PostgresDatabase
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=2)
+
+
+async def test_one_process_leads_and_another_takes_over_when_it_goes(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    first = await PostgresDatabase.open(postgres_url, tmp_path)
+    second = await PostgresDatabase.open(postgres_url, tmp_path)
+    try:
+        assert await first.lead()
+        assert await first.lead()  # still ours, asked again
+        assert not await second.lead()
+        await first.close()  # the sender stops (or dies: its connection goes either way)
+        assert await second.lead()
+    finally:
+        await second.close()
+
+
+async def test_queued_work_wakes_the_other_processes_not_the_one_that_queued_it(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    sender = await PostgresDatabase.open(postgres_url, tmp_path)
+    other = await PostgresDatabase.open(postgres_url, tmp_path)
+    woken = asyncio.Event()
+    own = asyncio.Event()
+    try:
+        await sender.listen(woken.set)
+        await other.listen(own.set)
+        await store.enqueue(other, [NewDelivery("a", "notice", NOW, channel_id=1)], NOW)
+        await asyncio.wait_for(woken.wait(), 5)
+        assert not own.is_set()
+        # A duplicate queues nothing, so it wakes no one.
+        woken.clear()
+        await store.enqueue(other, [NewDelivery("a", "notice", NOW, channel_id=1)], NOW)
+        await asyncio.sleep(0.3)
+        assert not woken.is_set()
+    finally:
+        await sender.close()
+        await other.close()
+
+
+async def test_two_processes_claiming_at_once_never_lease_the_same_row(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    dbs = [await PostgresDatabase.open(postgres_url, tmp_path) for _ in range(3)]
+    try:
+        rows = [NewDelivery(f"k{n}", "notice", NOW, channel_id=1) for n in range(300)]
+        await store.enqueue(dbs[0], rows, NOW)
+        claims = await asyncio.gather(
+            *(store.claim_due(db, NOW, NOW + LEASE, 40) for db in dbs for _ in range(4))
+        )
+        ids = [c.id for batch in claims for c in batch]
+        assert len(ids) == len(set(ids)) == 300
+    finally:
+        for db in dbs:
+            await db.close()
+
+
+async def test_processes_starting_together_migrate_once(
+    tmp_path: Path, postgres_server: str
+) -> None:
+    import asyncpg
+
+    from tests.conftest import _with_database
+
+    admin = await asyncpg.connect(_with_database(postgres_server, "postgres"))
+    try:
+        await admin.execute("DROP DATABASE IF EXISTS closer_race WITH (FORCE)")
+        await admin.execute("CREATE DATABASE closer_race")
+    finally:
+        await admin.close()
+    url = _with_database(postgres_server, "closer_race")
+    dbs = await asyncio.gather(*(PostgresDatabase.open(url, tmp_path) for _ in range(4)))
+    try:
+        versions = {await db.schema_version() for db in dbs}
+        assert len(versions) == 1 and versions.pop() > 0
+    finally:
+        for db in dbs:
+            await db.close()
+        admin = await asyncpg.connect(_with_database(postgres_server, "postgres"))
+        try:
+            await admin.execute("DROP DATABASE IF EXISTS closer_race WITH (FORCE)")
+        finally:
+            await admin.close()
