@@ -436,7 +436,7 @@ class CloserBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))
-        if self.db.engine == "postgresql" and not await self.db.lead():
+        if self.db.engine == "postgresql" and not self.is_closed() and not await self.db.lead():
             # A tick before this returned without looking for the lead, and the next comes only
             # after TICK_INTERVAL: start looking now, so a sender that dies while this process
             # stands by is replaced within LEAD_RETRY. (Holding the lead already, the ticks

@@ -103,6 +103,7 @@ class PostgresDatabase(Database):
         # Names this process in its notifications, so it does not wake itself (it already has).
         self._origin = uuid.uuid4().hex
         self._leader: Any = None  # the connection holding the lead, while we hold it
+        self._closed = False
         self._listener: Any = None
 
     @classmethod
@@ -119,6 +120,7 @@ class PostgresDatabase(Database):
         return cls(pool, url, path)
 
     async def close(self) -> None:
+        self._closed = True
         async with self._write_lock:
             await self._drop_leader()
             listener, self._listener = self._listener, None
@@ -196,6 +198,12 @@ class PostgresDatabase(Database):
             raise
         if not got:
             await self._pool.release(conn)
+            return False
+        if self._closed:
+            # close() began meanwhile and waits for every connection: never keep this one.
+            conn.terminate()
+            with contextlib.suppress(Exception):
+                await self._pool.release(conn)
             return False
         log.info("this process now sends the outbox")
         self._leader = conn
