@@ -104,6 +104,7 @@ class PostgresDatabase(Database):
         self._origin = uuid.uuid4().hex
         self._leader: Any = None  # the connection holding the lead, while we hold it
         self._closed = False
+        self._lead_lock = asyncio.Lock()
         self._listener: Any = None
 
     @classmethod
@@ -180,6 +181,12 @@ class PostgresDatabase(Database):
                         raise
 
     async def lead(self) -> bool:
+        # One look at a time: two at once (a tick and on_ready) would each try the lock on a
+        # connection of its own, and the one that lost would report another process leading.
+        async with self._lead_lock:
+            return await self._lead()
+
+    async def _lead(self) -> bool:
         # A session advisory lock held on a connection of its own: it lasts while this process
         # and its connection live, and PostgreSQL drops it the moment either dies, so another
         # process's next try takes over.
