@@ -39,7 +39,7 @@ from bot.storage.db import Database
 from bot.storage.engines import open_database
 from bot.storage.lock import ProcessLock
 from bot.storage.meta import get_meta, set_meta
-from bot.storage.outbox import due_backlog
+from bot.storage.outbox import due_backlog, take_over_leases
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,7 @@ class CloserBot(commands.AutoShardedBot):
         )
         self._closing: asyncio.Future[None] | None = None
         self._lead_retry: asyncio.TimerHandle | None = None
+        self._leading = False  # held the lead at the last tick (PostgreSQL)
         self._last_identify: float | None = None
 
     async def setup_hook(self) -> None:
@@ -222,14 +223,17 @@ class CloserBot(commands.AutoShardedBot):
         if not leading:
             # Another process sends (PostgreSQL, several processes): this one serves its shards'
             # interactions, and looks again soon so a dead sender is replaced within seconds.
-            if (
-                self._lead_retry is None
-                or self._lead_retry.when() <= asyncio.get_running_loop().time()
-            ):
-                self._lead_retry = asyncio.get_running_loop().call_later(
-                    LEAD_RETRY, self.ticker.wake
-                )
+            self._retry_lead()
+            self._leading = False
             return
+        if not self._leading and self.db.engine == "postgresql":
+            # Just took over sending: whoever sent before is gone, and its claimed rows would
+            # wait out their two-minute lease while this process idles.
+            taken = await take_over_leases(
+                self.db, self.clock.now(), self.services.outbox.in_flight
+            )
+            log.info("took over sending", extra={"leases_taken_over": taken})
+        self._leading = True
         # Sampled before the pass: what waited for it, and for how long (after it, the queue
         # is empty unless sending falls behind).
         now = self.clock.now()
@@ -238,6 +242,11 @@ class CloserBot(commands.AutoShardedBot):
         started = time.perf_counter()
         await self.services.outbox.tick()
         self.metrics.tick_seconds.observe(time.perf_counter() - started)
+
+    def _retry_lead(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._lead_retry is None or self._lead_retry.when() <= loop.time():
+            self._lead_retry = loop.call_later(LEAD_RETRY, self.ticker.wake)
 
     # Operators' view -------------------------------------------------------------------------
     def sample_gateway(self) -> None:
@@ -320,3 +329,9 @@ class CloserBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))
+        if self.db.engine == "postgresql" and not self.is_closed() and not await self.db.lead():
+            # A tick before this returned without looking for the lead, and the next comes only
+            # after TICK_INTERVAL: start looking now, so a sender that dies while this process
+            # stands by is replaced within LEAD_RETRY. (Holding the lead already, the ticks
+            # that come send; an extra one now would race the first commands' own sends.)
+            self._retry_lead()

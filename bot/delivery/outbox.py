@@ -181,7 +181,13 @@ class Outbox:
         """Send one queued delivery immediately (e.g. an invite, so the inviter hears about
         closed DMs in the same command). Falls back to the normal tick if it is not due."""
         now = self.clock.now()
-        claimed = await store.claim_one(self.db, delivery_id, now, now + LEASE)
+        # In flight from the claim on, so a takeover of leases in this process never ends this
+        # one's between its claim and its send (see `take_over_leases`).
+        self.in_flight.add(delivery_id)
+        try:
+            claimed = await store.claim_one(self.db, delivery_id, now, now + LEASE)
+        finally:
+            self.in_flight.discard(delivery_id)
         if claimed is None:
             return Outcome(SendResult.SKIPPED, error="already handled")
         return await self.deliver(claimed)

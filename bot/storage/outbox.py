@@ -8,7 +8,7 @@ id as the message nonce, so Discord (and the sandbox) return the first message i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -451,6 +451,26 @@ async def release_leases(db: Database, ids: Iterable[int]) -> None:
         f"attempts = {_GIVE_BACK_ATTEMPT} WHERE id = ? AND status = 'sending'",
         [(i,) for i in ids],
     )
+
+
+async def take_over_leases(db: Database, now: datetime, keep: Collection[int] = ()) -> int:
+    """End every lease now but those of `keep` (this process's own sends in flight), so the next
+    claim takes those rows (a new sender, PostgreSQL).
+
+    The process that sent before is gone: its claimed rows would otherwise wait out LEASE.
+    A row another live process is sending at that moment (a `send_now`) may go out twice, with
+    the same nonce, which Discord answers with the first message; the stale sender's mark then
+    fails its lease check. Returns the rows taken over."""
+    async with db.transaction() as conn:
+        # Read inside the transaction: a claim this process made before it is in `keep` now.
+        kept = sorted(keep)
+        spare = f" AND id NOT IN ({','.join('?' * len(kept))})" if kept else ""
+        cur = await conn.execute(
+            "UPDATE deliveries SET lease_until = ? WHERE status = 'sending' AND lease_until > ?"
+            + spare,
+            (to_db(now), to_db(now), *kept),
+        )
+        return max(cur.rowcount, 0)
 
 
 async def deliveries_for(db: Database, user_id: int) -> list[Row]:

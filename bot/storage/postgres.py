@@ -154,13 +154,14 @@ class PostgresDatabase(Database):
         # Names this process in its notifications, so it does not wake itself (it already has).
         self._origin = uuid.uuid4().hex
         self._leader: Any = None  # the connection holding the lead, while we hold it
+        self._closed = False
         self._lead_lock = asyncio.Lock()
         self._listener: Any = None
 
     @classmethod
     async def open(cls, url: str, path: Path) -> PostgresDatabase:
         try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=8)
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=8, reset=_no_session_state)
         except (OSError, asyncpg.PostgresError) as exc:
             raise StorageError(f"cannot connect to the PostgreSQL database: {exc}") from None
         try:
@@ -171,6 +172,7 @@ class PostgresDatabase(Database):
         return cls(pool, url, path)
 
     async def close(self) -> None:
+        self._closed = True
         async with self._write_lock:
             await self._drop_leader(unlock=True)
             listener, self._listener = self._listener, None
@@ -222,11 +224,17 @@ class PostgresDatabase(Database):
                 yield got
             finally:
                 if got:
-                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+                    try:
+                        await conn.execute("SELECT pg_advisory_unlock($1)", key)
+                    except BaseException:
+                        # Never back in the pool still holding the lock (see _no_session_state).
+                        conn.terminate()
+                        raise
 
     async def lead(self) -> bool:
-        # One question at a time: two callers trying on two connections at once would find
-        # each other's lock taken, and one would wrongly hear that another process leads.
+        # One look at a time: two at once (the tick, on_ready, a DM channel opened ahead) would
+        # each try the lock on a connection of its own, and the one that lost would report
+        # another process leading.
         async with self._lead_lock:
             return await self._lead()
 
@@ -249,6 +257,12 @@ class PostgresDatabase(Database):
             raise
         if not got:
             await self._pool.release(conn)
+            return False
+        if self._closed:
+            # close() began meanwhile and waits for every connection: never keep this one.
+            conn.terminate()
+            with contextlib.suppress(Exception):
+                await self._pool.release(conn)
             return False
         log.info("this process now sends the outbox")
         self._leader = conn
@@ -278,6 +292,16 @@ class PostgresDatabase(Database):
 
         await conn.add_listener(NEW_WORK_CHANNEL, heard)
         self._listener = conn
+
+
+async def _no_session_state(conn: Any) -> None:
+    """What the pool does to a connection handed back, after rolling back any open transaction:
+    nothing. asyncpg's default sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET
+    ALL` first, a round trip on every release, inside the write lock after each commit, which
+    cost a fan-out on PostgreSQL a good part of its pace. Connections here carry no session
+    state back: `locked` unlocks (or drops the connection), and the two that hold state, the
+    lead and the listener, never return to the pool."""
+    return None
 
 
 async def _version(conn: Any) -> int:

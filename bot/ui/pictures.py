@@ -246,7 +246,14 @@ def render(spec: FileSpec) -> bytes:
     if kind == "card":
         return card(str(data.get("title", "")), [str(x) for x in data.get("lines", [])])
     if kind == "feelings_wheel":
-        from bot.ui.feelings import FEELINGS
-
-        return feelings_wheel(list(FEELINGS.items()))
+        return _the_feelings_wheel()
     raise ValueError(f"unknown picture: {kind!r}")
+
+
+@cache
+def _the_feelings_wheel() -> bytes:
+    # Always the same picture, sent beside every prompt in the feelings category: drawing it
+    # takes a fifth of a second of CPU, which a fan-out would otherwise pay again and again.
+    from bot.ui.feelings import FEELINGS
+
+    return feelings_wheel(list(FEELINGS.items()))

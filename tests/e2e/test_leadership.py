@@ -1,0 +1,118 @@
+"""Several processes on one PostgreSQL database: who sends, and how soon another takes over.
+
+Regressions: a process's first tick comes before it is ready and returns without looking for
+the lead, and the next came only after TICK_INTERVAL, so a sender that died while the others
+were still starting was replaced only after a whole interval; and a new sender left the rows
+the dead one had claimed to wait out their two-minute lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+import bot.app
+from bot.core.models import Library
+from bot.delivery.outbox import LEASE
+from bot.playground.world import World
+from bot.storage.members import upsert_member
+from bot.storage.timecodec import to_db
+from tests.e2e.harness import running_sandbox
+
+pytestmark = pytest.mark.e2e
+
+LEADER_LOCK = 0x6C656164  # bot.storage.postgres._LEADER_LOCK
+
+
+async def lead_holder(url: str) -> str | None:
+    conn = await asyncpg.connect(url)
+    try:
+        value = await conn.fetchval(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1",
+            LEADER_LOCK,
+        )
+    finally:
+        await conn.close()
+    return None if value is None else str(value)
+
+
+async def test_a_process_that_just_started_takes_over_from_a_dead_sender(
+    library: Library, tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.app, "LEAD_RETRY", 0.2)
+    sep = "&" if "?" in postgres_url else "?"
+    async with running_sandbox() as sandbox:
+        first = World(
+            sandbox,
+            library,
+            tmp_path / "a" / "c.db",
+            database_url=f"{postgres_url}{sep}application_name=first",
+        )
+        second = World(
+            sandbox,
+            library,
+            tmp_path / "b" / "c.db",
+            database_url=f"{postgres_url}{sep}application_name=second",
+        )
+        try:
+            await first.start_bot()
+            await first.tick()
+            assert await lead_holder(postgres_url) == "first"
+            # Ready, with no tick asked of it and a ten-minute TICK_INTERVAL (the World's).
+            await second.start_bot()
+            await first.crash_bot()
+            holder = None
+            for _ in range(100):
+                holder = await lead_holder(postgres_url)
+                if holder == "second":
+                    break
+                await asyncio.sleep(0.05)
+            assert holder == "second"
+        finally:
+            if first.bot is not None:
+                await first.stop_bot()
+            await second.stop_bot()
+
+
+async def test_a_new_sender_sends_what_the_dead_one_had_claimed_without_waiting_out_its_lease(
+    library: Library, tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.app, "LEAD_RETRY", 0.2)
+    async with running_sandbox() as sandbox:
+        first = World(sandbox, library, tmp_path / "a" / "c.db", database_url=postgres_url)
+        second = World(sandbox, library, tmp_path / "b" / "c.db", database_url=postgres_url)
+        try:
+            await first.start_bot()
+            await first.tick()
+            await second.start_bot()
+            ada = first.member("Ada")
+            now = first.clock.now()
+            await upsert_member(first.running().db, ada.id, "Ada", now)
+            # As the sender leaves a row it claimed and had not sent when it died (written
+            # without a NOTIFY, so nothing else wakes for it).
+            conn = await asyncpg.connect(postgres_url)
+            try:
+                await conn.execute(
+                    "INSERT INTO deliveries (dedupe_key, user_id, kind, payload, due_at, status, "
+                    "attempts, lease_until, created_at) "
+                    "VALUES ('claimed', $1, 'notice', $2, $3, 'sending', 1, $4, $3)",
+                    ada.id,
+                    json.dumps({"content": "Claimed by a sender that died."}),
+                    to_db(now),
+                    to_db(now + LEASE),
+                )
+            finally:
+                await conn.close()
+            await first.crash_bot()
+            # The clocks stand still: only a takeover of the lease lets the row go out.
+            dm = await ada.next_dm(timeout=5)
+            assert dm.text == "Claimed by a sender that died."
+        finally:
+            if first.bot is not None:
+                await first.stop_bot()
+            await second.stop_bot()
