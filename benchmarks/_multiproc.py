@@ -29,7 +29,7 @@ from _common import REPO
 from bot.sandbox.gateway import shard_of
 from bot.sandbox.payloads import SandboxGuild, SandboxUser
 from bot.sandbox.server import Sandbox
-from bot.storage.db import open_database
+from bot.storage.engines import open_database
 from bot.storage.postgres import NEW_WORK_CHANNEL
 from bot.storage.timecodec import to_db
 
