@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -68,6 +68,22 @@ async def postgres(url: str | None) -> AsyncIterator[str]:
         )
         with contextlib.suppress(OSError):
             await asyncio.to_thread(folder.rmdir)
+
+
+Body = Callable[[Sandbox, str, Path, Any], Awaitable[dict[str, Any]]]
+
+
+async def in_world(args: Any, prefix: str, body: Body) -> dict[str, Any]:
+    """Run `body(sandbox, database_url, folder, args)` with the sandbox at `args.rate` req/s, a
+    PostgreSQL database (`args.database_url` or a private server) and a scratch folder."""
+    sandbox = Sandbox(global_rate=args.rate)
+    await sandbox.start()
+    try:
+        async with postgres(args.database_url) as url:
+            with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+                return await body(sandbox, url, Path(tmp), args)
+    finally:
+        await sandbox.stop()
 
 
 def with_app_name(url: str, name: str) -> str:

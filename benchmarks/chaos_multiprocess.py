@@ -31,7 +31,6 @@ import asyncio
 import logging
 import random
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -54,14 +53,7 @@ READY_DELAY = 3.0  # discord.py's ready comes a moment after READY
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    sandbox = Sandbox(global_rate=args.rate)
-    await sandbox.start()
-    try:
-        async with mp.postgres(args.database_url) as url:
-            with tempfile.TemporaryDirectory(prefix="closer-chaos-mp-") as tmp:
-                return await _run(sandbox, url, Path(tmp), args)
-    finally:
-        await sandbox.stop()
+    return await mp.in_world(args, "closer-chaos-mp-", _run)
 
 
 def _sent_since(sandbox: Sandbox, index: int) -> list[float]:

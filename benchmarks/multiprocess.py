@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -57,14 +56,7 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    sandbox = Sandbox(global_rate=args.rate)
-    await sandbox.start()
-    try:
-        async with mp.postgres(args.database_url) as url:
-            with tempfile.TemporaryDirectory(prefix="closer-multiprocess-") as tmp:
-                return await _run(sandbox, url, Path(tmp), args)
-    finally:
-        await sandbox.stop()
+    return await mp.in_world(args, "closer-multiprocess-", _run)
 
 
 async def _run(
