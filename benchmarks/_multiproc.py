@@ -8,6 +8,7 @@ bot is a real OS process (`python -m bot run`) on one PostgreSQL database, with 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -68,6 +69,15 @@ async def postgres(url: str | None) -> AsyncIterator[str]:
         )
         with contextlib.suppress(OSError):
             await asyncio.to_thread(folder.rmdir)
+
+
+def fleet_arguments(parser: argparse.ArgumentParser, members: int) -> None:
+    """The options every multi-process benchmark takes: its fleet, the limit, the database."""
+    parser.add_argument("--members", type=int, default=members)
+    parser.add_argument("--processes", type=int, default=3)
+    parser.add_argument("--shards", type=int, default=3, help="SHARD_COUNT, split over processes")
+    parser.add_argument("--rate", type=float, default=50.0, help="sandbox global limit, req/s")
+    parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database")
 
 
 Body = Callable[[Sandbox, str, Path, Any], Awaitable[dict[str, Any]]]

@@ -187,12 +187,8 @@ async def _run(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=3000)
-    parser.add_argument("--processes", type=int, default=3)
-    parser.add_argument("--shards", type=int, default=3, help="SHARD_COUNT, split over processes")
+    mp.fleet_arguments(parser, members=3000)
     parser.add_argument("--kills", type=int, default=6, help="times the sender is killed")
-    parser.add_argument("--rate", type=float, default=50.0, help="sandbox global limit, req/s")
-    parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database")
     args = parser.parse_args()
     common.quiet_logging()
     # A sender killed mid-upload leaves the sandbox a half-read request: expected here.

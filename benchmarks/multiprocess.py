@@ -191,11 +191,7 @@ async def _measure(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=20_000)
-    parser.add_argument("--processes", type=int, default=3)
-    parser.add_argument("--shards", type=int, default=3, help="SHARD_COUNT, split over processes")
-    parser.add_argument("--rate", type=float, default=50.0, help="sandbox global limit, req/s")
-    parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database")
+    mp.fleet_arguments(parser, members=20_000)
     parser.add_argument(
         "--profile", type=Path, default=None, help="write each process's cProfile stats here"
     )
