@@ -53,24 +53,23 @@ def _in_dependency_order(tables: Iterable[str], edges: Iterable[tuple[str, str]]
     return ordered
 
 
-async def _count(tx: PgTx, table: str) -> int:
-    where = f" WHERE key != '{_OWN_META}'" if table == "meta" else ""
-    return int(await tx.fetchval(f"SELECT COUNT(*) FROM {table}{where}"))
+def _copied_rows(table: str) -> str:
+    """The rows of `table` a copy carries: all but each engine's own schema version."""
+    return f"{table} WHERE key != '{_OWN_META}'" if table == "meta" else f"{table} WHERE 1 = 1"
 
 
-async def _source_count(source: SqliteDatabase, table: str) -> int:
-    where = f" WHERE key != '{_OWN_META}'" if table == "meta" else ""
-    return int(await source.fetchval(f"SELECT COUNT(*) FROM {table}{where}"))
+async def _count(db: SqliteDatabase | PgTx, table: str) -> int:
+    return int(await db.fetchval(f"SELECT COUNT(*) FROM {_copied_rows(table)}"))
 
 
 async def _copy_table(source: SqliteDatabase, tx: PgTx, table: str, columns: list[str]) -> None:
     names = ", ".join(columns)
-    where = f"key != '{_OWN_META}' AND " if table == "meta" else ""
     last = 0
     while True:
         # By rowid, in pages: a large database is never held in memory whole.
         rows = await source.fetchall(
-            f"SELECT rowid, {names} FROM {table} WHERE {where}rowid > ? ORDER BY rowid LIMIT ?",
+            f"SELECT rowid, {names} FROM {_copied_rows(table)} AND rowid > ? "
+            "ORDER BY rowid LIMIT ?",
             (last, BATCH),
         )
         if not rows:
@@ -113,7 +112,7 @@ async def _copy(source: SqliteDatabase, target: PostgresDatabase) -> CopyReport:
         )
     ]
     order = _in_dependency_order(tables, edges)
-    wanted = {t: await _source_count(source, t) for t in order}
+    wanted = {t: await _count(source, t) for t in order}
     async with target.transaction() as tx:
         if not isinstance(tx, PgTx):
             raise TypeError("the target must be PostgreSQL")
