@@ -109,7 +109,7 @@ class Chaos:
             await closer.ticker.run_once()
             await common.wait_until(lambda: not closer.ticker.busy, 30)
             open_rows = await closer.db.fetchval(
-                "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending')"
+                "SELECT count(*) FROM deliveries WHERE status = 'pending'"
             )
             if not open_rows:
                 return n

@@ -462,11 +462,7 @@ async def _one_run(
     print(f"claim_due: {len(claimed)} of {queued} in {claim_ms:.1f} ms (one claim)")
 
     # The same claim at the sender's batch size: release everything and claim again.
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE deliveries SET status = 'pending', lease_until = NULL, "
-            "attempts = 0 WHERE status = 'sending'"
-        )
+    await outbox_store.release_leases(db, [c.id for c in claimed])
     batches: list[float] = []
     total = 0
     while True:
@@ -483,8 +479,10 @@ async def _one_run(
     # As if sent, so the next run's claims see only its own group.
     async with db.transaction() as conn:
         await conn.execute(
-            "UPDATE deliveries SET status = 'sent', lease_until = NULL WHERE status = 'sending'"
+            "UPDATE deliveries SET status = 'sent' "
+            "WHERE id IN (SELECT delivery_id FROM delivery_leases)"
         )
+        await conn.execute("DELETE FROM delivery_leases")
     return {
         "queued": queued,
         "materialise_ms": materialise_ms,

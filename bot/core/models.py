@@ -230,8 +230,7 @@ class MemberState(StrEnum):
 class DeliveryStatus(StrEnum):
     """An outbox row's stored status."""
 
-    PENDING = "pending"
-    SENDING = "sending"
+    PENDING = "pending"  # also while a sender holds a lease on it (`delivery_leases`)
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"

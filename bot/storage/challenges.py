@@ -230,7 +230,7 @@ async def prompt_due(src: Source, instance_id: int, user_id: int) -> datetime | 
     rows = await _fetchall(
         src,
         "SELECT due_at FROM deliveries WHERE instance_id = ? AND user_id = ? AND kind = 'prompt' "
-        "AND status IN ('pending', 'sending', 'sent') ORDER BY id LIMIT 1",
+        "AND status IN ('pending', 'sent') ORDER BY id LIMIT 1",
         (instance_id, user_id),
     )
     return from_db(rows[0][0]) if rows else None

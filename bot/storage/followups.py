@@ -35,7 +35,7 @@ async def nudge_candidates(
         "AND d.user_id = im.user_id AND d.kind = 'prompt' AND d.status = 'sent' "
         "AND d.sent_at <= ? AND d.sent_at > ?) "
         "AND NOT EXISTS (SELECT 1 FROM deliveries l WHERE l.instance_id = i.id "
-        "AND l.user_id = im.user_id AND l.kind = 'later' AND l.status IN ('pending', 'sending')) "
+        "AND l.user_id = im.user_id AND l.kind = 'later' AND l.status = 'pending') "
         "ORDER BY im.instance_id, im.user_id LIMIT ?",
         (to_db(sent_before), to_db(sent_after), limit),
     )
@@ -71,7 +71,7 @@ async def prompt_deliveries_of(db: Database, instance_id: int) -> dict[int, date
     """Who was (or is about to be) sent this instance's prompt, and when it was due."""
     rows = await db.fetchall(
         "SELECT user_id, due_at FROM deliveries WHERE instance_id = ? AND kind = 'prompt' "
-        "AND user_id IS NOT NULL AND status IN ('pending', 'sending', 'sent')",
+        "AND user_id IS NOT NULL AND status IN ('pending', 'sent')",
         (instance_id,),
     )
     return {int(r[0]): from_db(r[1]) for r in rows}
@@ -139,7 +139,7 @@ async def recent_prompt_states(
 async def last_prompt_due(db: Database, pair_id: int, user_id: int) -> datetime | None:
     value = await db.fetchval(
         "SELECT max(due_at) FROM deliveries WHERE pair_id = ? AND user_id = ? AND kind = 'prompt' "
-        "AND status IN ('pending', 'sending', 'sent')",
+        "AND status IN ('pending', 'sent')",
         (pair_id, user_id),
     )
     return from_db(value) if value else None

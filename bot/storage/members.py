@@ -97,8 +97,8 @@ async def mark_unreachable(db: Database, user_id: int, now: datetime) -> int:
             (to_db(now), user_id),
         )
         cur = await conn.execute(
-            "UPDATE deliveries SET status = 'skipped', last_error = 'unreachable', "
-            "lease_until = NULL WHERE user_id = ? AND status IN ('pending', 'sending')",
+            "UPDATE deliveries SET status = 'skipped', last_error = 'unreachable' "
+            "WHERE user_id = ? AND status = 'pending'",
             (user_id,),
         )
         return int(cur.rowcount)

@@ -1,8 +1,9 @@
 """The outbox: schedules that materialise into deliveries, and the claim/mark cycle.
 
-A delivery is claimed with a lease in one `UPDATE … RETURNING` transaction, sent outside it, then
-marked. A crash between claim and mark leaves a lease that expires; the retry reuses the delivery
-id as the message nonce, so Discord (and the sandbox) return the first message instead of a copy.
+A delivery is claimed with a lease (a `delivery_leases` row) in one transaction, sent outside
+it, then marked. A crash between claim and mark leaves a lease that expires; the retry reuses the
+delivery id as the message nonce, so Discord (and the sandbox) return the first message instead
+of a copy.
 """
 
 from __future__ import annotations
@@ -231,49 +232,82 @@ async def delete_schedules(conn: Tx, pair_id: int) -> None:
 
 
 # Claiming ----------------------------------------------------------------------------------
-# `+id`, not `id`: ordered by the bare rowid, and once `ANALYZE`/`PRAGMA optimize` has given
-# SQLite statistics, it satisfies `ORDER BY 1 LIMIT` by walking the whole table in rowid order
-# instead of using deliveries_due / deliveries_lease (80 ms per claim at 200,000 rows, growing
-# with history). The expression leaves only the index searches plus a small sort.
-CLAIM_SQL = """
-UPDATE deliveries
-SET status = 'sending', lease_until = :lease, attempts = attempts + 1
-WHERE id IN (
-    SELECT +id FROM deliveries d WHERE status = 'pending' AND due_at <= :now AND {which}
-    UNION ALL
-    SELECT +id FROM deliveries d WHERE status = 'sending' AND lease_until <= :now AND {which}
-    ORDER BY 1
-    LIMIT :limit
-)
-RETURNING id, dedupe_key, user_id, channel_id, pair_id, instance_id, kind, payload, due_at,
-          stale_after, attempts, lease_until
+# A claim never rewrites the delivery: it writes a lease row (`delivery_leases`). The delivery
+# stays 'pending' until the sender marks it; a pending row with a live lease is in flight. On
+# PostgreSQL this is what keeps a claim cheap: an UPDATE of the delivery's status wrote a new
+# version of the whole row and an entry in every index of `deliveries` (53-84 ms for 1,000 rows
+# at a million pairs, against a 50 ms target); a lease is a narrow insert with one index.
+#
+# A lease whose time has run out is taken over like a due row (its sender died or stalled
+# mid-send): the upsert counts its attempt on from the lease's, so crashed attempts count too.
+_LEASE_UPSERT = """
+ON CONFLICT (delivery_id) DO UPDATE
+SET lease_until = excluded.lease_until, attempt = delivery_leases.attempt + 1
+WHERE delivery_leases.lease_until <= :now
+RETURNING delivery_id, lease_until, attempt
 """
 
-# PostgreSQL, where several processes claim from one table: each takes rows no other claim holds
-# (`SKIP LOCKED`), so two senders never lease the same row and neither waits for the other. An
-# expired lease is taken over like a due row: its process died or stalled mid-send. The members'
-# DM channels come back with the rows (`_members_of` in the same statement): a second query
-# listing a thousand ids would cost a round trip and a fresh plan for every new list length.
-CLAIM_SQL_POSTGRES = """
-WITH claimed AS (
-    UPDATE deliveries
-    SET status = 'sending', lease_until = :lease, attempts = attempts + 1
-    WHERE id IN (
-        SELECT id FROM deliveries d
-        WHERE ((status = 'pending' AND due_at <= :now)
-               OR (status = 'sending' AND lease_until <= :now))
-          AND {which}
-        ORDER BY id
-        LIMIT :limit
-        FOR UPDATE SKIP LOCKED
-    )
-    RETURNING id, dedupe_key, user_id, channel_id, pair_id, instance_id, kind, payload, due_at,
-              stale_after, attempts, lease_until
+_NOT_LEASED = (
+    "NOT EXISTS (SELECT 1 FROM delivery_leases l WHERE l.delivery_id = d.id "
+    "AND l.lease_until > :now)"
 )
-SELECT claimed.*, m.dm_channel_id AS member_channel_id,
+
+# `+id`, not `id`: ordered by the bare rowid, and once `ANALYZE`/`PRAGMA optimize` has given
+# SQLite statistics, it satisfies `ORDER BY 1 LIMIT` by walking the whole table in rowid order
+# instead of using deliveries_due (80 ms per claim at 200,000 rows, growing with history). The
+# expression leaves only the index search plus a small sort. `WHERE true` is SQLite's way to
+# let an upsert follow a SELECT.
+CLAIM_SQL = (
+    """
+INSERT INTO delivery_leases (delivery_id, lease_until, attempt)
+SELECT id, :lease, attempts + 1 FROM (
+    SELECT +d.id AS id, d.attempts AS attempts FROM deliveries d
+    WHERE d.status = 'pending' AND d.due_at <= :now AND {which} AND """
+    + _NOT_LEASED
+    + """
+    ORDER BY 1
+    LIMIT :limit
+) WHERE true"""
+    + _LEASE_UPSERT
+)
+
+# PostgreSQL, where several processes claim from one table: each takes rows no other claim holds
+# (`SKIP LOCKED`: the row lock marks the delivery without writing a new version of it), so two
+# senders never lease the same row and neither waits for the other. The lease upsert is the
+# arbiter: a row whose lease another process committed after this statement's snapshot is
+# locked here all the same, but its live lease refuses the upsert, so it is not returned. The
+# rows and the members' DM channels come back from the same statement: a second query listing a
+# thousand ids would cost a round trip and a fresh plan for every new list length.
+CLAIM_SQL_POSTGRES = (
+    """
+WITH picked AS (
+    SELECT d.id, d.attempts FROM deliveries d
+    WHERE d.status = 'pending' AND d.due_at <= :now AND {which} AND """
+    + _NOT_LEASED
+    + """
+    ORDER BY d.id
+    LIMIT :limit
+    FOR UPDATE OF d SKIP LOCKED
+), leased AS (
+    INSERT INTO delivery_leases (delivery_id, lease_until, attempt)
+    SELECT id, :lease, attempts + 1 FROM picked"""
+    + _LEASE_UPSERT
+    + """)
+SELECT d.id, d.dedupe_key, d.user_id, d.channel_id, d.pair_id, d.instance_id, d.kind, d.payload,
+       d.due_at, d.stale_after, leased.attempt AS attempts, leased.lease_until,
+       m.dm_channel_id AS member_channel_id,
        m.unreachable_since IS NOT NULL AS member_unreachable
-FROM claimed LEFT JOIN members m ON m.user_id = claimed.user_id
+FROM leased JOIN deliveries d ON d.id = leased.delivery_id
+LEFT JOIN members m ON m.user_id = d.user_id
 """
+)
+
+# What a claim hands the sender, by the ids a lease upsert returned.
+_CLAIMED_ROWS = (
+    "SELECT d.id, d.dedupe_key, d.user_id, d.channel_id, d.pair_id, d.instance_id, d.kind, "
+    "d.payload, d.due_at, d.stale_after, l.attempt AS attempts, l.lease_until "
+    "FROM delivery_leases l JOIN deliveries d ON d.id = l.delivery_id WHERE l.delivery_id IN "
+)
 
 # A row that can go out without opening a DM channel first: it names a channel, or its member
 # has a known DM channel (or is known to be unreachable, which is settled without any call).
@@ -295,22 +329,28 @@ async def claim_due(
 ) -> list[Claimed]:
     """Lease up to `limit` due rows; `known_channel` picks only rows that need no DM opened
     first (True) or only rows that do (False), so the sender can pace the two separately."""
-    claim = CLAIM_SQL_POSTGRES if db.engine == "postgresql" else CLAIM_SQL
-    sql = claim.format(which=_WHICH[known_channel])
+    params = {"now": to_db(now), "lease": to_db(lease_until), "limit": limit}
     async with db.transaction() as conn:
-        cur = await conn.execute(
-            sql, {"now": to_db(now), "lease": to_db(lease_until), "limit": limit}
-        )
-        rows = list(await cur.fetchall())
         if conn.engine == "postgresql":
+            sql = CLAIM_SQL_POSTGRES.format(which=_WHICH[known_channel])
+            rows = list(await (await conn.execute(sql, params)).fetchall())
             members = {
                 int(r["user_id"]): (r["member_channel_id"], bool(r["member_unreachable"]))
                 for r in rows
                 if r["user_id"] is not None and r["member_unreachable"] is not None
             }
         else:
+            cur = await conn.execute(CLAIM_SQL.format(which=_WHICH[known_channel]), params)
+            rows = await _leased_rows(conn, [int(r[0]) for r in await cur.fetchall()])
             members = await _members_of(conn, rows)
     return [_claimed(r, members) for r in sorted(rows, key=lambda r: (r["due_at"], r["id"]))]
+
+
+async def _leased_rows(conn: Tx, ids: list[int]) -> list[Row]:
+    if not ids:
+        return []
+    cur = await conn.execute(f"{_CLAIMED_ROWS}({','.join('?' * len(ids))})", ids)
+    return list(await cur.fetchall())
 
 
 async def _members_of(conn: Tx, rows: list[Row]) -> dict[int, tuple[int | None, bool]]:
@@ -332,16 +372,16 @@ async def claim_one(
     """Claim one specific pending row, whatever its due time (a member is waiting for it)."""
     async with db.transaction() as conn:
         cur = await conn.execute(
-            "UPDATE deliveries SET status = 'sending', lease_until = ?, attempts = attempts + 1 "
-            "WHERE id = ? AND status = 'pending' RETURNING id, dedupe_key, user_id, channel_id, "
-            "pair_id, instance_id, kind, payload, due_at, stale_after, attempts, lease_until",
-            (to_db(lease_until), delivery_id),
+            "INSERT INTO delivery_leases (delivery_id, lease_until, attempt) "
+            "SELECT id, :lease, attempts + 1 FROM deliveries "
+            "WHERE id = :id AND status = 'pending'" + _LEASE_UPSERT,
+            {"lease": to_db(lease_until), "id": delivery_id, "now": to_db(now)},
         )
-        row = await cur.fetchone()
-        if row is None:
+        if await cur.fetchone() is None:
             return None
-        members = await _members_of(conn, [row])
-    return _claimed(row, members)
+        rows = await _leased_rows(conn, [delivery_id])
+        members = await _members_of(conn, rows)
+    return _claimed(rows[0], members)
 
 
 def _claimed(row: Row, members: dict[int, tuple[int | None, bool]]) -> Claimed:
@@ -365,51 +405,53 @@ def _claimed(row: Row, members: dict[int, tuple[int | None, bool]]) -> Claimed:
     )
 
 
-async def _count(db: Database, sql: str, params: tuple[object, ...]) -> int:
+# Every mark after a send first ends the lease it claimed, named by its expiry and attempt
+# number: a worker whose lease ran out and was claimed again by another must not overwrite
+# what that other worker does with the row. Then the mark itself, in the same transaction.
+async def _marked(db: Database, c: Claimed, sql: str, params: tuple[object, ...]) -> bool:
     async with db.transaction() as conn:
-        cur = await conn.execute(sql, params)
-        return int(cur.rowcount)
-
-
-# Every mark after a send names the lease it claimed (its expiry and the attempt number, which
-# each claim increments): a worker whose lease ran out and was claimed again by another must
-# not overwrite what that other worker does with the row.
-_HOLDS_LEASE = "id = ? AND status = 'sending' AND lease_until = ? AND attempts = ?"
-
-
-def _lease_of(c: Claimed) -> tuple[object, ...]:
-    return (c.id, c.lease, c.attempts)
+        cur = await conn.execute(
+            "DELETE FROM delivery_leases WHERE delivery_id = ? AND lease_until = ? AND attempt = ?",
+            (c.id, c.lease, c.attempts),
+        )
+        if cur.rowcount <= 0:
+            return False
+        await conn.execute(sql, (*params, c.id))
+        return True
 
 
 async def mark_sent(db: Database, c: Claimed, message_id: int, now: datetime) -> bool:
-    """Record the send; False when the lease was lost (someone else owns the row now)."""
-    changed = await _count(
+    """Record the send; False when the lease was lost (someone else owns the row now).
+
+    Recorded whatever the row's status: a pair ended or a prompt closed while the message was
+    on its way skips what is pending, but this one went out, and replies to it must find it."""
+    return await _marked(
         db,
-        "UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ?, lease_until = NULL, "
-        f"last_error = NULL WHERE {_HOLDS_LEASE}",
-        (message_id, to_db(now), *_lease_of(c)),
+        c,
+        "UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ?, attempts = ?, "
+        "last_error = NULL WHERE id = ?",
+        (message_id, to_db(now), c.attempts),
     )
-    return changed > 0
 
 
 async def mark_retry(db: Database, c: Claimed, error: str, retry_at: datetime) -> bool:
-    changed = await _count(
+    return await _marked(
         db,
-        "UPDATE deliveries SET status = 'pending', due_at = ?, lease_until = NULL, last_error = ? "
-        f"WHERE {_HOLDS_LEASE}",
-        (to_db(retry_at), error[:500], *_lease_of(c)),
+        c,
+        "UPDATE deliveries SET due_at = ?, attempts = ?, last_error = ? "
+        "WHERE id = ? AND status = 'pending'",
+        (to_db(retry_at), c.attempts, error[:500]),
     )
-    return changed > 0
 
 
 async def mark_final(db: Database, c: Claimed, status: DeliveryStatus, error: str | None) -> bool:
-    changed = await _count(
+    return await _marked(
         db,
-        "UPDATE deliveries SET status = ?, lease_until = NULL, last_error = ? "
-        f"WHERE {_HOLDS_LEASE}",
-        (status, error[:500] if error else None, *_lease_of(c)),
+        c,
+        "UPDATE deliveries SET status = ?, attempts = ?, last_error = ? "
+        "WHERE id = ? AND status = 'pending'",
+        (status, c.attempts, error[:500] if error else None),
     )
-    return changed > 0
 
 
 QUIET_WAIT = "quiet hours"
@@ -418,15 +460,15 @@ QUIET_WAIT = "quiet hours"
 async def wait_out_quiet(
     db: Database, c: Claimed, until: datetime, stale_after: datetime | None
 ) -> bool:
-    """Hand a claimed DM back until the member's quiet hours end (not an attempt)."""
-    changed = await _count(
+    """Hand a claimed DM back until the member's quiet hours end (not an attempt: the
+    delivery's `attempts` stays as it was)."""
+    return await _marked(
         db,
-        "UPDATE deliveries SET status = 'pending', due_at = ?, stale_after = ?, "
-        f"lease_until = NULL, attempts = {_GIVE_BACK_ATTEMPT}, last_error = ? "
-        f"WHERE {_HOLDS_LEASE}",
-        (to_db(until), to_db(stale_after) if stale_after else None, QUIET_WAIT, *_lease_of(c)),
+        c,
+        "UPDATE deliveries SET due_at = ?, stale_after = ?, last_error = ? "
+        "WHERE id = ? AND status = 'pending'",
+        (to_db(until), to_db(stale_after) if stale_after else None, QUIET_WAIT),
     )
-    return changed > 0
 
 
 async def retime_quiet_waits(db: Database, user_id: int, now: datetime) -> int:
@@ -440,16 +482,11 @@ async def retime_quiet_waits(db: Database, user_id: int, now: datetime) -> int:
         return max(cur.rowcount, 0)
 
 
-# A claim counted an attempt; handing the row back unsent takes it back (never below zero).
-_GIVE_BACK_ATTEMPT = "CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"
-
-
 async def release_leases(db: Database, ids: Iterable[int]) -> None:
-    """Hand claimed-but-unsent rows back (shutdown): they go out on the next start."""
+    """Hand claimed-but-unsent rows back (shutdown): they go out on the next start. Ending the
+    lease gives its attempt back, since the delivery's `attempts` never counted it."""
     await db.executemany(
-        "UPDATE deliveries SET status = 'pending', lease_until = NULL, "
-        f"attempts = {_GIVE_BACK_ATTEMPT} WHERE id = ? AND status = 'sending'",
-        [(i,) for i in ids],
+        "DELETE FROM delivery_leases WHERE delivery_id = ?", [(i,) for i in ids]
     )
 
 
@@ -464,10 +501,9 @@ async def take_over_leases(db: Database, now: datetime, keep: Collection[int] = 
     async with db.transaction() as conn:
         # Read inside the transaction: a claim this process made before it is in `keep` now.
         kept = sorted(keep)
-        spare = f" AND id NOT IN ({','.join('?' * len(kept))})" if kept else ""
+        spare = f" AND delivery_id NOT IN ({','.join('?' * len(kept))})" if kept else ""
         cur = await conn.execute(
-            "UPDATE deliveries SET lease_until = ? WHERE status = 'sending' AND lease_until > ?"
-            + spare,
+            "UPDATE delivery_leases SET lease_until = ? WHERE lease_until > ?" + spare,
             (to_db(now), to_db(now), *kept),
         )
         return max(cur.rowcount, 0)
@@ -490,8 +526,9 @@ async def upsert_schedules(conn: Tx, rows: Iterable[tuple[int, int, datetime, da
 async def due_backlog(db: Database, now: datetime) -> tuple[int, datetime | None]:
     """How many rows are due and unsent now, and when the oldest of them came due (metrics)."""
     row = await db.fetchone(
-        "SELECT count(*), min(due_at) FROM deliveries WHERE status = 'pending' AND due_at <= ?",
-        (to_db(now),),
+        "SELECT count(*), min(due_at) FROM deliveries d WHERE status = 'pending' AND due_at <= :now "
+        f"AND {_NOT_LEASED}",
+        {"now": to_db(now)},
     )
     if row is None or not row[0]:
         return 0, None

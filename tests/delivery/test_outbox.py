@@ -62,6 +62,13 @@ async def row(db: Database, delivery_id: int) -> dict[str, object]:
     return dict(found)
 
 
+async def lease_of(db: Database, delivery_id: int) -> dict[str, object] | None:
+    found = await db.fetchone(
+        "SELECT lease_until, attempt FROM delivery_leases WHERE delivery_id = ?", (delivery_id,)
+    )
+    return None if found is None else dict(found)
+
+
 async def test_a_worker_whose_lease_was_taken_over_does_not_mark_the_row(db: Database) -> None:
     delivery_id = await queue_one(db)
     [first] = await store.claim_due(db, NOW, NOW + LEASE, 10)
@@ -75,8 +82,8 @@ async def test_a_worker_whose_lease_was_taken_over_does_not_mark_the_row(db: Dat
 
     assert outcome.status != "sent"
     taken = await row(db, delivery_id)
-    assert taken["status"] == "sending" and taken["message_id"] is None
-    assert taken["lease_until"] == second.lease
+    assert taken["status"] == "pending" and taken["message_id"] is None
+    assert await lease_of(db, delivery_id) == {"lease_until": second.lease, "attempt": 2}
     # The owner's mark still lands.
     assert await store.mark_sent(db, second, 77, later)
     assert (await row(db, delivery_id))["message_id"] == 77
@@ -112,7 +119,8 @@ async def test_stopping_with_a_hung_send_is_quick_and_hands_the_row_back(
     await outbox.release()
 
     back = await row(db, delivery_id)
-    assert back["status"] == "pending" and back["lease_until"] is None
+    assert back["status"] == "pending" and back["attempts"] == 0
+    assert await lease_of(db, delivery_id) is None
     cancelled = [r for r in caplog.records if "send cancelled" in r.getMessage()]
     assert cancelled and all(r.levelno == logging.INFO for r in cancelled)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
@@ -135,3 +143,42 @@ async def test_a_claim_brings_each_members_dm_channel_and_reachability(db: Datab
         3: (None, False),
     }
     assert [u for u, c in claimed.items() if c.needs_channel] == [3]
+
+
+async def test_a_message_skipped_while_on_its_way_is_recorded_as_sent(db: Database) -> None:
+    # Closing a prompt or ending a pair skips what is pending, in flight too; one that still
+    # went out must keep its message id, or a reply to it finds nothing.
+    await member_store.upsert_member(db, 7, "m7", NOW)
+    await store.enqueue(db, [store.NewDelivery("n:7", "notice", NOW, user_id=7)], NOW)
+    [claimed] = await store.claim_due(db, NOW, NOW + LEASE, 10)
+    assert await member_store.mark_unreachable(db, 7, NOW) == 1
+
+    assert await store.mark_sent(db, claimed, 555, NOW)
+    sent = await row(db, claimed.id)
+    assert (sent["status"], sent["message_id"], sent["attempts"]) == ("sent", 555, 1)
+    assert await lease_of(db, claimed.id) is None
+
+
+async def test_a_retry_does_not_bring_back_a_row_skipped_while_on_its_way(db: Database) -> None:
+    await member_store.upsert_member(db, 7, "m7", NOW)
+    await store.enqueue(db, [store.NewDelivery("n:7", "notice", NOW, user_id=7)], NOW)
+    [claimed] = await store.claim_due(db, NOW, NOW + LEASE, 10)
+    await member_store.mark_unreachable(db, 7, NOW)
+
+    assert await store.mark_retry(db, claimed, "503", NOW + timedelta(minutes=1))
+    assert (await row(db, claimed.id))["status"] == "skipped"
+    assert await lease_of(db, claimed.id) is None
+    assert await store.claim_due(db, NOW + timedelta(hours=1), NOW + LEASE, 10) == []
+
+
+async def test_rows_in_flight_are_neither_claimed_again_nor_counted_as_waiting(
+    db: Database,
+) -> None:
+    for n in range(3):
+        await queue_one(db, f"notice:{n}")
+    first = await store.claim_due(db, NOW, NOW + LEASE, 2)
+    assert await store.due_backlog(db, NOW) == (1, NOW)
+    [last] = await store.claim_due(db, NOW, NOW + LEASE, 10)
+    assert last.id not in {c.id for c in first}
+    assert await store.claim_due(db, NOW, NOW + LEASE, 10) == []
+    assert await store.due_backlog(db, NOW) == (0, None)

@@ -57,11 +57,15 @@ async def test_modal_and_dm_answers_reveal_only_after_both_and_can_be_replaced(
     )
 
     await sam.send_dm("Bread baking — the bakery under my first flat.")
-    assert (await sam.next_dm()).text == (
+    await harness.tick()
+    # The reply and the reveal go out at once (the answer wakes the sender), in either order.
+    saved_s, reveal_s = sorted(
+        [await sam.next_dm(), await sam.next_dm()], key=lambda m: not m.text.startswith("Saved")
+    )
+    assert saved_s.text == (
         "Saved for Ada. You've both answered — I've sent you each other's answers."
     )
-    await harness.tick()
-    reveal_a, reveal_s = await ada.next_dm(), await sam.next_dm()
+    reveal_a = await ada.next_dm()
     assert "Bread baking — the bakery under my first flat." in reveal_a.text
     assert "Sam wrote" in reveal_a.text and "Ada wrote" not in reveal_a.text
     assert "Sun cream. Every beach holiday at once." in reveal_s.text

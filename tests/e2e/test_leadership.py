@@ -97,15 +97,20 @@ async def test_a_new_sender_sends_what_the_dead_one_had_claimed_without_waiting_
             # without a NOTIFY, so nothing else wakes for it).
             conn = await asyncpg.connect(postgres_url)
             try:
-                await conn.execute(
-                    "INSERT INTO deliveries (dedupe_key, user_id, kind, payload, due_at, status, "
-                    "attempts, lease_until, created_at) "
-                    "VALUES ('claimed', $1, 'notice', $2, $3, 'sending', 1, $4, $3)",
-                    ada.id,
-                    json.dumps({"content": "Claimed by a sender that died."}),
-                    to_db(now),
-                    to_db(now + LEASE),
-                )
+                async with conn.transaction():
+                    delivery_id = await conn.fetchval(
+                        "INSERT INTO deliveries (dedupe_key, user_id, kind, payload, due_at, "
+                        "created_at) VALUES ('claimed', $1, 'notice', $2, $3, $3) RETURNING id",
+                        ada.id,
+                        json.dumps({"content": "Claimed by a sender that died."}),
+                        to_db(now),
+                    )
+                    await conn.execute(
+                        "INSERT INTO delivery_leases (delivery_id, lease_until, attempt) "
+                        "VALUES ($1, $2, 1)",
+                        delivery_id,
+                        to_db(now + LEASE),
+                    )
             finally:
                 await conn.close()
             await first.crash_bot()

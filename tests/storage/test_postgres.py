@@ -131,3 +131,41 @@ async def test_a_nul_character_in_text_is_kept_as_a_replacement_not_an_error(
         )
     finally:
         await db.close()
+
+
+async def test_a_claim_locks_the_delivery_but_never_writes_a_new_version_of_it(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # A new row version would cost a new entry in each of the table's indexes: at a million
+    # pairs that was most of a claim's time. `xmin` names the transaction that wrote a version.
+    db = await PostgresDatabase.open(postgres_url, tmp_path)
+    try:
+        rows = [NewDelivery(f"k{n}", "notice", NOW, channel_id=1) for n in range(20)]
+        await store.enqueue(db, rows, NOW)
+        versions = "SELECT id, xmin::text AS v FROM deliveries ORDER BY id"
+        before = [tuple(r) for r in await db.fetchall(versions)]
+        claimed = await store.claim_due(db, NOW, NOW + LEASE, 20)
+        assert len(claimed) == 20
+        assert [tuple(r) for r in await db.fetchall(versions)] == before
+    finally:
+        await db.close()
+
+
+async def test_a_member_waiting_and_the_sender_never_claim_the_same_row(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    sender = await PostgresDatabase.open(postgres_url, tmp_path)
+    other = await PostgresDatabase.open(postgres_url, tmp_path)
+    try:
+        rows = [NewDelivery(f"k{n}", "notice", NOW, channel_id=1) for n in range(60)]
+        await store.enqueue(sender, rows, NOW)
+        ids = [int(r[0]) for r in await sender.fetchall("SELECT id FROM deliveries")]
+        results = await asyncio.gather(
+            *(store.claim_due(sender, NOW, NOW + LEASE, 15) for _ in range(4)),
+            *(store.claim_one(other, i, NOW, NOW + LEASE) for i in ids),
+        )
+        taken = [c.id for r in results for c in (r if isinstance(r, list) else [r]) if c]
+        assert sorted(taken) == sorted(ids)
+    finally:
+        await sender.close()
+        await other.close()
