@@ -371,10 +371,13 @@ async def claim_one(
 ) -> Claimed | None:
     """Claim one specific pending row, whatever its due time (a member is waiting for it)."""
     async with db.transaction() as conn:
+        # Locked first, as a claim locks it: taking the lease first and the delivery's lock
+        # second (its foreign-key check) deadlocked against a claim doing the opposite.
+        lock = " FOR UPDATE" if conn.engine == "postgresql" else ""
         cur = await conn.execute(
             "INSERT INTO delivery_leases (delivery_id, lease_until, attempt) "
             "SELECT id, :lease, attempts + 1 FROM deliveries "
-            "WHERE id = :id AND status = 'pending'" + _LEASE_UPSERT,
+            f"WHERE id = :id AND status = 'pending'{lock}" + _LEASE_UPSERT,
             {"lease": to_db(lease_until), "id": delivery_id, "now": to_db(now)},
         )
         if await cur.fetchone() is None:
@@ -410,6 +413,10 @@ def _claimed(row: Row, members: dict[int, tuple[int | None, bool]]) -> Claimed:
 # what that other worker does with the row. Then the mark itself, in the same transaction.
 async def _marked(db: Database, c: Claimed, sql: str, params: tuple[object, ...]) -> bool:
     async with db.transaction() as conn:
+        if conn.engine == "postgresql":
+            # The delivery's lock before its lease's, in the order a claim takes them: a stale
+            # sender marking while a new claim takes its expired lease would deadlock otherwise.
+            await conn.execute("SELECT id FROM deliveries WHERE id = ? FOR UPDATE", (c.id,))
         cur = await conn.execute(
             "DELETE FROM delivery_leases WHERE delivery_id = ? AND lease_until = ? AND attempt = ?",
             (c.id, c.lease, c.attempts),

@@ -166,7 +166,8 @@ async def test_a_retry_does_not_bring_back_a_row_skipped_while_on_its_way(db: Da
     await member_store.mark_unreachable(db, 7, NOW)
 
     assert await store.mark_retry(db, claimed, "503", NOW + timedelta(minutes=1))
-    assert (await row(db, claimed.id))["status"] == "skipped"
+    skipped = await row(db, claimed.id)
+    assert (skipped["status"], skipped["last_error"]) == ("skipped", "unreachable")
     assert await lease_of(db, claimed.id) is None
     assert await store.claim_due(db, NOW + timedelta(hours=1), NOW + LEASE, 10) == []
 
