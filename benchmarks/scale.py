@@ -61,6 +61,7 @@ from bot.core.clock import FakeClock
 from bot.core.models import Library
 from bot.delivery.outbox import BATCH, LEASE
 from bot.delivery.port import Sent
+from bot.runner import freeze_startup_heap
 from bot.services.materialise import Materialiser
 from bot.storage import outbox as outbox_store
 from bot.storage.db import Database
@@ -384,6 +385,7 @@ async def run(
     pairs: int, due: int, analyze: bool | None, runs: int, *, postgres: bool, url: str | None
 ) -> dict[str, Any]:
     lib = common.library()
+    freeze_startup_heap()  # as `python -m bot run` does once the library is loaded
     start = common.day_at(common.START.date(), "09:00")
     engine = "postgresql" if postgres or url else "sqlite"
     analyzed = analyze if analyze is not None else engine == "postgresql"
