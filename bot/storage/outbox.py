@@ -492,9 +492,7 @@ async def retime_quiet_waits(db: Database, user_id: int, now: datetime) -> int:
 async def release_leases(db: Database, ids: Iterable[int]) -> None:
     """Hand claimed-but-unsent rows back (shutdown): they go out on the next start. Ending the
     lease gives its attempt back, since the delivery's `attempts` never counted it."""
-    await db.executemany(
-        "DELETE FROM delivery_leases WHERE delivery_id = ?", [(i,) for i in ids]
-    )
+    await db.executemany("DELETE FROM delivery_leases WHERE delivery_id = ?", [(i,) for i in ids])
 
 
 async def take_over_leases(db: Database, now: datetime, keep: Collection[int] = ()) -> int:
@@ -533,8 +531,8 @@ async def upsert_schedules(conn: Tx, rows: Iterable[tuple[int, int, datetime, da
 async def due_backlog(db: Database, now: datetime) -> tuple[int, datetime | None]:
     """How many rows are due and unsent now, and when the oldest of them came due (metrics)."""
     row = await db.fetchone(
-        "SELECT count(*), min(due_at) FROM deliveries d WHERE status = 'pending' AND due_at <= :now "
-        f"AND {_NOT_LEASED}",
+        "SELECT count(*), min(due_at) FROM deliveries d "
+        f"WHERE status = 'pending' AND due_at <= :now AND {_NOT_LEASED}",
         {"now": to_db(now)},
     )
     if row is None or not row[0]:
