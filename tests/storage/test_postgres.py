@@ -4,6 +4,8 @@ migrations once, and claims that never overlap."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +15,17 @@ from bot.storage.postgres import PostgresDatabase
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
+
+
+@contextlib.asynccontextmanager
+async def processes(url: str, folder: Path, count: int) -> AsyncIterator[list[PostgresDatabase]]:
+    """`count` processes' connections to one database, as separate bots have them."""
+    dbs = [await PostgresDatabase.open(url, folder) for _ in range(count)]
+    try:
+        yield dbs
+    finally:
+        for db in dbs:
+            await db.close()
 
 
 async def test_one_process_leads_and_another_takes_over_when_it_goes(
@@ -39,11 +52,9 @@ async def test_one_process_leads_and_another_takes_over_when_it_goes(
 async def test_queued_work_wakes_the_other_processes_not_the_one_that_queued_it(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    sender = await PostgresDatabase.open(postgres_url, tmp_path)
-    other = await PostgresDatabase.open(postgres_url, tmp_path)
     woken = asyncio.Event()
     own = asyncio.Event()
-    try:
+    async with processes(postgres_url, tmp_path, 2) as (sender, other):
         await sender.listen(woken.set)
         await other.listen(own.set)
         await store.enqueue(other, [NewDelivery("a", "notice", NOW, channel_id=1)], NOW)
@@ -54,16 +65,12 @@ async def test_queued_work_wakes_the_other_processes_not_the_one_that_queued_it(
         await store.enqueue(other, [NewDelivery("a", "notice", NOW, channel_id=1)], NOW)
         await asyncio.sleep(0.3)
         assert not woken.is_set()
-    finally:
-        await sender.close()
-        await other.close()
 
 
 async def test_two_processes_claiming_at_once_never_lease_the_same_row(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    dbs = [await PostgresDatabase.open(postgres_url, tmp_path) for _ in range(3)]
-    try:
+    async with processes(postgres_url, tmp_path, 3) as dbs:
         rows = [NewDelivery(f"k{n}", "notice", NOW, channel_id=1) for n in range(300)]
         await store.enqueue(dbs[0], rows, NOW)
         claims = await asyncio.gather(
@@ -71,9 +78,6 @@ async def test_two_processes_claiming_at_once_never_lease_the_same_row(
         )
         ids = [c.id for batch in claims for c in batch]
         assert len(ids) == len(set(ids)) == 300
-    finally:
-        for db in dbs:
-            await db.close()
 
 
 async def test_processes_starting_together_migrate_once(
@@ -154,9 +158,7 @@ async def test_a_claim_locks_the_delivery_but_never_writes_a_new_version_of_it(
 async def test_a_member_waiting_and_the_sender_never_claim_the_same_row(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    sender = await PostgresDatabase.open(postgres_url, tmp_path)
-    other = await PostgresDatabase.open(postgres_url, tmp_path)
-    try:
+    async with processes(postgres_url, tmp_path, 2) as (sender, other):
         for round_ in range(4):  # a lock-order deadlock showed in about one round of four
             rows = [NewDelivery(f"k{round_}:{n}", "notice", NOW, channel_id=1) for n in range(60)]
             await store.enqueue(sender, rows, NOW)
@@ -172,6 +174,3 @@ async def test_a_member_waiting_and_the_sender_never_claim_the_same_row(
             )
             taken = [c.id for r in results for c in (r if isinstance(r, list) else [r]) if c]
             assert sorted(taken) == sorted(ids)
-    finally:
-        await sender.close()
-        await other.close()
