@@ -151,7 +151,8 @@ class CloserBot(commands.AutoShardedBot):
         )
         self._closing: asyncio.Future[None] | None = None
         self._lead_retry: asyncio.TimerHandle | None = None
-        self._leading = False  # held the lead at the last tick (PostgreSQL)
+        self._leading = False  # held the lead at the last look (see `lead`)
+        self._lead_lock = asyncio.Lock()
         self._last_identify: float | None = None
 
     async def setup_hook(self) -> None:
@@ -166,8 +167,9 @@ class CloserBot(commands.AutoShardedBot):
         for module in COG_MODULES:
             await self.load_extension(module)
         await self.sync_commands()
-        # Work queued by another process wakes the sender at once (PostgreSQL LISTEN).
-        await self.db.listen(self.ticker.wake)
+        # Work queued by another process wakes the sender at once, and a row another process's
+        # command wants sent now is sent by the sender (PostgreSQL LISTEN).
+        await self.db.listen(self.ticker.wake, self.services.outbox.asked)
         self.ticker.start()
         if self.metrics_server is not None:
             await self.metrics_server.start()
@@ -185,6 +187,7 @@ class CloserBot(commands.AutoShardedBot):
             wake=self.ticker.wake,
             port=self.port,
             observe=self.metrics.delivered,
+            lead=self.lead,
         )
         self.handlers = Handlers(self, self.services)
 
@@ -218,22 +221,11 @@ class CloserBot(commands.AutoShardedBot):
             return
         if not self.is_closed() and self.latency != float("inf"):
             touch(heartbeat_path(self.settings.database_path))
-        leading = await self.db.lead()
-        self.metrics.sender.set(1 if leading else 0)
-        if not leading:
+        if not await self.lead():
             # Another process sends (PostgreSQL, several processes): this one serves its shards'
             # interactions, and looks again soon so a dead sender is replaced within seconds.
             self._retry_lead()
-            self._leading = False
             return
-        if not self._leading and self.db.engine == "postgresql":
-            # Just took over sending: whoever sent before is gone, and its claimed rows would
-            # wait out their two-minute lease while this process idles.
-            taken = await take_over_leases(
-                self.db, self.clock.now(), self.services.outbox.in_flight
-            )
-            log.info("took over sending", extra={"leases_taken_over": taken})
-        self._leading = True
         # Sampled before the pass: what waited for it, and for how long (after it, the queue
         # is empty unless sending falls behind).
         now = self.clock.now()
@@ -242,6 +234,27 @@ class CloserBot(commands.AutoShardedBot):
         started = time.perf_counter()
         await self.services.outbox.tick()
         self.metrics.tick_seconds.observe(time.perf_counter() - started)
+
+    async def lead(self) -> bool:
+        """True while this process is the one that sends. Every look goes through here (the
+        tick, a command's send now, a DM channel opened ahead), so whichever finds that this
+        process has just become the sender takes over before anything is sent."""
+        async with self._lead_lock:
+            leading = await self.db.lead()
+            if leading and not self._leading and self.db.engine == "postgresql":
+                await self._take_over()
+            self._leading = leading
+            self.metrics.sender.set(1 if leading else 0)
+            return leading
+
+    async def _take_over(self) -> None:
+        # Whoever sent before is gone. It may have spent all of Discord's budget in its last
+        # second, which ended no later than now: count the window as full, or this process's
+        # first second would add a whole budget of its own to that one.
+        self.limiter.fill()
+        # Its claimed rows would otherwise wait out their two-minute lease while this idles.
+        taken = await take_over_leases(self.db, self.clock.now(), self.services.outbox.in_flight)
+        log.info("took over sending", extra={"leases_taken_over": taken})
 
     def _retry_lead(self) -> None:
         loop = asyncio.get_running_loop()
@@ -329,7 +342,7 @@ class CloserBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))
-        if self.db.engine == "postgresql" and not self.is_closed() and not await self.db.lead():
+        if self.db.engine == "postgresql" and not self.is_closed() and not await self.lead():
             # A tick before this returned without looking for the lead, and the next comes only
             # after TICK_INTERVAL: start looking now, so a sender that dies while this process
             # stands by is replaced within LEAD_RETRY. (Holding the lead already, the ticks

@@ -17,7 +17,7 @@ is the dependency order: a service appears after everything it calls. Read top t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -73,9 +73,11 @@ def build_services(
     wake: Callable[[], None],
     port: DiscordPort,
     observe: Callable[[str, str], None] | None = None,
+    lead: Callable[[], Awaitable[bool]] | None = None,
 ) -> Services:
     """`zone` is the default time zone (members who set none), `wake` asks the outbox for an
-    early tick, `port` is how the outbox reaches Discord, `observe` counts each delivery."""
+    early tick, `port` is how the outbox reaches Discord, `observe` counts each delivery, `lead`
+    says whether this process is the one that sends (the database's lead when None)."""
     now = clock.now
     members = MemberService(db, zone, now)
     prompting = Prompting(db, library, zone)
@@ -92,7 +94,7 @@ def build_services(
     privacy = PrivacyService(db, now, wake)
     guilds = GuildService(db, now)
     # Friend circles: rounds are rows this producer claims when they come due.
-    ahead = ChannelsAhead(db, port)
+    ahead = ChannelsAhead(db, port, lead)
     circles = CircleService(db, zone, now, wake, ahead.open_ahead)
     # "How close do we feel?": a private check-in every four weeks of a pair.
     closeness = Closeness(db, prompting, zone, now, wake)
@@ -119,6 +121,7 @@ def build_services(
         before_send={store_closeness.KIND: closeness.still_wanted},
         observe=observe,
         ahead=ahead,
+        lead=lead,
     )
     pairs = PairService(db, outbox, prompting, zone, now, wake)
     return Services(

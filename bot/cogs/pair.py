@@ -105,12 +105,14 @@ class PairCog(
     ) -> None:
         guild_id = guild_only(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.services.pairs.invite(
+        outcome = await self.services.pairs.invite(
             guild_id, person(interaction.user), person(member), time, cadence, relationship
         )
+        # Not sent yet: the sender is busy or their quiet hours hold it. It stays queued.
+        sent = "Invite sent to" if outcome.delivered else "Your invite is on its way to"
         await interaction.followup.send(
-            f"Invite sent to {member.display_name} to pair as {relationship}. I'll let you "
-            "know when they answer; it stays open for 7 days.",
+            f"{sent} {member.display_name} to pair as {relationship}. I'll let you know when "
+            "they answer; it stays open for 7 days.",
             ephemeral=True,
         )
 

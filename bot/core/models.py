@@ -277,3 +277,6 @@ class SendResult(StrEnum):
     RETRY = "retry"
     FAILED = "failed"
     QUIET = "quiet"
+    # Not settled yet: asked to send now, the row was still waiting when the asker stopped
+    # waiting for it (it goes out with the sender's next pass).
+    QUEUED = "queued"

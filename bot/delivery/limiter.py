@@ -41,6 +41,17 @@ class RateLimiter:
         self._freed = asyncio.Event()
         self._lock = asyncio.Lock()
         self.waits = 0  # requests that found the budget spent (for benchmarks)
+        self.admitted = 0  # requests let go: this process's share of the bot's budget
+
+    def fill(self) -> None:
+        """Count the whole budget as spent by responses that came back just now, so nothing
+        more is let go for a window.
+
+        For a process that has just become the sender: Discord keeps one budget per bot, and
+        the sender before it may have spent all of it in its last second. When that was is not
+        known here, only that it was no later than now."""
+        now = time.monotonic()
+        self._finished = deque([now] * self.cap)
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -69,6 +80,7 @@ class RateLimiter:
                 if not full and self._tokens >= 1:
                     self._tokens -= 1
                     self._in_flight += 1
+                    self.admitted += 1
                     return
                 if not waited:
                     waited = True

@@ -29,6 +29,7 @@ from bot.delivery.port import (
 from bot.storage import members as member_store
 from bot.storage import outbox as store
 from bot.storage.db import Database
+from bot.storage.delivery_state import DeliveryState, delivery_state
 from bot.ui.payload import MessagePayload
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,11 @@ WARM_AHEAD = 2 * BATCH
 # sandbox), so this many is ~10 s of work: far inside LEASE, and never in the way of sends to
 # members whose channel is known, which are claimed and paced separately.
 COLD_AHEAD = 100
+# How long a member's command waits for a row it wants sent now to settle, whoever sends it,
+# and how often it looks meanwhile. Discord gives an interaction 15 minutes after deferring;
+# a member watching "thinking…" deserves an answer much sooner, true either way.
+SEND_NOW_WAIT = 3.0
+SEND_NOW_POLL = 0.05
 
 
 def backoff(attempts: int) -> timedelta:
@@ -86,6 +92,12 @@ class Outbox:
     abandoned: set[int] = field(default_factory=set)  # sends cancelled at shutdown
     # DM channels being opened ahead of a first send; stopped with the outbox.
     ahead: ChannelsAhead | None = None
+    # True while this process is the one that sends (PostgreSQL: one process at a time, with
+    # all of Discord's budget). The bot's own check also takes over from a dead sender the
+    # moment this process becomes it (`bot.app`); None asks the database alone.
+    lead: Callable[[], Awaitable[bool]] | None = None
+    _asked: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    _stopped: bool = field(default=False, init=False)
 
     async def tick(self) -> None:
         now = self.clock.now()
@@ -178,8 +190,44 @@ class Outbox:
         await self._pump(None)
 
     async def send_now(self, delivery_id: int) -> Outcome:
-        """Send one queued delivery immediately (e.g. an invite, so the inviter hears about
-        closed DMs in the same command). Falls back to the normal tick if it is not due."""
+        """Send one queued delivery at once and say what became of it (an invite, so the
+        inviter hears about closed DMs in the same command).
+
+        Only the sending process sends, so that every request is within its budget: here if
+        this process leads, else the sender is asked to. Whoever claims the row (this call,
+        the sender's tick, the sender asked), the outcome is read from the row once it
+        settles; QUEUED if it has not within SEND_NOW_WAIT, when it goes out with a later pass.
+        """
+        if await self._leading():
+            outcome = await self._send_here(delivery_id)
+            if outcome is not None:
+                return outcome
+        else:
+            await self.db.ask_to_send(delivery_id)
+        return await self._settled(delivery_id)
+
+    def asked(self, delivery_id: int) -> None:
+        """Another process took a command that wants this row sent now (see `send_now`): send
+        it if this process is the sender. The asker reads the outcome from the row."""
+        if self._stopped:
+            return
+        task = asyncio.get_running_loop().create_task(self._send_asked(delivery_id))
+        self._asked.add(task)
+        task.add_done_callback(self._asked.discard)
+
+    async def _send_asked(self, delivery_id: int) -> None:
+        try:
+            if await self._leading():
+                await self._send_here(delivery_id)
+        except Exception:  # a failed look or claim: the row stays due for the next tick
+            log.exception("could not send a row asked for", extra={"delivery_id": delivery_id})
+
+    async def _leading(self) -> bool:
+        return await (self.lead() if self.lead is not None else self.db.lead())
+
+    async def _send_here(self, delivery_id: int) -> Outcome | None:
+        """Claim and send the row in this process; None when it is not pending (another claim
+        holds it, or it has settled)."""
         now = self.clock.now()
         # In flight from the claim on, so a takeover of leases in this process never ends this
         # one's between its claim and its send (see `take_over_leases`).
@@ -189,8 +237,36 @@ class Outbox:
         finally:
             self.in_flight.discard(delivery_id)
         if claimed is None:
-            return Outcome(SendResult.SKIPPED, error="already handled")
+            return None
         return await self.deliver(claimed)
+
+    async def _settled(self, delivery_id: int) -> Outcome:
+        deadline = time.monotonic() + SEND_NOW_WAIT
+        while True:
+            outcome = self._outcome_of(await delivery_state(self.db, delivery_id))
+            if outcome is not None:
+                return outcome
+            if time.monotonic() >= deadline:
+                return Outcome(SendResult.QUEUED)
+            await asyncio.sleep(SEND_NOW_POLL)
+
+    def _outcome_of(self, state: DeliveryState | None) -> Outcome | None:
+        """What a row's state says of its send; None while a sender may still settle it soon."""
+        if state is None:
+            return Outcome(SendResult.SKIPPED, error="gone")
+        match state.status:
+            case DeliveryStatus.SENT:
+                return Outcome(SendResult.SENT, message_id=state.message_id)
+            case DeliveryStatus.FAILED | DeliveryStatus.SKIPPED if state.unreachable:
+                return Outcome(SendResult.UNREACHABLE, error=state.last_error)
+            case DeliveryStatus.FAILED:
+                return Outcome(SendResult.FAILED, error=state.last_error)
+            case DeliveryStatus.SKIPPED:
+                return Outcome(SendResult.SKIPPED, error=state.last_error)
+            case DeliveryStatus.PENDING if state.due_at > self.clock.now():
+                # Handed back until later (quiet hours, a retry): nothing more comes of it soon.
+                return Outcome(SendResult.QUEUED, error=state.last_error)
+        return None
 
     async def deliver(self, c: store.Claimed) -> Outcome:
         self.in_flight.add(c.id)
@@ -289,6 +365,10 @@ class Outbox:
 
     async def release(self) -> None:
         """On shutdown, nothing is in flight any more; hand back anything still leased."""
+        self._stopped = True
+        for task in list(self._asked):
+            task.cancel()
+        await asyncio.gather(*self._asked, return_exceptions=True)
         if self.ahead is not None:
             await self.ahead.release()
         ids = self.in_flight | self.abandoned
@@ -304,6 +384,8 @@ class ChannelsAhead:
 
     db: Database
     port: DiscordPort
+    # True while this process sends (see `Outbox.lead`); None asks the database alone.
+    lead: Callable[[], Awaitable[bool]] | None = None
     _tasks: dict[int, asyncio.Task[None]] = field(default_factory=dict)
 
     def open_ahead(self, user_id: int) -> None:
@@ -316,7 +398,7 @@ class ChannelsAhead:
             task.add_done_callback(lambda _: self._tasks.pop(user_id, None))
 
     async def _open(self, user_id: int) -> None:
-        if not await self.db.lead():
+        if not await (self.lead() if self.lead is not None else self.db.lead()):
             # Another process sends (PostgreSQL): its calls alone spend Discord's global limit.
             return
         member = await member_store.get_member(self.db, user_id)

@@ -122,9 +122,17 @@ class Database(ABC):
         """
         return True
 
-    async def listen(self, wake: Callable[[], None]) -> None:
-        """Call `wake()` when any process queues new outbox work (PostgreSQL); a no-op on
-        SQLite, where the only process already wakes itself."""
+    async def listen(
+        self, wake: Callable[[], None], asked: Callable[[int], None] | None = None
+    ) -> None:
+        """Call `wake()` when any other process queues new outbox work, and `asked(id)` when
+        another process asks for delivery `id` to be sent now (`ask_to_send`). PostgreSQL only;
+        a no-op on SQLite, where the only process wakes and sends itself."""
+        return None
+
+    async def ask_to_send(self, delivery_id: int) -> None:
+        """Ask whichever process sends to send this delivery now (see `listen`). Only a
+        process that does not lead asks, and on SQLite the one process always leads."""
         return None
 
     @abstractmethod

@@ -500,9 +500,10 @@ async def take_over_leases(db: Database, now: datetime, keep: Collection[int] = 
     claim takes those rows (a new sender, PostgreSQL).
 
     The process that sent before is gone: its claimed rows would otherwise wait out LEASE.
-    A row another live process is sending at that moment (a `send_now`) may go out twice, with
-    the same nonce, which Discord answers with the first message; the stale sender's mark then
-    fails its lease check. Returns the rows taken over."""
+    If the sender before is alive after all (it lost its database connection, and with it the
+    lead, mid-send), a row it is sending at that moment may go out twice, with the same nonce,
+    which Discord answers with the first message; the stale sender's mark then fails its lease
+    check. Returns the rows taken over."""
     async with db.transaction() as conn:
         # Read inside the transaction: a claim this process made before it is in `keep` now.
         kept = sorted(keep)

@@ -34,6 +34,9 @@ _MIGRATION_LOCK = 0x636C6F73  # "clos"
 _LEADER_LOCK = 0x6C656164  # "lead"
 # NOTIFYed in the transaction that queues deliveries; delivered to listeners at commit.
 NEW_WORK_CHANNEL = "closer_outbox"
+# NOTIFYed by a process that does not send, with `<origin> <delivery id>`: a member's command
+# wants that row sent now, and only the sending process spends Discord's budget.
+SEND_NOW_CHANNEL = "closer_send_now"
 
 
 def _changed(status: str) -> int:
@@ -281,7 +284,9 @@ class PostgresDatabase(Database):
             with contextlib.suppress(Exception):
                 await self._pool.release(conn)
 
-    async def listen(self, wake: Callable[[], None]) -> None:
+    async def listen(
+        self, wake: Callable[[], None], asked: Callable[[int], None] | None = None
+    ) -> None:
         if self._listener is not None:
             return
         conn = await self._pool.acquire()
@@ -291,7 +296,22 @@ class PostgresDatabase(Database):
                 wake()
 
         await conn.add_listener(NEW_WORK_CHANNEL, heard)
+        if asked is not None:
+            answer = asked
+
+            def heard_ask(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+                origin, _, delivery_id = payload.partition(" ")
+                if origin != self._origin and delivery_id.isdigit():
+                    answer(int(delivery_id))
+
+            await conn.add_listener(SEND_NOW_CHANNEL, heard_ask)
         self._listener = conn
+
+    async def ask_to_send(self, delivery_id: int) -> None:
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                "SELECT pg_notify($1, $2)", SEND_NOW_CHANNEL, f"{self._origin} {delivery_id}"
+            )
 
 
 async def _no_session_state(conn: Any) -> None:

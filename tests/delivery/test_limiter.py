@@ -31,3 +31,41 @@ async def test_no_second_ever_sees_more_than_the_rate_even_with_jitter() -> None
     )
     assert busiest <= rate
     assert limiter.waits > 0
+
+
+def busiest_window(arrivals: list[float], window: float) -> int:
+    arrivals = sorted(arrivals)
+    return max(
+        sum(1 for t in arrivals[i:] if t - start < window) for i, start in enumerate(arrivals)
+    )
+
+
+async def test_a_filled_budget_lets_nothing_go_for_a_whole_window() -> None:
+    limiter = RateLimiter(80, window=0.25)
+    limiter.fill()
+    filled = time.monotonic()
+    async with limiter.slot():
+        let_go = time.monotonic()
+    assert let_go - filled >= 0.25
+    assert limiter.admitted == 1
+
+
+async def test_a_new_sender_that_fills_its_budget_adds_nothing_to_the_last_window_of_the_old() -> (
+    None
+):
+    # The process that sent before spent its whole budget and died; another took over at once.
+    # Discord counts one budget for both.
+    rate, window = 80, 0.25
+    cap = int(rate * window)
+    old, new = RateLimiter(rate, window=window), RateLimiter(rate, window=window)
+    arrivals: list[float] = []
+
+    async def request(limiter: RateLimiter) -> None:
+        async with limiter.slot():
+            arrivals.append(time.monotonic())
+
+    await asyncio.gather(*(request(old) for _ in range(cap)))
+    new.fill()
+    await asyncio.gather(*(request(new) for _ in range(cap)))
+
+    assert busiest_window(arrivals, window) <= cap

@@ -9,31 +9,41 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.core.clock import FakeClock
+from bot.core.models import SendResult
+from bot.delivery import outbox as outbox_module
 from bot.delivery.outbox import LEASE, MAX_ATTEMPTS, Outbox
-from bot.delivery.port import Sent
+from bot.delivery.port import Sent, Unreachable
 from bot.delivery.ticker import Ticker
 from bot.storage import members as member_store
 from bot.storage import outbox as store
 from bot.storage.db import Database
+from bot.storage.postgres import PostgresDatabase
 from bot.ui.payload import MessagePayload
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 class Discord:
-    """Discord's side of the port: `mode` is 'ok', 'hang' or 'broken' (an unexpected error)."""
+    """Discord's side of the port: `mode` is 'ok', 'hang', 'broken' (an unexpected error) or
+    'closed' (every member's DMs are closed: 50007)."""
 
     def __init__(self, mode: str = "ok") -> None:
         self.mode = mode
         self.sends = 0
+        self.opens = 0
         self.hanging = asyncio.Event()
 
     async def open_dm(self, user_id: int) -> int:
+        self.opens += 1
+        if self.mode == "closed":
+            raise Unreachable(f"cannot DM {user_id}")
         return user_id + 1
 
     async def send(self, channel_id: int, message: MessagePayload, nonce: str) -> Sent:
@@ -183,3 +193,84 @@ async def test_rows_in_flight_are_neither_claimed_again_nor_counted_as_waiting(
     assert last.id not in {c.id for c in first}
     assert await store.claim_due(db, NOW, NOW + LEASE, 10) == []
     assert await store.due_backlog(db, NOW) == (0, None)
+
+
+async def queue_dm(db: Database, user_id: int = 7, key: str = "invite:1") -> int:
+    await member_store.upsert_member(db, user_id, "Sam", NOW)
+    await store.enqueue(db, [store.NewDelivery(key, "invite", NOW, user_id=user_id)], NOW)
+    return await store.delivery_id_for(db, key)
+
+
+async def test_send_now_reports_what_became_of_a_row_the_tick_claimed_first(db: Database) -> None:
+    delivery_id = await queue_dm(db)
+    outbox = Outbox(db, Discord("closed"), FakeClock(NOW))
+    # The regular tick claimed the row a moment before the command asked for it.
+    [by_tick] = await store.claim_due(db, NOW, NOW + LEASE, 10)
+    asking = asyncio.create_task(outbox.send_now(delivery_id))
+    await outbox.deliver(by_tick)
+    # The command still learns that the member's DMs are closed.
+    outcome = await asyncio.wait_for(asking, 5)
+    assert outcome.status == SendResult.UNREACHABLE
+
+
+async def test_send_now_waits_for_a_row_another_claim_is_sending(db: Database) -> None:
+    delivery_id = await queue_dm(db)
+    discord = Discord()
+    outbox = Outbox(db, discord, FakeClock(NOW))
+    [by_tick] = await store.claim_due(db, NOW, NOW + LEASE, 10)
+    asking = asyncio.create_task(outbox.send_now(delivery_id))
+    await asyncio.sleep(0.2)
+    assert not asking.done()
+    await outbox.deliver(by_tick)
+    outcome = await asyncio.wait_for(asking, 5)
+    assert outcome.status == SendResult.SENT and outcome.message_id == 1001
+    assert discord.sends == 1
+
+
+@asynccontextmanager
+async def two_processes(url: str, folder: Path) -> AsyncIterator[tuple[Database, Database]]:
+    """Two processes' databases on one PostgreSQL database; the first holds the lead."""
+    first = await PostgresDatabase.open(url, folder)
+    second = await PostgresDatabase.open(url, folder)
+    try:
+        assert await first.lead()
+        yield first, second
+    finally:
+        await second.close()
+        await first.close()
+
+
+async def test_a_process_that_does_not_send_has_the_sender_send_the_row_now(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    async with two_processes(postgres_url, tmp_path) as (sender_db, asker_db):
+        sender_discord, asker_discord = Discord("closed"), Discord("closed")
+        sender = Outbox(sender_db, sender_discord, FakeClock(NOW))
+        asker = Outbox(asker_db, asker_discord, FakeClock(NOW))
+        await sender_db.listen(lambda: None, sender.asked)
+        await asker_db.listen(lambda: None, asker.asked)
+        try:
+            delivery_id = await queue_dm(asker_db)
+            outcome = await asker.send_now(delivery_id)
+        finally:
+            await asker.release()
+            await sender.release()
+        assert outcome.status == SendResult.UNREACHABLE
+        # Only the sender spent Discord's budget.
+        assert (asker_discord.opens, asker_discord.sends) == (0, 0)
+        assert sender_discord.opens == 1
+
+
+async def test_with_no_sender_answering_send_now_says_the_row_is_still_queued(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox_module, "SEND_NOW_WAIT", 0.3)
+    # The sender holds the lead but hears nothing (stalled, or its listener was lost).
+    async with two_processes(postgres_url, tmp_path) as (_, asker_db):
+        discord = Discord()
+        asker = Outbox(asker_db, discord, FakeClock(NOW))
+        delivery_id = await queue_dm(asker_db)
+        outcome = await asyncio.wait_for(asker.send_now(delivery_id), 5)
+        assert outcome.status == SendResult.QUEUED
+        assert (discord.opens, discord.sends) == (0, 0)
+        assert (await row(asker_db, delivery_id))["status"] == "pending"

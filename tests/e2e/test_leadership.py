@@ -3,7 +3,8 @@
 Regressions: a process's first tick comes before it is ready and returns without looking for
 the lead, and the next came only after TICK_INTERVAL, so a sender that died while the others
 were still starting was replaced only after a whole interval; and a new sender left the rows
-the dead one had claimed to wait out their two-minute lease.
+the dead one had claimed to wait out their two-minute lease; and a new sender spent a full
+budget in its first second, on top of what the dead one had spent in its last (global 429s).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import bot.app
 from bot.core.models import Library
 from bot.delivery.outbox import LEASE
 from bot.playground.world import World
+from bot.storage import outbox
 from bot.storage.members import upsert_member
 from bot.storage.timecodec import to_db
 from tests.e2e.harness import running_sandbox
@@ -117,6 +119,58 @@ async def test_a_new_sender_sends_what_the_dead_one_had_claimed_without_waiting_
             # The clocks stand still: only a takeover of the lease lets the row go out.
             dm = await ada.next_dm(timeout=5)
             assert dm.text == "Claimed by a sender that died."
+        finally:
+            if first.bot is not None:
+                await first.stop_bot()
+            await second.stop_bot()
+
+
+# What the outbox spends Discord's global budget on.
+OUTBOX_ROUTES = {("POST", "/users/@me/channels"), ("POST", "/channels/{channel_id}/messages")}
+
+
+async def test_a_new_sender_adds_nothing_to_what_the_dead_one_spent_in_its_last_second(
+    library: Library, tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A budget of 5 a second, so that a whole second's worth goes out quickly.
+    monkeypatch.setattr(bot.app, "SEND_RATE", 5.0)
+    async with running_sandbox() as sandbox:
+        first = World(sandbox, library, tmp_path / "a" / "c.db", database_url=postgres_url)
+        second = World(sandbox, library, tmp_path / "b" / "c.db", database_url=postgres_url)
+        try:
+            await first.start_bot()
+            await first.tick()
+            await second.start_bot()
+            # Five members, so that no DM channel's own bucket holds anything back.
+            members = [first.member(name) for name in ("Ada", "Sam", "Kim", "Lee", "Max")]
+            now = first.clock.now()
+            for m in members:
+                await upsert_member(first.running().db, m.id, m.name, now)
+
+            async def queue(text: str) -> None:
+                notices = outbox.notices([m.id for m in members], text, {"content": text}, now)
+                await outbox.enqueue(second.running().db, notices, now)
+
+            # The sender spends its whole budget, and dies the moment it is done.
+            await queue("before")
+            await first.tick()
+            await first.crash_bot()
+            await queue("after")
+            for _ in range(50):  # until PostgreSQL has let go of the dead sender's lock
+                await second.tick()
+                if all(len(m.dms()) == 2 for m in members):
+                    break
+                await asyncio.sleep(0.05)
+            assert [[d.text for d in m.dms()] for m in members] == [["before", "after"]] * 5
+            # Discord counts one budget for both processes, request by request as they arrive.
+            arrivals = sorted(
+                r.at for r in sandbox.requests if (r.method, r.route) in OUTBOX_ROUTES
+            )
+            assert len(arrivals) == 15  # five DM channels opened, ten messages
+            busiest = max(
+                sum(1 for t in arrivals[i:] if t - start < 1.0) for i, start in enumerate(arrivals)
+            )
+            assert busiest <= 5
         finally:
             if first.bot is not None:
                 await first.stop_bot()

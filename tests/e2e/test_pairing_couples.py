@@ -120,6 +120,19 @@ async def test_closed_dms_tell_the_inviter_how_to_fix_it(harness: Harness, bot: 
     assert "Invite sent" in again.text
 
 
+async def test_an_invite_held_by_quiet_hours_is_on_its_way_not_sent(
+    harness: Harness, bot: CloserBot
+) -> None:
+    ada, sam = harness.member("Ada"), harness.member("Sam")
+    await (await sam.slash("closer quiet-hours", start="07:00", end="09:30")).reply()
+    reply = await (await ada.slash("pair invite", member=sam, relationship="partners")).reply()
+    assert reply.text == (
+        "Your invite is on its way to Sam to pair as partners. I'll let you know when they "
+        "answer; it stays open for 7 days."
+    )
+    assert sam.unread() == []
+
+
 async def test_only_the_invitee_can_accept(harness: Harness, bot: CloserBot) -> None:
     ada, sam, eve = harness.member("Ada"), harness.member("Sam"), harness.member("Eve")
     await (await ada.slash("pair invite", member=sam, relationship="partners")).reply()
