@@ -38,7 +38,7 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.engines import open_database
 from bot.storage.lock import ProcessLock
-from bot.storage.meta import get_meta, set_meta
+from bot.storage.meta import count_new_sender, get_meta, set_meta
 from bot.storage.outbox import due_backlog, take_over_leases
 
 log = logging.getLogger(__name__)
@@ -248,10 +248,12 @@ class CloserBot(commands.AutoShardedBot):
             return leading
 
     async def _take_over(self) -> None:
-        # Whoever sent before is gone. It may have spent all of Discord's budget in its last
-        # second, which ended no later than now: count the window as full, or this process's
-        # first second would add a whole budget of its own to that one.
-        self.limiter.fill()
+        if await count_new_sender(self.db):
+            # Whoever sent before is gone. It may have spent all of Discord's budget in its
+            # last second, which ended no later than now: count the window as full, or this
+            # process's first second would add a whole budget of its own to that one. (The
+            # first sender a database ever has follows no one, and starts at once.)
+            self.limiter.fill()
         # Its claimed rows would otherwise wait out their two-minute lease while this idles.
         taken = await take_over_leases(self.db, self.clock.now(), self.services.outbox.in_flight)
         log.info("took over sending", extra={"leases_taken_over": taken})

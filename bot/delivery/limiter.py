@@ -42,6 +42,7 @@ class RateLimiter:
         self._lock = asyncio.Lock()
         self.waits = 0  # requests that found the budget spent (for benchmarks)
         self.admitted = 0  # requests let go: this process's share of the bot's budget
+        self.fills = 0  # times the window was counted as spent by someone else (`fill`)
 
     def fill(self) -> None:
         """Count the whole budget as spent by responses that came back just now, so nothing
@@ -52,6 +53,7 @@ class RateLimiter:
         known here, only that it was no later than now."""
         now = time.monotonic()
         self._finished = deque([now] * self.cap)
+        self.fills += 1
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:

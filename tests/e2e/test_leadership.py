@@ -175,3 +175,26 @@ async def test_a_new_sender_adds_nothing_to_what_the_dead_one_spent_in_its_last_
             if first.bot is not None:
                 await first.stop_bot()
             await second.stop_bot()
+
+
+async def test_the_first_sender_a_database_has_starts_at_once_and_the_next_waits(
+    library: Library, tmp_path: Path, postgres_url: str
+) -> None:
+    # Waiting out a predecessor's last second is only for a sender that has one.
+    async with running_sandbox() as sandbox:
+        first = World(sandbox, library, tmp_path / "a" / "c.db", database_url=postgres_url)
+        second = World(sandbox, library, tmp_path / "b" / "c.db", database_url=postgres_url)
+        try:
+            await first.start_bot()
+            await first.tick()
+            assert await lead_holder(postgres_url) is not None
+            assert first.running().limiter.fills == 0
+            await first.stop_bot()
+            await second.start_bot()
+            await second.tick()
+            assert await lead_holder(postgres_url) is not None
+            assert second.running().limiter.fills == 1
+        finally:
+            if first.bot is not None:
+                await first.stop_bot()
+            await second.stop_bot()
