@@ -36,7 +36,7 @@ from bot.metrics import Metrics
 from bot.metrics_http import MetricsServer
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.engines import open_database
+from bot.storage.engines import ask_for_room, open_database
 from bot.storage.lock import ProcessLock
 from bot.storage.meta import count_new_sender, get_meta, set_meta
 from bot.storage.outbox import due_backlog, take_over_leases
@@ -68,6 +68,12 @@ IDENTIFY_SPACING = 5.0
 # small margin for network jitter); interaction callbacks and follow-ups do not count against
 # the global limit, and command syncs happen before the first tick.
 SEND_RATE = 50.0
+
+# What a starting process asks the sender (another process, PostgreSQL) to leave free of that
+# budget before it logs in: its start-up calls (log-in, application, gateway, command sync),
+# for about as long as starting takes.
+START_UP_CALLS = 4
+START_UP_SECONDS = 15.0
 
 
 def point_discord_py_at(settings: Settings) -> None:
@@ -169,7 +175,7 @@ class CloserBot(commands.AutoShardedBot):
         await self.sync_commands()
         # Work queued by another process wakes the sender at once, and a row another process's
         # command wants sent now is sent by the sender (PostgreSQL LISTEN).
-        await self.db.listen(self.ticker.wake, self.services.outbox.asked)
+        await self.db.listen(self.ticker.wake, self.services.outbox.asked, self._make_room)
         self.ticker.start()
         if self.metrics_server is not None:
             await self.metrics_server.start()
@@ -246,6 +252,19 @@ class CloserBot(commands.AutoShardedBot):
             self._leading = leading
             self.metrics.sender.set(1 if leading else 0)
             return leading
+
+    async def login(self, token: str) -> None:
+        # Another process may be the sender (PostgreSQL), spending all of Discord's budget:
+        # this one's start-up calls would come on top of it.
+        await ask_for_room(self.settings.postgres_url, START_UP_CALLS, START_UP_SECONDS)
+        await super().login(token)
+
+    def _make_room(self, calls: int, seconds: float) -> bool:
+        """Another process is starting (see `login`): leave it room if this one sends."""
+        if not self._leading:
+            return False
+        self.limiter.reserve(calls, seconds)
+        return True
 
     async def _take_over(self) -> None:
         if await count_new_sender(self.db):

@@ -43,6 +43,7 @@ class RateLimiter:
         self.waits = 0  # requests that found the budget spent (for benchmarks)
         self.admitted = 0  # requests let go: this process's share of the bot's budget
         self.fills = 0  # times the window was counted as spent by someone else (`fill`)
+        self._held: list[tuple[float, int]] = []  # (until, requests) kept for others (`reserve`)
 
     def fill(self) -> None:
         """Count the whole budget as spent by responses that came back just now, so nothing
@@ -54,6 +55,14 @@ class RateLimiter:
         now = time.monotonic()
         self._finished = deque([now] * self.cap)
         self.fills += 1
+
+    def reserve(self, requests: int, seconds: float) -> None:
+        """Leave `requests` of every window's budget to someone else for the next `seconds`.
+
+        For the sender, when another process of the same bot is about to make its start-up
+        calls (log-in, application, gateway): Discord counts them in the same budget."""
+        self._held.append((time.monotonic() + seconds, min(requests, self.cap)))
+        self._freed.set()
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -69,7 +78,8 @@ class RateLimiter:
     def _counted(self, now: float) -> int:
         while self._finished and now - self._finished[0] >= self.window:
             self._finished.popleft()
-        return self._in_flight + len(self._finished)
+        self._held = [(until, n) for until, n in self._held if until > now]
+        return self._in_flight + len(self._finished) + sum(n for _, n in self._held)
 
     async def _admit(self) -> None:
         async with self._lock:
@@ -90,9 +100,13 @@ class RateLimiter:
                 if not full:
                     await asyncio.sleep((1 - self._tokens) / self.rate)
                     continue
-                # Full: wait for the oldest response to leave the window, or for one in flight
-                # to come back (which starts its own window, but may let the oldest go first).
-                until = self.window - (now - self._finished[0]) if self._finished else None
+                # Full: wait for the oldest response to leave the window, for one in flight to
+                # come back (which starts its own window, but may let the oldest go first), or
+                # for a reservation to end.
+                ends = [until - now for until, _ in self._held]
+                if self._finished:
+                    ends.append(self.window - (now - self._finished[0]))
+                until = min(ends, default=None)
                 self._freed.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._freed.wait(), until)

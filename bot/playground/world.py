@@ -113,6 +113,9 @@ class World:
             options["identify_spacing"] = identify_spacing
         bot = CloserBot(self.settings(**overrides), self.library, clock=self.clock, **options)
         self.bot = bot
+        # What `async with bot` does first (as `python -m bot run` has it): bind the client to
+        # this loop, so waiting for ready cannot run ahead of a login that awaits before it does.
+        await bot.__aenter__()
         self._task = asyncio.create_task(bot.start(self.sandbox.bot_token))
         ready = asyncio.create_task(bot.wait_until_ready())
         done, _ = await asyncio.wait(

@@ -123,11 +123,16 @@ class Database(ABC):
         return True
 
     async def listen(
-        self, wake: Callable[[], None], asked: Callable[[int], None] | None = None
+        self,
+        wake: Callable[[], None],
+        asked: Callable[[int], None] | None = None,
+        room: Callable[[int, float], bool] | None = None,
     ) -> None:
-        """Call `wake()` when any other process queues new outbox work, and `asked(id)` when
-        another process asks for delivery `id` to be sent now (`ask_to_send`). PostgreSQL only;
-        a no-op on SQLite, where the only process wakes and sends itself."""
+        """Call `wake()` when any other process queues new outbox work, `asked(id)` when
+        another process asks for delivery `id` to be sent now (`ask_to_send`), and
+        `room(calls, seconds)` when a starting process asks the sender to leave that much of
+        Discord's budget free (`postgres.ask_for_room`; True: room made, answer it).
+        PostgreSQL only; a no-op on SQLite, where the only process wakes and sends itself."""
         return None
 
     async def ask_to_send(self, delivery_id: int) -> None:

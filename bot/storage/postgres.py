@@ -37,6 +37,10 @@ NEW_WORK_CHANNEL = "closer_outbox"
 # NOTIFYed by a process that does not send, with `<origin> <delivery id>`: a member's command
 # wants that row sent now, and only the sending process spends Discord's budget.
 SEND_NOW_CHANNEL = "closer_send_now"
+# A process about to make its start-up calls to Discord asks the sender for room in the bot's
+# budget (`ask_for_room`: `<token> <calls> <seconds>`); the sender answers with the token.
+ROOM_CHANNEL = "closer_room"
+ROOM_MADE_CHANNEL = "closer_room_made"
 
 
 def _changed(status: str) -> int:
@@ -160,6 +164,7 @@ class PostgresDatabase(Database):
         self._closed = False
         self._lead_lock = asyncio.Lock()
         self._listener: Any = None
+        self._answers: set[asyncio.Task[None]] = set()  # replies to `ask_for_room` being sent
 
     @classmethod
     async def open(cls, url: str, path: Path) -> PostgresDatabase:
@@ -285,7 +290,10 @@ class PostgresDatabase(Database):
                 await self._pool.release(conn)
 
     async def listen(
-        self, wake: Callable[[], None], asked: Callable[[int], None] | None = None
+        self,
+        wake: Callable[[], None],
+        asked: Callable[[int], None] | None = None,
+        room: Callable[[int, float], bool] | None = None,
     ) -> None:
         if self._listener is not None:
             return
@@ -305,13 +313,76 @@ class PostgresDatabase(Database):
                     answer(int(delivery_id))
 
             await conn.add_listener(SEND_NOW_CHANNEL, heard_ask)
+        if room is not None:
+            make_room = room
+
+            def heard_room(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+                token, calls, asked_seconds = [*payload.split(" "), "", ""][:3]
+                seconds = _seconds(asked_seconds)
+                if calls.isdigit() and seconds is not None and make_room(int(calls), seconds):
+                    task = asyncio.get_running_loop().create_task(
+                        self._notify(ROOM_MADE_CHANNEL, token)
+                    )
+                    self._answers.add(task)
+                    task.add_done_callback(self._answers.discard)
+
+            await conn.add_listener(ROOM_CHANNEL, heard_room)
         self._listener = conn
+
+    async def _notify(self, channel: str, payload: str) -> None:
+        with contextlib.suppress(Exception):  # the asker stops waiting soon; nothing is lost
+            async with self._pool.acquire() as conn:
+                await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
 
     async def ask_to_send(self, delivery_id: int) -> None:
         async with self._pool.acquire() as conn:
             await conn.execute(
                 "SELECT pg_notify($1, $2)", SEND_NOW_CHANNEL, f"{self._origin} {delivery_id}"
             )
+
+
+def _seconds(text: str) -> float | None:
+    """A reservation's length as asked, if it is one: a minute at most, so a garbled or
+    hostile ask cannot hold the sender's budget for long."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0 < value <= 60 else None
+
+
+async def ask_for_room(url: str, calls: int, seconds: float, *, wait: float = 2.0) -> bool:
+    """Before a process's own start-up calls to Discord: ask the process that sends, if one
+    does, to leave `calls` of the bot's budget free for `seconds`. True once it has said so;
+    False when no process sends, the database cannot be reached (opening it reports that
+    properly), or no answer came within `wait`."""
+    try:
+        conn = await asyncpg.connect(url)
+    except (OSError, asyncpg.PostgresError):
+        return False
+    try:
+        sending = await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND classid = 0 AND objid = $1 AND database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database()))",
+            _LEADER_LOCK,
+        )
+        if not sending:
+            return False
+        token = uuid.uuid4().hex
+        made = asyncio.Event()
+
+        def heard(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+            if payload == token:
+                made.set()
+
+        await conn.add_listener(ROOM_MADE_CHANNEL, heard)
+        await conn.execute("SELECT pg_notify($1, $2)", ROOM_CHANNEL, f"{token} {calls} {seconds}")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(made.wait(), wait)
+        return made.is_set()
+    finally:
+        await conn.close()
 
 
 async def _no_session_state(conn: Any) -> None:

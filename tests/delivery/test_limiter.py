@@ -69,3 +69,25 @@ async def test_a_new_sender_that_fills_its_budget_adds_nothing_to_the_last_windo
     await asyncio.gather(*(request(new) for _ in range(cap)))
 
     assert busiest_window(arrivals, window) <= cap
+
+
+async def test_room_reserved_for_another_process_is_kept_free_until_it_ends() -> None:
+    # The sender leaves room for a starting process's calls; together they stay in budget.
+    rate, window = 80, 0.25
+    cap = int(rate * window)
+    sender = RateLimiter(rate, window=window)
+    sender.reserve(4, 0.6)
+    reserved = time.monotonic()
+    arrivals: list[float] = []
+
+    async def request() -> None:
+        async with sender.slot():
+            arrivals.append(time.monotonic())
+
+    others = [reserved + 0.01 * n for n in range(4)]  # the starting process's own calls
+    await asyncio.gather(*(request() for _ in range(3 * cap)))
+
+    during = [t for t in arrivals if t - reserved < 0.6]
+    assert busiest_window(sorted(during + others), window) <= cap
+    # The room is held for its time only: every request went out.
+    assert len(arrivals) == 3 * cap
