@@ -259,11 +259,11 @@ class CloserBot(commands.AutoShardedBot):
         await ask_for_room(self.settings.postgres_url, START_UP_CALLS, START_UP_SECONDS)
         await super().login(token)
 
-    def _make_room(self, calls: int, seconds: float) -> bool:
+    async def _make_room(self, calls: int, seconds: float) -> bool:
         """Another process is starting (see `login`): leave it room if this one sends."""
         if not self._leading:
             return False
-        self.limiter.reserve(calls, seconds)
+        await self.limiter.make_room(calls, seconds)
         return True
 
     async def _take_over(self) -> None:

@@ -56,13 +56,18 @@ class RateLimiter:
         self._finished = deque([now] * self.cap)
         self.fills += 1
 
-    def reserve(self, requests: int, seconds: float) -> None:
-        """Leave `requests` of every window's budget to someone else for the next `seconds`.
+    async def make_room(self, requests: int, seconds: float) -> None:
+        """Leave `requests` of the budget to someone else for the next `seconds`, and return
+        once the window has that much free (nothing is let go meanwhile).
 
         For the sender, when another process of the same bot is about to make its start-up
-        calls (log-in, application, gateway): Discord counts them in the same budget."""
-        self._held.append((time.monotonic() + seconds, min(requests, self.cap)))
-        self._freed.set()
+        calls (log-in, application, gateway): Discord counts them in the same budget, with
+        whatever this process spent in the second before them."""
+        requests = min(requests, self.cap)
+        async with self._lock:
+            while self._counted(now := time.monotonic()) + requests > self.cap:
+                await self._until_freed(now)
+            self._held.append((time.monotonic() + seconds, requests))
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -100,13 +105,15 @@ class RateLimiter:
                 if not full:
                     await asyncio.sleep((1 - self._tokens) / self.rate)
                     continue
-                # Full: wait for the oldest response to leave the window, for one in flight to
-                # come back (which starts its own window, but may let the oldest go first), or
-                # for a reservation to end.
-                ends = [until - now for until, _ in self._held]
-                if self._finished:
-                    ends.append(self.window - (now - self._finished[0]))
-                until = min(ends, default=None)
-                self._freed.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._freed.wait(), until)
+                await self._until_freed(now)
+
+    async def _until_freed(self, now: float) -> None:
+        # Full: wait for the oldest response to leave the window, for one in flight to come
+        # back (which starts its own window, but may let the oldest go first), or for room
+        # kept for someone else to be theirs no longer.
+        ends = [until - now for until, _ in self._held]
+        if self._finished:
+            ends.append(self.window - (now - self._finished[0]))
+        self._freed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._freed.wait(), min(ends, default=None))

@@ -8,7 +8,7 @@ where a growing instance moves. Repositories write one text per query (see
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -126,12 +126,12 @@ class Database(ABC):
         self,
         wake: Callable[[], None],
         asked: Callable[[int], None] | None = None,
-        room: Callable[[int, float], bool] | None = None,
+        room: Callable[[int, float], Awaitable[bool]] | None = None,
     ) -> None:
         """Call `wake()` when any other process queues new outbox work, `asked(id)` when
         another process asks for delivery `id` to be sent now (`ask_to_send`), and
         `room(calls, seconds)` when a starting process asks the sender to leave that much of
-        Discord's budget free (`postgres.ask_for_room`; True: room made, answer it).
+        Discord's budget free (`postgres.ask_for_room`; True once room is made: answer it).
         PostgreSQL only; a no-op on SQLite, where the only process wakes and sends itself."""
         return None
 

@@ -14,7 +14,7 @@ import logging
 import re
 import uuid
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -293,7 +293,7 @@ class PostgresDatabase(Database):
         self,
         wake: Callable[[], None],
         asked: Callable[[int], None] | None = None,
-        room: Callable[[int, float], bool] | None = None,
+        room: Callable[[int, float], Awaitable[bool]] | None = None,
     ) -> None:
         if self._listener is not None:
             return
@@ -319,9 +319,9 @@ class PostgresDatabase(Database):
             def heard_room(_conn: object, _pid: int, _channel: str, payload: str) -> None:
                 token, calls, asked_seconds = [*payload.split(" "), "", ""][:3]
                 seconds = _seconds(asked_seconds)
-                if calls.isdigit() and seconds is not None and make_room(int(calls), seconds):
+                if calls.isdigit() and seconds is not None:
                     task = asyncio.get_running_loop().create_task(
-                        self._notify(ROOM_MADE_CHANNEL, token)
+                        self._make_room(make_room, int(calls), seconds, token)
                     )
                     self._answers.add(task)
                     task.add_done_callback(self._answers.discard)
@@ -329,10 +329,18 @@ class PostgresDatabase(Database):
             await conn.add_listener(ROOM_CHANNEL, heard_room)
         self._listener = conn
 
-    async def _notify(self, channel: str, payload: str) -> None:
-        with contextlib.suppress(Exception):  # the asker stops waiting soon; nothing is lost
-            async with self._pool.acquire() as conn:
-                await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
+    async def _make_room(
+        self,
+        make_room: Callable[[int, float], Awaitable[bool]],
+        calls: int,
+        seconds: float,
+        token: str,
+    ) -> None:
+        # The asker stops waiting soon whatever happens here: nothing is lost if this fails.
+        with contextlib.suppress(Exception):
+            if await make_room(calls, seconds):
+                async with self._pool.acquire() as conn:
+                    await conn.execute("SELECT pg_notify($1, $2)", ROOM_MADE_CHANNEL, token)
 
     async def ask_to_send(self, delivery_id: int) -> None:
         async with self._pool.acquire() as conn:

@@ -198,3 +198,46 @@ async def test_the_first_sender_a_database_has_starts_at_once_and_the_next_waits
             if first.bot is not None:
                 await first.stop_bot()
             await second.stop_bot()
+
+
+async def test_a_process_starting_while_another_sends_stays_within_the_bots_budget(
+    library: Library, tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its log-in, application and gateway calls count in the same budget as the sender's.
+    monkeypatch.setattr(bot.app, "SEND_RATE", 5.0)
+    monkeypatch.setattr(bot.app, "START_UP_SECONDS", 2.0)
+    async with running_sandbox() as sandbox:
+        first = World(sandbox, library, tmp_path / "a" / "c.db", database_url=postgres_url)
+        second = World(sandbox, library, tmp_path / "b" / "c.db", database_url=postgres_url)
+        try:
+            await first.start_bot()
+            await first.tick()
+            members = [first.member(f"M{n}") for n in range(6)]
+            now = first.clock.now()
+            for m in members:
+                await upsert_member(first.running().db, m.id, m.name, now)
+            notices = outbox.notices([m.id for m in members], "hi", {"content": "hi"}, now)
+            await outbox.enqueue(first.running().db, notices, now)
+            begun = len(sandbox.requests)
+            sending = asyncio.create_task(first.tick())  # 12 calls at 5 a second
+            await asyncio.sleep(0.5)
+            await second.start_bot()
+            await sending
+            assert all([d.text for d in m.dms()] == ["hi"] for m in members)
+            counted = [
+                r for r in sandbox.requests[begun:] if not r.route.startswith(WEBHOOK_ROUTES)
+            ]
+            assert {(r.method, r.route) for r in counted} > OUTBOX_ROUTES  # the log-in too
+            arrivals = sorted(r.at for r in counted)
+            busiest = max(
+                sum(1 for t in arrivals[i:] if t - start < 1.0) for i, start in enumerate(arrivals)
+            )
+            assert busiest <= 5
+        finally:
+            await first.stop_bot()
+            if second.bot is not None:
+                await second.stop_bot()
+
+
+# Interaction callbacks and follow-ups: outside the bot's global limit.
+WEBHOOK_ROUTES = ("/interactions/", "/webhooks/")
