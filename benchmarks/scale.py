@@ -464,7 +464,7 @@ async def _one_run(
     print(f"claim_due: {len(claimed)} of {queued} in {claim_ms:.1f} ms (one claim)")
 
     # The same claim at the sender's batch size: release everything and claim again.
-    await outbox_store.release_leases(db, [c.id for c in claimed])
+    await outbox_store.release_leases(db, claimed)
     batches: list[float] = []
     total = 0
     while True:

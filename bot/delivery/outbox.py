@@ -89,7 +89,9 @@ class Outbox:
     observe: Callable[[str, str], None] | None = None
     sent_count: int = 0
     in_flight: set[int] = field(default_factory=set)
-    abandoned: set[int] = field(default_factory=set)  # sends cancelled at shutdown
+    # The claims behind `in_flight`, and sends cancelled at shutdown: what `release` hands back.
+    held: dict[int, store.Claimed] = field(default_factory=dict)
+    abandoned: dict[int, store.Claimed] = field(default_factory=dict)
     # DM channels being opened ahead of a first send; stopped with the outbox.
     ahead: ChannelsAhead | None = None
     # True while this process is the one that sends (PostgreSQL: one process at a time, with
@@ -270,12 +272,13 @@ class Outbox:
 
     async def deliver(self, c: store.Claimed) -> Outcome:
         self.in_flight.add(c.id)
+        self.held[c.id] = c
         try:
             outcome = await self._deliver(c)
         except asyncio.CancelledError:
             # Shutting down mid-send: the row is handed back (or its lease runs out), and the
             # next send reuses its nonce. Expected, so no traceback.
-            self.abandoned.add(c.id)
+            self.abandoned[c.id] = c
             log.info("send cancelled at shutdown; it will be retried", extra={"delivery_id": c.id})
             raise
         except Exception as exc:  # a bug must not strand the row: retry it, up to the cap
@@ -289,6 +292,7 @@ class Outbox:
                 outcome = Outcome(SendResult.RETRY, error=error)
         finally:
             self.in_flight.discard(c.id)
+            self.held.pop(c.id, None)
         if self.observe is not None:
             self.observe(c.kind, outcome.status)
         return outcome
@@ -371,9 +375,9 @@ class Outbox:
         await asyncio.gather(*self._asked, return_exceptions=True)
         if self.ahead is not None:
             await self.ahead.release()
-        ids = self.in_flight | self.abandoned
-        if ids:
-            await store.release_leases(self.db, sorted(ids))
+        claims = {**self.held, **self.abandoned}
+        if claims:
+            await store.release_leases(self.db, claims.values())
         self.abandoned.clear()
 
 

@@ -489,10 +489,15 @@ async def retime_quiet_waits(db: Database, user_id: int, now: datetime) -> int:
         return max(cur.rowcount, 0)
 
 
-async def release_leases(db: Database, ids: Iterable[int]) -> None:
+async def release_leases(db: Database, claims: Iterable[Claimed]) -> None:
     """Hand claimed-but-unsent rows back (shutdown): they go out on the next start. Ending the
-    lease gives its attempt back, since the delivery's `attempts` never counted it."""
-    await db.executemany("DELETE FROM delivery_leases WHERE delivery_id = ?", [(i,) for i in ids])
+    lease gives its attempt back, since the delivery's `attempts` never counted it. Only the
+    leases these claims hold: one that ran out and was claimed again is another sender's now.
+    In id order, as claims and takeovers lock leases."""
+    await db.executemany(
+        "DELETE FROM delivery_leases WHERE delivery_id = ? AND lease_until = ? AND attempt = ?",
+        [(c.id, c.lease, c.attempts) for c in sorted(claims, key=lambda c: c.id)],
+    )
 
 
 async def take_over_leases(db: Database, now: datetime, keep: Collection[int] = ()) -> int:
@@ -508,9 +513,16 @@ async def take_over_leases(db: Database, now: datetime, keep: Collection[int] = 
         # Read inside the transaction: a claim this process made before it is in `keep` now.
         kept = sorted(keep)
         spare = f" AND delivery_id NOT IN ({','.join('?' * len(kept))})" if kept else ""
+        # Locked in id order, as claims and release_leases lock leases: in heap order a
+        # takeover deadlocked against a process handing its leases back.
+        lock = " ORDER BY delivery_id FOR UPDATE" if conn.engine == "postgresql" else ""
         cur = await conn.execute(
-            "UPDATE delivery_leases SET lease_until = ? WHERE lease_until > ?" + spare,
-            (to_db(now), to_db(now), *kept),
+            "UPDATE delivery_leases SET lease_until = ? WHERE delivery_id IN ("
+            "SELECT delivery_id FROM delivery_leases WHERE lease_until > ?"
+            + spare
+            + lock
+            + ") AND lease_until > ?",
+            (to_db(now), to_db(now), *kept, to_db(now)),
         )
         return max(cur.rowcount, 0)
 

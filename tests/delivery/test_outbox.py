@@ -274,3 +274,20 @@ async def test_with_no_sender_answering_send_now_says_the_row_is_still_queued(
         assert outcome.status == SendResult.QUEUED
         assert (discord.opens, discord.sends) == (0, 0)
         assert (await row(asker_db, delivery_id))["status"] == "pending"
+
+
+async def test_handing_back_a_lease_someone_else_took_over_leaves_theirs_alone(
+    db: Database,
+) -> None:
+    await queue_one(db)
+    # A claims, then stalls past its lease (a hung send; or a new sender took over).
+    [a] = await store.claim_due(db, NOW, NOW + LEASE, 10)
+    later = NOW + LEASE + timedelta(seconds=1)
+    # B claims the row again and is sending it now.
+    [b] = await store.claim_due(db, later, later + LEASE, 10)
+    assert b.id == a.id
+    # A shuts down and hands back what it still had in flight (`Outbox.release`).
+    await store.release_leases(db, [a])
+    # While B's lease is live, nobody else may claim the row.
+    assert await store.claim_due(db, later, later + LEASE, 10) == []
+    assert await lease_of(db, b.id) == {"lease_until": b.lease, "attempt": 2}

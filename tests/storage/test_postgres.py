@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
+
 from bot.storage import outbox as store
 from bot.storage.outbox import NewDelivery
 from bot.storage.postgres import PostgresDatabase
@@ -174,3 +176,35 @@ async def test_a_member_waiting_and_the_sender_never_claim_the_same_row(
             )
             taken = [c.id for r in results for c in (r if isinstance(r, list) else [r]) if c]
             assert sorted(taken) == sorted(ids)
+
+
+async def test_a_takeover_and_a_hand_back_at_once_do_not_deadlock(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # A takeover locked lease rows in the order of the table's pages; handing leases back
+    # (and claims) lock them by id: the two deadlocked, and PostgreSQL aborted one.
+    leader = await PostgresDatabase.open(postgres_url, tmp_path)
+    raw = await asyncpg.connect(postgres_url)
+    try:
+        await store.enqueue(
+            leader, [NewDelivery(f"k{n}", "notice", NOW, channel_id=1) for n in (1, 2)], NOW
+        )
+        ids = [int(r[0]) for r in await leader.fetchall("SELECT id FROM deliveries ORDER BY id")]
+        first, second = ids
+        # Another process's two sends, claimed in the opposite order to their ids (so the
+        # higher id's lease comes first in the table's pages).
+        assert await store.claim_one(leader, second, NOW, NOW + LEASE)
+        assert await store.claim_one(leader, first, NOW, NOW + LEASE)
+        # That process hands them back in id order, in one transaction ...
+        tx = raw.transaction()
+        await tx.start()
+        await raw.execute("DELETE FROM delivery_leases WHERE delivery_id = $1", first)
+        # ... while a new sender takes over every live lease.
+        takeover = asyncio.create_task(store.take_over_leases(leader, NOW + timedelta(seconds=1)))
+        await asyncio.sleep(0.3)
+        await raw.execute("DELETE FROM delivery_leases WHERE delivery_id = $1", second)
+        await tx.commit()
+        assert await takeover == 0  # both were handed back first
+    finally:
+        await raw.close()
+        await leader.close()
