@@ -359,24 +359,23 @@ def _seconds(text: str) -> float | None:
     return value if 0 < value <= 60 else None
 
 
-async def ask_for_room(url: str, calls: int, seconds: float, *, wait: float = 2.0) -> bool:
+async def ask_for_room(
+    url: str, calls: int, seconds: float, *, each: float = 1.5, at_most: float = 10.0
+) -> bool:
     """Before a process's own start-up calls to Discord: ask the process that sends, if one
     does, to leave `calls` of the bot's budget free for `seconds`. True once it has said so;
-    False when no process sends, the database cannot be reached (opening it reports that
-    properly), or no answer came within `wait`."""
+    False when no process sends (or the database cannot be reached: opening it reports that
+    properly).
+
+    Asked again every `each` seconds while a sender holds the lead but does not answer: the
+    holder may be a process that has just died, whose lock PostgreSQL has not let go of yet,
+    and the one that takes over from it sends at full pace a second later. Gives up after
+    `at_most` seconds (a sender that never answers: the calls go ahead unbudgeted)."""
     try:
         conn = await asyncpg.connect(url)
     except (OSError, asyncpg.PostgresError):
         return False
     try:
-        sending = await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND classid = 0 AND objid = $1 AND database = "
-            "(SELECT oid FROM pg_database WHERE datname = current_database()))",
-            _LEADER_LOCK,
-        )
-        if not sending:
-            return False
         token = uuid.uuid4().hex
         made = asyncio.Event()
 
@@ -385,12 +384,28 @@ async def ask_for_room(url: str, calls: int, seconds: float, *, wait: float = 2.
                 made.set()
 
         await conn.add_listener(ROOM_MADE_CHANNEL, heard)
-        await conn.execute("SELECT pg_notify($1, $2)", ROOM_CHANNEL, f"{token} {calls} {seconds}")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(made.wait(), wait)
-        return made.is_set()
+        deadline = asyncio.get_running_loop().time() + at_most
+        while asyncio.get_running_loop().time() < deadline:
+            if not await conn.fetchval(_SOMEONE_SENDS, _LEADER_LOCK):
+                return False
+            await conn.execute(
+                "SELECT pg_notify($1, $2)", ROOM_CHANNEL, f"{token} {calls} {seconds}"
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(made.wait(), each)
+            if made.is_set():
+                return True
+        return False
     finally:
         await conn.close()
+
+
+# Whether some process holds the lead on this database (advisory locks are per database).
+_SOMEONE_SENDS = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+    "AND classid = 0 AND objid = $1 AND database = "
+    "(SELECT oid FROM pg_database WHERE datname = current_database()))"
+)
 
 
 async def _no_session_state(conn: Any) -> None:

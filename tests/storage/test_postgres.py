@@ -13,10 +13,11 @@ import asyncpg
 
 from bot.storage import outbox as store
 from bot.storage.outbox import NewDelivery
-from bot.storage.postgres import PostgresDatabase
+from bot.storage.postgres import PostgresDatabase, ask_for_room
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
+LEADER_LOCK = 0x6C656164  # bot.storage.postgres._LEADER_LOCK
 
 
 @contextlib.asynccontextmanager
@@ -208,3 +209,40 @@ async def test_a_takeover_and_a_hand_back_at_once_do_not_deadlock(
     finally:
         await raw.close()
         await leader.close()
+
+
+async def test_a_starting_process_asks_again_until_a_live_sender_makes_it_room(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # The lead is still held by a process that has just died (its lock not yet let go), and
+    # the one that takes over from it answers only once it leads.
+    assert not await ask_for_room(postgres_url, 4, 5.0)  # no one sends: nothing to ask
+    dying = await asyncpg.connect(postgres_url)
+    sender = await PostgresDatabase.open(postgres_url, tmp_path)
+    asked: list[tuple[int, float]] = []
+    leading = asyncio.Event()
+
+    async def make_room(calls: int, seconds: float) -> bool:
+        # As `CloserBot._make_room`: only the process that sends makes room.
+        if leading.is_set():
+            asked.append((calls, seconds))
+        return leading.is_set()
+
+    try:
+        await dying.execute("SELECT pg_advisory_lock($1)", LEADER_LOCK)
+        await sender.listen(lambda: None, room=make_room)
+        asking = asyncio.create_task(ask_for_room(postgres_url, 4, 5.0, each=0.2))
+        await asyncio.sleep(0.5)
+        assert not asking.done()
+        await dying.close()
+        for _ in range(50):
+            if await sender.lead():
+                leading.set()
+                break
+            await asyncio.sleep(0.05)
+        assert await asyncio.wait_for(asking, 5)
+        assert asked and asked[-1] == (4, 5.0)
+    finally:
+        if not dying.is_closed():
+            await dying.close()
+        await sender.close()
