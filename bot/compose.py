@@ -25,6 +25,7 @@ from bot.core.clock import Clock
 from bot.core.models import Library
 from bot.delivery.outbox import ChannelsAhead, Outbox, Producer
 from bot.delivery.port import DiscordPort
+from bot.services import undelivered
 from bot.services.answers import AnswerService
 from bot.services.challenges import ChallengeService
 from bot.services.circles import CircleService
@@ -37,6 +38,7 @@ from bot.services.pairs import PairService
 from bot.services.privacy import PrivacyService
 from bot.services.prompting import PromptCommands, Prompting
 from bot.services.schedule import PausesEnding
+from bot.services.undelivered import UndeliveredInvites
 from bot.storage import closeness as store_closeness
 from bot.storage.db import Database
 
@@ -99,6 +101,8 @@ def build_services(
     # "How close do we feel?": a private check-in every four weeks of a pair.
     closeness = Closeness(db, prompting, zone, now, wake)
     pauses = PausesEnding(db, zone)
+    # An invite's DM that fails after `/pair invite` stopped waiting: the inviter hears by DM.
+    invites_undelivered = UndeliveredInvites(db, now)
     producers: tuple[Producer, ...] = (
         # First, so a round's old pairs end before a prompt is materialised for them at the
         # very instant the round forms.
@@ -119,6 +123,7 @@ def build_services(
         producers=producers,
         quiet_until=members.quiet_until,
         before_send={store_closeness.KIND: closeness.still_wanted},
+        after_unreachable={undelivered.KIND: invites_undelivered.tell_inviter},
         observe=observe,
         ahead=ahead,
         lead=lead,

@@ -85,6 +85,11 @@ class Outbox:
     before_send: Mapping[str, Callable[[store.Claimed], Awaitable[bool]]] = field(
         default_factory=dict
     )
+    # Per kind: told after a row was given up because its member's DMs are closed to us (an
+    # invite: the inviter hears of it).
+    after_unreachable: Mapping[str, Callable[[store.Claimed], Awaitable[None]]] = field(
+        default_factory=dict
+    )
     # Told each delivery's kind and outcome (metrics); no Discord or Prometheus knowledge here.
     observe: Callable[[str, str], None] | None = None
     sent_count: int = 0
@@ -317,6 +322,7 @@ class Outbox:
         if channel_id is None and c.user_id is not None:
             if c.unreachable:
                 await store.mark_final(self.db, c, DeliveryStatus.SKIPPED, "unreachable")
+                await self._unreachable(c)
                 return Outcome(SendResult.UNREACHABLE)
             channel_id = c.dm_channel_id
         payload = cast(MessagePayload, c.payload)
@@ -338,6 +344,7 @@ class Outbox:
                 await member_store.mark_unreachable(self.db, c.user_id, self.clock.now())
             await store.mark_final(self.db, c, DeliveryStatus.FAILED, f"unreachable: {exc}")
             log.info("member has DMs closed", extra={"delivery_id": c.id})
+            await self._unreachable(c)
             return Outcome(SendResult.UNREACHABLE, error=str(exc))
         except Permanent as exc:
             await store.mark_final(self.db, c, DeliveryStatus.FAILED, str(exc))
@@ -366,6 +373,15 @@ class Outbox:
             extra={"delivery_id": c.id, "kind": c.kind, "message_id": sent.message_id},
         )
         return Outcome(SendResult.SENT, message_id=sent.message_id)
+
+    async def _unreachable(self, c: store.Claimed) -> None:
+        hook = self.after_unreachable.get(c.kind)
+        if hook is None:
+            return
+        try:
+            await hook(c)
+        except Exception:  # the row is settled either way; this only tells someone of it
+            log.exception("after-unreachable hook failed", extra={"delivery_id": c.id})
 
     async def release(self) -> None:
         """On shutdown, nothing is in flight any more; hand back anything still leased."""

@@ -28,6 +28,7 @@ from bot.delivery.outbox import Outbox
 from bot.errors import UserFacingError
 from bot.services.prompting import Prompting
 from bot.services.schedule import plan_pair, write_plan, zone_of
+from bot.services.undelivered import cancel_told_in_command
 from bot.storage import instances as instance_store
 from bot.storage import members as member_store
 from bot.storage import outbox as outbox_store
@@ -286,12 +287,10 @@ class PairService:
         await member_store.clear_unreachable(self.db, invitee.id)
         outcome = await self.outbox.send_now(delivery_id)
         if outcome.status == SendResult.UNREACHABLE:
-            await pair_store.cancel_invite(self.db, invite_id)
-            raise UserFacingError(
-                f"I couldn't send {invitee.name} a DM: their DMs are closed to me. They can turn "
-                "on Direct Messages for this server (server name → Privacy Settings), then "
-                "invite them again."
-            )
+            invite = await pair_store.get_invite(self.db, invite_id)
+            if invite is not None:
+                await cancel_told_in_command(self.db, invite, invitee.name, self.now())
+            raise UserFacingError(messages.invite_closed_dms_text(invitee.name))
         return InviteOutcome(invite_id, outcome.status == SendResult.SENT)
 
     async def _invite_for(self, invite_id: int, user_id: int) -> InviteRow:

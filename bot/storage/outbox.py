@@ -163,6 +163,15 @@ async def insert_deliveries(conn: Tx, deliveries: Iterable[NewDelivery], now: da
     return added
 
 
+async def skip_pending(conn: Tx, dedupe_key: str, reason: str) -> None:
+    """Call off a queued delivery that has not gone out (nothing if it has, or is not queued)."""
+    await conn.execute(
+        "UPDATE deliveries SET status = 'skipped', last_error = ? "
+        "WHERE dedupe_key = ? AND status = 'pending'",
+        (reason, dedupe_key),
+    )
+
+
 async def enqueue(db: Database, deliveries: Iterable[NewDelivery], now: datetime) -> int:
     async with db.transaction() as conn:
         return await insert_deliveries(conn, deliveries, now)

@@ -422,9 +422,16 @@ async def get_invite(db: Database, invite_id: int) -> InviteRow | None:
 
 
 async def cancel_invite(db: Database, invite_id: int) -> None:
-    await db.execute(
+    async with db.transaction() as conn:
+        await cancel_pending_invite(conn, invite_id)
+
+
+async def cancel_pending_invite(conn: Tx, invite_id: int) -> bool:
+    """Cancel the invite if it still waits for an answer; False when it did not."""
+    cur = await conn.execute(
         "UPDATE invites SET status = 'cancelled' WHERE id = ? AND status = 'pending'", (invite_id,)
     )
+    return cur.rowcount > 0
 
 
 async def decide_invite(

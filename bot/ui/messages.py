@@ -199,6 +199,21 @@ def invite_declined_message(invitee: str) -> MessagePayload:
     return {"content": f"Your invite to {invitee} wasn't accepted this time. That's okay."}
 
 
+def invite_closed_dms_text(invitee: str) -> str:
+    """Told to the inviter when the invite's DM could not reach the invitee."""
+    return (
+        f"I couldn't send {invitee} a DM: their DMs are closed to me. They can turn on Direct "
+        "Messages for this server (server name → Privacy Settings), then invite them again."
+    )
+
+
+def invite_undelivered_message(invitee: str, relationship: Relationship) -> MessagePayload:
+    return {
+        "content": f"About your invite to {invitee} to pair {AS_WHAT[relationship]}: "
+        f"{invite_closed_dms_text(invitee)} I've cancelled this one."
+    }
+
+
 def partner_paused_message(partner: str, days: int) -> MessagePayload:
     return {
         "content": f"{partner} paused your prompts for {days} day{'s' if days != 1 else ''}. "

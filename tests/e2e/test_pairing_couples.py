@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.app import CloserBot
@@ -93,6 +95,31 @@ async def test_invite_refusals(harness: Harness, bot: CloserBot, case: str, expe
     assert sam.unread() == []
 
 
+async def test_an_invite_that_finds_closed_dms_later_is_cancelled_and_the_inviter_told(
+    harness: Harness, bot: CloserBot
+) -> None:
+    ada, sam = harness.member("Ada"), harness.member("Sam")
+    await (await sam.slash("closer quiet-hours", start="07:00", end="09:30")).reply()
+    sam.close_dms()
+    reply = await (await ada.slash("pair invite", member=sam, relationship="partners")).reply()
+    assert reply.text.startswith("Your invite is on its way to Sam")
+    # Sam's quiet hours end; the invite's DM finds their DMs closed.
+    harness.clock.set(harness.clock.now().replace(hour=9, minute=31))
+    await harness.tick()
+    assert ada.unread() == []  # told a little later: a command still waiting tells it itself
+    harness.clock.advance(timedelta(minutes=1))
+    await harness.tick()
+    [told] = ada.unread()
+    assert told.text == (
+        "About your invite to Sam to pair as partners: I couldn't send Sam a DM: their DMs are "
+        "closed to me. They can turn on Direct Messages for this server (server name → Privacy "
+        "Settings), then invite them again. I've cancelled this one."
+    )
+    sam.close_dms(False)
+    again = await (await ada.slash("pair invite", member=sam, relationship="partners")).reply()
+    assert again.text.startswith("Invite sent to Sam")  # the old one no longer stands between
+
+
 async def test_refuses_duplicates_and_second_couples(harness: Harness, bot: CloserBot) -> None:
     ada, sam, kim = harness.member("Ada"), harness.member("Sam"), harness.member("Kim")
     await (await ada.slash("pair invite", member=sam, relationship="partners")).reply()
@@ -118,6 +145,10 @@ async def test_closed_dms_tell_the_inviter_how_to_fix_it(harness: Harness, bot: 
     sam.close_dms(False)
     again = await (await ada.slash("pair invite", member=sam, relationship="partners")).reply()
     assert "Invite sent" in again.text
+    # Told once, in the command: no DM about it follows.
+    harness.clock.advance(timedelta(minutes=5))
+    await harness.tick()
+    assert ada.unread() == []
 
 
 async def test_an_invite_held_by_quiet_hours_is_on_its_way_not_sent(
