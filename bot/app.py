@@ -74,6 +74,9 @@ SEND_RATE = 50.0
 # for about as long as starting takes.
 START_UP_CALLS = 4
 START_UP_SECONDS = 15.0
+# How long it keeps asking a sender that holds the lead but does not answer (one that has just
+# died, until PostgreSQL lets go of its lock) before starting anyway.
+START_UP_ASKING = 5.0
 
 
 def point_discord_py_at(settings: Settings) -> None:
@@ -256,7 +259,9 @@ class CloserBot(commands.AutoShardedBot):
     async def login(self, token: str) -> None:
         # Another process may be the sender (PostgreSQL), spending all of Discord's budget:
         # this one's start-up calls would come on top of it.
-        await ask_for_room(self.settings.postgres_url, START_UP_CALLS, START_UP_SECONDS)
+        await ask_for_room(
+            self.settings.postgres_url, START_UP_CALLS, START_UP_SECONDS, START_UP_ASKING
+        )
         await super().login(token)
 
     async def _make_room(self, calls: int, seconds: float) -> bool:

@@ -18,11 +18,12 @@ async def open_database(path: Path, url: str | None = None) -> Database:
     return await SqliteDatabase.open(path)
 
 
-async def ask_for_room(url: str | None, calls: int, seconds: float) -> bool:
+async def ask_for_room(url: str | None, calls: int, seconds: float, asking: float) -> bool:
     """Before a process's start-up calls to Discord, ask the process that sends (PostgreSQL,
-    several processes) to leave them room in the bot's budget; False when there is none."""
+    several processes) to leave them room in the bot's budget, for up to `asking` seconds;
+    False when there is none."""
     if not url:
         return False
     from bot.storage.postgres import ask_for_room as ask
 
-    return await ask(url, calls, seconds)
+    return await ask(url, calls, seconds, at_most=asking)

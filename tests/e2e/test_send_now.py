@@ -14,6 +14,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bot import app
 from bot.app import CloserBot
 from bot.core.models import Library
 from bot.delivery import outbox
@@ -73,6 +74,7 @@ async def test_with_no_sender_answering_the_invite_is_on_its_way_and_goes_out_la
     library: Library, tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(outbox, "SEND_NOW_WAIT", 0.5)
+    monkeypatch.setattr(app, "START_UP_ASKING", 0.5)  # it asks the stalled sender for room
     async with running_sandbox() as sandbox:
         world = World(sandbox, library, tmp_path / "c.db", database_url=postgres_url)
         # A sender that holds the lead and answers nothing (stalled).
