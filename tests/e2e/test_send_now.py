@@ -22,7 +22,7 @@ from bot.playground.world import World
 from bot.storage.outbox import deliveries_for
 from tests.e2e.harness import running_sandbox
 from tests.e2e.test_leadership import LEADER_LOCK
-from tests.e2e.test_shards import guild_on_shard
+from tests.e2e.test_shards import east_and_west
 
 pytestmark = pytest.mark.e2e
 
@@ -34,40 +34,28 @@ def sending(bot: CloserBot) -> bool:
 async def test_an_invite_taken_by_a_process_that_does_not_send_is_sent_by_the_sender(
     library: Library, tmp_path: Path, postgres_url: str
 ) -> None:
-    async with running_sandbox() as sandbox:
-        east = World(sandbox, library, tmp_path / "east.db", database_url=postgres_url)
-        west = World(sandbox, library, tmp_path / "west.db", database_url=postgres_url)
-        east.guild = guild_on_shard(sandbox, 0, 2, "East")
-        west.guild = guild_on_shard(sandbox, 1, 2, "West")
-        try:
-            sender = await east.start_bot(identify_spacing=0, shard_count=2, shard_ids="0")
-            await east.tick()
-            other = await west.start_bot(identify_spacing=0, shard_count=2, shard_ids="1")
-            assert sending(sender) and not sending(other)
-            # Slash commands in the West server reach the process that does not send.
-            lee, sam, max_ = west.member("Lee"), west.member("Sam"), west.member("Max")
-            # The sender's tick (woken by the new row) and its answer to the ask race for the
-            # invite: whichever sends it, the inviter hears the outcome.
-            sam.close_dms()
-            closed = await (
-                await lee.slash("pair invite", member=sam, relationship="partners")
-            ).reply()
-            assert closed.text.startswith("I couldn't send Sam a DM: their DMs are closed to me.")
-            # The sender's clock a minute behind: its tick finds the next invite not yet due,
-            # so only its answer to the ask sends it now.
-            west.clock.advance(timedelta(minutes=1))
-            opened = await (
-                await lee.slash("pair invite", member=max_, relationship="friends")
-            ).reply()
-            assert opened.text.startswith("Invite sent to Max to pair as friends."), opened.text
-            [invite] = max_.dms()
-            assert "would like to pair with you" in invite.text
-            # Every REST call for those DMs was the sender's, within its budget.
-            assert other.limiter.admitted == 0
-            assert sender.limiter.admitted >= 3  # Sam's DM channel, Max's, the invite itself
-        finally:
-            await west.stop_bot()
-            await east.stop_bot()
+    async with east_and_west(library, tmp_path, postgres_url) as (_sandbox, east, west):
+        sender = await east.start_bot(identify_spacing=0, shard_count=2, shard_ids="0")
+        await east.tick()
+        other = await west.start_bot(identify_spacing=0, shard_count=2, shard_ids="1")
+        assert sending(sender) and not sending(other)
+        # Slash commands in the West server reach the process that does not send.
+        lee, sam, max_ = west.member("Lee"), west.member("Sam"), west.member("Max")
+        # The sender's tick (woken by the new row) and its answer to the ask race for the
+        # invite: whichever sends it, the inviter hears the outcome.
+        sam.close_dms()
+        closed = await (await lee.slash("pair invite", member=sam, relationship="partners")).reply()
+        assert closed.text.startswith("I couldn't send Sam a DM: their DMs are closed to me.")
+        # The sender's clock a minute behind: its tick finds the next invite not yet due,
+        # so only its answer to the ask sends it now.
+        west.clock.advance(timedelta(minutes=1))
+        opened = await (await lee.slash("pair invite", member=max_, relationship="friends")).reply()
+        assert opened.text.startswith("Invite sent to Max to pair as friends."), opened.text
+        [invite] = max_.dms()
+        assert "would like to pair with you" in invite.text
+        # Every REST call for those DMs was the sender's, within its budget.
+        assert other.limiter.admitted == 0
+        assert sender.limiter.admitted >= 3  # Sam's DM channel, Max's, the invite itself
 
 
 async def test_with_no_sender_answering_the_invite_is_on_its_way_and_goes_out_later(
