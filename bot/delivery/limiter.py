@@ -58,16 +58,16 @@ class RateLimiter:
 
     async def make_room(self, requests: int, seconds: float) -> None:
         """Leave `requests` of the budget to someone else for the next `seconds`, and return
-        once the window has that much free (nothing is let go meanwhile).
+        once the window has that much free.
 
         For the sender, when another process of the same bot is about to make its start-up
         calls (log-in, application, gateway): Discord counts them in the same budget, with
-        whatever this process spent in the second before them."""
-        requests = min(requests, self.cap)
-        async with self._lock:
-            while self._counted(now := time.monotonic()) + requests > self.cap:
-                await self._until_freed(now)
-            self._held.append((time.monotonic() + seconds, requests))
+        whatever this process spent in the second before them. The room is kept from the
+        call on, without queueing behind this process's own requests waiting for the budget
+        (hundreds, in a fan-out): from then on each of them counts it."""
+        self._held.append((time.monotonic() + seconds, min(requests, self.cap)))
+        while self._counted(now := time.monotonic()) > self.cap:
+            await self._until_freed(now)
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:

@@ -93,3 +93,21 @@ async def test_room_reserved_for_another_process_is_kept_free_until_it_ends() ->
     assert busiest_window(sorted(during + others), window) <= cap
     # The room is held for its time only: every request went out.
     assert len(arrivals) == 4 * cap - 2
+
+
+async def test_room_is_made_without_queueing_behind_the_senders_own_requests() -> None:
+    # In a fan-out hundreds of sends wait for the budget; a starting process asking for room
+    # must not wait until they have all gone (it gives up asking after a few seconds).
+    rate, window = 80, 0.25
+    cap = int(rate * window)
+    sender = RateLimiter(rate, window=window)
+
+    async def request() -> None:
+        async with sender.slot():
+            pass
+
+    queued = [asyncio.create_task(request()) for _ in range(5 * cap)]
+    await asyncio.sleep(0.05)
+    await sender.make_room(4, 1.0)
+    assert sender.admitted < 2 * cap
+    await asyncio.gather(*queued)
