@@ -59,7 +59,9 @@ async def lead_holder(url: str) -> str | None:
     try:
         value = await conn.fetchval(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1",
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1 "
+            # Advisory locks are per database: other tests' databases share the server.
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             LEADER_LOCK,
         )
     finally:
