@@ -81,6 +81,7 @@ def build_services(
     early tick, `port` is how the outbox reaches Discord, `observe` counts each delivery, `lead`
     says whether this process is the one that sends (the database's lead when None)."""
     now = clock.now
+    leading = lead if lead is not None else db.lead
     members = MemberService(db, zone, now)
     prompting = Prompting(db, library, zone)
     # Following up gently: nudges, activity check-ins, going quiet, depth offers.
@@ -96,7 +97,7 @@ def build_services(
     privacy = PrivacyService(db, now, wake)
     guilds = GuildService(db, now)
     # Friend circles: rounds are rows this producer claims when they come due.
-    ahead = ChannelsAhead(db, port, lead)
+    ahead = ChannelsAhead(db, port, leading)
     circles = CircleService(db, zone, now, wake, ahead.open_ahead)
     # "How close do we feel?": a private check-in every four weeks of a pair.
     closeness = Closeness(db, prompting, zone, now, wake)
@@ -126,7 +127,7 @@ def build_services(
         after_unreachable={undelivered.KIND: invites_undelivered.tell_inviter},
         observe=observe,
         ahead=ahead,
-        lead=lead,
+        lead=leading,
     )
     pairs = PairService(db, outbox, prompting, zone, now, wake)
     return Services(

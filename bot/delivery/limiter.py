@@ -43,7 +43,7 @@ class RateLimiter:
         self.waits = 0  # requests that found the budget spent (for benchmarks)
         self.admitted = 0  # requests let go: this process's share of the bot's budget
         self.fills = 0  # times the window was counted as spent by someone else (`fill`)
-        self._held: list[tuple[float, int]] = []  # (until, requests) kept for others (`reserve`)
+        self._held: list[tuple[float, int]] = []  # (until, requests) kept for others (`make_room`)
 
     def fill(self) -> None:
         """Count the whole budget as spent by responses that came back just now, so nothing

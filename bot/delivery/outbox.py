@@ -404,8 +404,8 @@ class ChannelsAhead:
 
     db: Database
     port: DiscordPort
-    # True while this process sends (see `Outbox.lead`); None asks the database alone.
-    lead: Callable[[], Awaitable[bool]] | None = None
+    # True while this process sends (see `Outbox.lead`).
+    lead: Callable[[], Awaitable[bool]]
     _tasks: dict[int, asyncio.Task[None]] = field(default_factory=dict)
 
     def open_ahead(self, user_id: int) -> None:
@@ -418,7 +418,7 @@ class ChannelsAhead:
             task.add_done_callback(lambda _: self._tasks.pop(user_id, None))
 
     async def _open(self, user_id: int) -> None:
-        if not await (self.lead() if self.lead is not None else self.db.lead()):
+        if not await self.lead():
             # Another process sends (PostgreSQL): its calls alone spend Discord's global limit.
             return
         member = await member_store.get_member(self.db, user_id)

@@ -53,7 +53,7 @@ class UndeliveredInvites:
     async def tell_inviter(self, c: Claimed) -> None:
         """The invite's DM cannot reach the invitee: cancel the invite, tell the inviter."""
         invite_id = invite_id_of(c)
-        invite = await pair_store.get_invite(self.db, invite_id) if invite_id else None
+        invite = await pair_store.get_invite(self.db, invite_id) if invite_id is not None else None
         if invite is None:
             return
         invitee = await member_store.get_member(self.db, invite.invitee_id)

@@ -421,11 +421,6 @@ async def get_invite(db: Database, invite_id: int) -> InviteRow | None:
     return _invite(row) if row is not None else None
 
 
-async def cancel_invite(db: Database, invite_id: int) -> None:
-    async with db.transaction() as conn:
-        await cancel_pending_invite(conn, invite_id)
-
-
 async def cancel_pending_invite(conn: Tx, invite_id: int) -> bool:
     """Cancel the invite if it still waits for an answer; False when it did not."""
     cur = await conn.execute(

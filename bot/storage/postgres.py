@@ -339,14 +339,14 @@ class PostgresDatabase(Database):
         # The asker stops waiting soon whatever happens here: nothing is lost if this fails.
         with contextlib.suppress(Exception):
             if await make_room(calls, seconds):
-                async with self._pool.acquire() as conn:
-                    await conn.execute("SELECT pg_notify($1, $2)", ROOM_MADE_CHANNEL, token)
+                await self._notify(ROOM_MADE_CHANNEL, token)
 
     async def ask_to_send(self, delivery_id: int) -> None:
+        await self._notify(SEND_NOW_CHANNEL, f"{self._origin} {delivery_id}")
+
+    async def _notify(self, channel: str, payload: str) -> None:
         async with self._pool.acquire() as conn:
-            await conn.execute(
-                "SELECT pg_notify($1, $2)", SEND_NOW_CHANNEL, f"{self._origin} {delivery_id}"
-            )
+            await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
 
 
 def _seconds(text: str) -> float | None:
